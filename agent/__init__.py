@@ -1,0 +1,1 @@
+"""Dialogue state, feedback rewriting and the turn policy."""

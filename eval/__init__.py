@@ -1,0 +1,1 @@
+"""Encoder, single-turn and dialogue evaluation."""

@@ -1,0 +1,132 @@
+"""How well an encoder knows the catalogue: zero-shot attributes, caption search, synonyms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrieval import vocab
+from retrieval.encoders import Encoder
+from retrieval.index import SearchIndex
+
+ATTRIBUTE_NAMES = ("category", "color", "pattern")
+
+# Synonyms never used in training (retrieval/vocab.py TRAIN_SYNONYMS), fixed before measuring.
+HELD_OUT_SYNONYMS: dict[str, dict[str, str]] = {
+    "color": {
+        "crimson": "red",
+        "scarlet": "red",
+        "navy": "blue",
+        "sky blue": "blue",
+        "lime": "green",
+        "forest green": "green",
+        "mustard": "yellow",
+        "golden": "yellow",
+        "fuchsia": "pink",
+        "hot pink": "pink",
+        "lavender": "purple",
+        "lilac": "purple",
+        "amber": "orange",
+        "coffee": "brown",
+        "chestnut": "brown",
+        "khaki": "beige",
+        "sand": "beige",
+        "charcoal": "grey",
+        "silver": "grey",
+        "jet black": "black",
+        "ebony": "black",
+        "ivory": "white",
+        "snow white": "white",
+    },
+    "pattern": {
+        "pinstriped": "striped",
+        "polka-dot": "dotted",
+        "polka dot": "dotted",
+        "plaid": "checked",
+        "gingham": "checked",
+        "tartan": "checked",
+        "unpatterned": "plain",
+    },
+    "category": {
+        "gown": "dress",
+        "sundress": "dress",
+        "jumper": "pullover",
+        "slacks": "trousers",
+        "jeans": "trousers",
+        "overcoat": "coat",
+        "parka": "coat",
+        "sneakers": "sneaker",
+        "running shoes": "sneaker",
+        "purse": "bag",
+        "tote": "bag",
+        "flip-flops": "sandal",
+        "button-down shirt": "shirt",
+        "booties": "ankle boot",
+    },
+}
+
+
+def synonym_queries() -> list[tuple[str, str, str, str]]:
+    """(query text, attribute, canonical value, synonym): each synonym in several contexts."""
+    queries = []
+    for synonym, value in HELD_OUT_SYNONYMS["color"].items():
+        queries += [(f"a {synonym} {c}", "color", value, synonym) for c in vocab.CATEGORIES]
+    for synonym, value in HELD_OUT_SYNONYMS["pattern"].items():
+        queries += [(f"a {synonym} {c}", "pattern", value, synonym) for c in vocab.CATEGORIES]
+    for synonym, value in HELD_OUT_SYNONYMS["category"].items():
+        queries += [(f"a {k} {synonym}", "category", value, synonym) for k in vocab.COLORS]
+    return queries
+
+
+def zero_shot_accuracy(encoder: Encoder, index: SearchIndex) -> dict[str, float]:
+    """Per-attribute accuracy of the nearest of the 480 caption prompts to each gallery image."""
+    combos = vocab.attribute_combinations()
+    prompts = encoder.encode_texts([vocab.caption(**c) for c in combos])  # (480, D)
+    vectors = np.asarray(index.vectors, dtype=np.float32)
+    best = np.concatenate(
+        [(vectors[i : i + 4096] @ prompts.T).argmax(1) for i in range(0, len(vectors), 4096)]
+    )
+    return {
+        name: float(
+            np.mean(
+                [combos[b][name] == item.attributes[name] for b, item in zip(best, index.items)]
+            )
+        )
+        for name in ATTRIBUTE_NAMES
+    }
+
+
+def text_to_image_hit_at_10(encoder: Encoder, index: SearchIndex) -> float:
+    """Share of the 480 full captions with an exactly matching item in the top 10."""
+    combos = vocab.attribute_combinations()
+    hits = index.search(encoder.encode_texts([vocab.caption(**c) for c in combos]), k=10)
+    return float(
+        np.mean([any(h.item.attributes == c for h in row) for c, row in zip(combos, hits)])
+    )
+
+
+def synonym_precision_at_10(encoder: Encoder, index: SearchIndex) -> tuple[float, dict[str, float]]:
+    """Mean precision@10 on the named attribute for held-out synonyms, and per synonym."""
+    queries = synonym_queries()
+    hits = index.search(encoder.encode_texts([q[0] for q in queries]), k=10)
+    per_query = [
+        np.mean([h.item.attributes.get(attr) == value for h in row])
+        for (_, attr, value, _), row in zip(queries, hits)
+    ]
+    per_synonym: dict[str, list[float]] = {}
+    for (_, _, _, synonym), precision in zip(queries, per_query):
+        per_synonym.setdefault(synonym, []).append(float(precision))
+    return float(np.mean(per_query)), {s: float(np.mean(v)) for s, v in per_synonym.items()}
+
+
+def evaluate_encoder(encoder: Encoder, index: SearchIndex) -> dict:
+    mean_synonym, per_synonym = synonym_precision_at_10(encoder, index)
+    info = getattr(encoder, "info", {})
+    return {
+        "zero_shot_accuracy": zero_shot_accuracy(encoder, index),
+        "text_to_image_hit_at_10": text_to_image_hit_at_10(encoder, index),
+        "synonym_precision_at_10": mean_synonym,
+        "train_seconds": info.get("train_seconds"),
+        "synonym_precision_by_synonym": per_synonym,
+        "model_id": encoder.model_id,
+        "gallery": {"catalogue": index.manifest.catalogue, "items": len(index)},
+    }

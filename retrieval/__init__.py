@@ -1,0 +1,1 @@
+"""Encoders, catalogues, the FAISS index and composition models."""

@@ -1,0 +1,51 @@
+"""A composition model maps (reference image vector or None, modification text) to one query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from retrieval.encoders import Encoder
+from retrieval.encoders.base import normalize
+
+
+class Composer:
+    """Base class; subclasses implement `_compose` for rows that have both a reference and text."""
+
+    name: str = ""
+    trainable: bool = False
+
+    def __init__(self, encoder: Encoder, config: dict):
+        self.encoder = encoder
+        self.config = config
+
+    def compose(self, references: np.ndarray | None, texts: Sequence[str]) -> np.ndarray:
+        """(B, D) normalised queries; a row without a reference is a text search, without text an image search.
+
+        Args:
+            references: (B, D) reference image vectors, or None when no row has one
+                (rows of zeros also mean "no reference").
+            texts: B modification texts ("" for none).
+        """
+        texts = list(texts)
+        if references is None:
+            references = np.zeros((len(texts), self.encoder.dim), np.float32)
+        references = np.asarray(references, np.float32).reshape(len(texts), -1)
+        has_ref = np.linalg.norm(references, axis=1) > 0
+        has_text = np.array([bool(t.strip()) for t in texts])
+        if not (has_ref | has_text).all():
+            raise ValueError("every query needs a reference image, a text, or both")
+        out = np.zeros((len(texts), self.encoder.dim), np.float32)
+        text_only = ~has_ref
+        if text_only.any():
+            out[text_only] = self.encoder.encode_texts([t for t, m in zip(texts, text_only) if m])
+        image_only = has_ref & ~has_text
+        out[image_only] = references[image_only]
+        both = has_ref & has_text
+        if both.any():
+            out[both] = self._compose(references[both], [t for t, m in zip(texts, both) if m])
+        return normalize(out)
+
+    def _compose(self, references: np.ndarray, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError

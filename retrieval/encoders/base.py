@@ -1,0 +1,79 @@
+"""The one encoder API: images and texts to L2-normalised float32 vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+ImageInput = np.ndarray | Image.Image
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """CUDA where present (unless told otherwise), else CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_pil(image: ImageInput) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {array.shape} {array.dtype}")
+    return Image.fromarray(array)
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class Encoder:
+    """Base class of every back end.
+
+    Subclasses set `model_id`, `dim`, `device` and implement `_images` and `_texts`,
+    which take one batch and return a (B, D) tensor.
+    """
+
+    model_id: str
+    dim: int
+    device: torch.device
+    fingerprint: str = ""  # changes whenever the weights change (keys the embedding cache)
+    batch_size: int = 256
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.float16 if self.device.type == "cuda" else torch.float32
+
+    def encode_images(
+        self, images: Sequence[ImageInput], batch_size: int | None = None
+    ) -> np.ndarray:
+        """(N, D) L2-normalised float32 vectors of RGB images."""
+        return self._batched(self._images, list(images), batch_size)
+
+    def encode_texts(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """(N, D) L2-normalised float32 vectors of texts."""
+        if isinstance(texts, str):
+            raise TypeError("encode_texts takes a list of strings, not one string")
+        return self._batched(self._texts, list(texts), batch_size)
+
+    def _batched(self, fn, inputs: list, batch_size: int | None) -> np.ndarray:
+        if not inputs:
+            return np.zeros((0, self.dim), np.float32)
+        size = batch_size or self.batch_size
+        with torch.inference_mode():
+            parts = [
+                fn(inputs[i : i + size]).float().cpu().numpy() for i in range(0, len(inputs), size)
+            ]
+        return normalize(np.concatenate(parts))
+
+    def _images(self, images: list[ImageInput]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _texts(self, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError

@@ -1,0 +1,83 @@
+"""The small CNN image tower of fashion-mini, with multi-level feature maps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ImageTowerConfig:
+    image_size: int = 64
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    embed_dim: int = 384
+    mean: float = 0.5
+    std: float = 0.25
+
+
+def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+class ImageTower(nn.Module):
+    """64x64 RGB -> (B, embed_dim); `features` also returns each stage's map."""
+
+    def __init__(self, config: ImageTowerConfig = ImageTowerConfig()):
+        super().__init__()
+        self.config = config
+        w = config.widths
+        # stem: 4x4 stride-2 patches see a whole period of the thin pattern lines
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, w[0], 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(w[0]),
+            nn.ReLU(inplace=True),
+        )
+        self.stages = nn.ModuleList(_block(w[i], w[i + 1], stride=2) for i in range(len(w) - 1))
+        self.head = nn.Linear(2 * w[-1], config.embed_dim)
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, 3) uint8 -> normalised (B, 3, S, S) float."""
+        x = images.permute(0, 3, 1, 2).float() / 255.0
+        size = self.config.image_size
+        if x.shape[-2:] != (size, size):
+            x = nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+        return (x - self.config.mean) / self.config.std
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps of every stage: [(B, C1, 32, 32), (B, C2, 16, 16), ...]."""
+        maps = [self.stem(x)]
+        for stage in self.stages:
+            maps.append(stage(maps[-1]))
+        return maps
+
+    def pool(self, last_map: torch.Tensor) -> torch.Tensor:
+        return torch.cat([last_map.mean(dim=(2, 3)), last_map.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pool(self.features(x)[-1]))  # (B, D)
+
+    def save(self, path: str | Path, metadata: dict | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path))
+        info = {"config": asdict(self.config), **(metadata or {})}
+        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple[ImageTower, dict]:
+        path = Path(path)
+        info = json.loads(path.with_suffix(".json").read_text())
+        config = dict(info["config"])
+        config["widths"] = tuple(config["widths"])
+        tower = cls(ImageTowerConfig(**config))
+        tower.load_state_dict(load_file(str(path)))
+        return tower.eval(), info

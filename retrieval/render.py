@@ -1,0 +1,134 @@
+"""Render greyscale Fashion-MNIST garments as coloured, patterned RGB product shots."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from retrieval.vocab import COLOR_RGB, COLORS, PATTERNS
+
+BACKGROUND = np.array([234.0, 234.0, 234.0], dtype=np.float32)
+OUTLINE = np.array([120.0, 120.0, 120.0], dtype=np.float32)
+STRIPE_PERIOD = 6  # 1-pixel lines every 6 px: the named colour keeps 5/6 of the area
+CHECK_PERIOD = 8  # 1-pixel grid every 8 px: about 77% of the area stays the named colour
+DOT_PERIOD = 7  # 2x2 dots every 7 px: about 92% stays the named colour
+MAX_SHADE_DEPTH = 0.45  # garment shading moves a colour at most this far toward black/white
+SHADE_MARGIN = 25.0  # every shade stays this much nearer its own named colour (RGB distance)
+
+
+def _nearest_is_own(rgb: np.ndarray, own: int, palette: np.ndarray, margin: float) -> bool:
+    dist = np.linalg.norm(palette - rgb, axis=1)
+    others = np.delete(dist, own)
+    return bool(dist[own] + margin <= others.min())
+
+
+@lru_cache(maxsize=1)
+def shading() -> tuple[np.ndarray, np.ndarray]:
+    """Per colour: the shadow direction (black for light colours, white for dark ones) and
+    the deepest shading that keeps every shade nearer its own named colour than any other."""
+    palette = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)
+    targets, depths = [], []
+    for own, rgb in enumerate(palette):
+        luminance = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) / 255.0
+        target = np.zeros(3) if luminance > 0.25 else np.full(3, 255.0)
+        depth = 0.0
+        for step in np.arange(0.01, MAX_SHADE_DEPTH + 1e-9, 0.01):
+            if not _nearest_is_own(rgb + (target - rgb) * step, own, palette, SHADE_MARGIN):
+                break
+            depth = step
+        targets.append(target)
+        depths.append(depth)
+    return np.array(targets, np.float32), np.array(depths, np.float32)
+
+
+@lru_cache(maxsize=8)
+def _bilinear_matrix(src: int, dst: int) -> np.ndarray:
+    """(dst, src) matrix that resamples a 1-D signal bilinearly (align_corners=False)."""
+    centres = (np.arange(dst) + 0.5) * src / dst - 0.5
+    lo = np.clip(np.floor(centres).astype(int), 0, src - 1)
+    hi = np.clip(lo + 1, 0, src - 1)
+    frac = np.clip(centres - np.floor(centres), 0.0, 1.0)
+    frac[centres < 0] = 0.0
+    matrix = np.zeros((dst, src))
+    matrix[np.arange(dst), lo] += 1.0 - frac
+    matrix[np.arange(dst), hi] += frac
+    return matrix.astype(np.float32)
+
+
+def _pattern_masks(pattern: np.ndarray, phase: np.ndarray, size: int) -> np.ndarray:
+    """(N, size, size) bool: where each item's pattern lines or dots are drawn."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    py = phase[:, 0, None, None]
+    px = phase[:, 1, None, None]
+    stripes = (yy + py) % STRIPE_PERIOD == 0
+    checks = ((yy + py) % CHECK_PERIOD == 0) | ((xx + px) % CHECK_PERIOD == 0)
+    dots = ((yy + py) % DOT_PERIOD < 2) & ((xx + px) % DOT_PERIOD < 2)
+    kind = pattern[:, None, None]
+    return (
+        ((kind == PATTERNS.index("striped")) & stripes)
+        | ((kind == PATTERNS.index("checked")) & checks)
+        | ((kind == PATTERNS.index("dotted")) & dots)
+    )
+
+
+def contrast_color(rgb: np.ndarray) -> np.ndarray:
+    """The line colour of a pattern: darker on light colours, lighter on dark ones."""
+    luminance = (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]) / 255.0
+    dark = rgb * 0.3
+    light = rgb + (255.0 - rgb) * 0.75
+    return np.where(luminance[..., None] > 0.5, dark, light)
+
+
+def upsample(garments: np.ndarray, size: int) -> np.ndarray:
+    """(N, 28, 28) uint8 -> (N, size, size) float32 in [0, 1], bilinear."""
+    resample = _bilinear_matrix(garments.shape[1], size)
+    return resample @ (garments.astype(np.float32) / 255.0) @ resample.T
+
+
+def silhouette(grey: np.ndarray) -> np.ndarray:
+    """Soft garment mask in [0, 1] from upsampled grey levels."""
+    return np.clip(grey / 0.12, 0.0, 1.0)
+
+
+def render(
+    garments: np.ndarray,
+    colors: np.ndarray,
+    patterns: np.ndarray,
+    phases: np.ndarray,
+    size: int = 64,
+) -> np.ndarray:
+    """Render garments as RGB product shots.
+
+    Args:
+        garments: (N, 28, 28) uint8 greyscale Fashion-MNIST images.
+        colors: (N,) indices into vocab.COLORS.
+        patterns: (N,) indices into vocab.PATTERNS.
+        phases: (N, 2) pattern offsets in pixels (y, x).
+        size: output side in pixels.
+
+    Returns:
+        (N, size, size, 3) uint8 images.
+    """
+    grey = upsample(garments, size)
+    alpha = silhouette(grey)[..., None]  # (N, S, S, 1)
+    peak = np.maximum(grey.reshape(len(grey), -1).max(axis=1), 1e-6)[:, None, None]
+    darkness = (1.0 - np.clip(grey / peak, 0.0, 1.0))[..., None]  # garment's own shading
+
+    base = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)[colors][:, None, None, :]
+    targets, depths = shading()
+    target = targets[colors][:, None, None, :]
+    shaded = base + (target - base) * (depths[colors][:, None, None, None] * darkness)
+    lines = contrast_color(base)
+    on_pattern = _pattern_masks(patterns, phases, size)[..., None]
+    garment = np.where(on_pattern, lines, shaded)
+
+    solid = alpha > 0.5
+    grown = solid.copy()
+    grown[:, 1:] |= solid[:, :-1]
+    grown[:, :-1] |= solid[:, 1:]
+    grown[:, :, 1:] |= solid[:, :, :-1]
+    grown[:, :, :-1] |= solid[:, :, 1:]
+    background = np.where(grown & ~solid, OUTLINE, BACKGROUND)
+    image = alpha * garment + (1.0 - alpha) * background
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)

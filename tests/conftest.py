@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny random-initialised models and small real galleries, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.catalogue import FmnistColorCatalogue
+from retrieval.encoders.fashion_mini import FashionMiniEncoder
+from retrieval.encoders.image_tower import ImageTower, ImageTowerConfig
+from retrieval.index import build_index
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test writes indexes and caches under its own temporary CIRCHAT_HOME."""
+    monkeypatch.setenv("CIRCHAT_HOME", str(tmp_path / "circhat-home"))
+    return tmp_path / "circhat-home"
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """A random-initialised fashion-mini image tower saved like the real one."""
+    import torch
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny") / "tiny-mini.safetensors"
+    ImageTower(ImageTowerConfig(widths=(8, 16), embed_dim=384)).eval().save(
+        path, {"train_seconds": 0}
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_weights):
+    return FashionMiniEncoder(tiny_weights, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def trained_encoder():
+    """The committed fashion-mini weights."""
+    return FashionMiniEncoder(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def small_gallery(trained_encoder):
+    """The first 1,000 items of the fmnist-color test gallery, indexed with the trained model."""
+    catalogue = FmnistColorCatalogue("test", limit=1000)
+    return catalogue, build_index(catalogue, trained_encoder, progress=False)

@@ -1,0 +1,182 @@
+"""The `circhat` command line: each verb is a plain function also callable from Python."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from retrieval.encoders.errors import HubUnavailableError
+
+DEFAULT_CATALOGUE = "fmnist-color"
+DEFAULT_MODEL = "fashion-mini"
+DEFAULT_COMPOSER = "sum"
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit code 2."""
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from retrieval.encoders import load_encoder
+    from retrieval.gallery import build_and_save
+    from retrieval.paths import default_index_dir
+
+    out = Path(args.out) if args.out else default_index_dir(args.catalogue, args.model)
+    index = build_and_save(
+        args.catalogue,
+        load_encoder(args.model),
+        out,
+        args.factory,
+        not args.no_cache,
+        args.batch_size,
+    )
+    m = index.manifest
+    print(
+        f"indexed {m.count} items of {m.catalogue} with {m.model_id} ({m.factory}) in "
+        f"{m.build_seconds:.1f} s: {m.encoded} encoded, {m.count - m.encoded} from the cache, "
+        f"{len(m.skipped)} skipped -> {out}"
+    )
+    return 0
+
+
+def _reference_vector(image: str, encoder, index):
+    """A gallery item id's stored vector, or the encoding of an image file."""
+    if image in index.positions:
+        return index.vector(image)
+    path = Path(image)
+    if not path.exists():
+        raise UserError(f"--image {image!r} is neither an item id of the index nor an image file")
+    from retrieval.catalogue import decode_image
+
+    try:
+        pixels = decode_image(path.read_bytes(), str(path))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    return encoder.encode_images([pixels])[0]
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from retrieval.compose import build_composer
+    from retrieval.gallery import open_gallery
+
+    text = (args.text or "").strip()
+    if not text and not args.image:
+        raise UserError("search needs --text, --image, or both")
+    encoder, index = open_gallery(args.catalogue, args.model, args.index)
+    reference = _reference_vector(args.image, encoder, index)[None] if args.image else None
+    query = build_composer(args.composer, encoder).compose(reference, [text])
+    exclude = [args.image] if args.image and args.image in index.positions else []
+    hits = index.search(query, k=args.k, exclude=exclude)[0]
+    results = [
+        {"id": h.item.id, "score": round(h.score, 4), "attributes": h.item.attributes} for h in hits
+    ]
+    if args.json:
+        print(json.dumps({"results": results}))
+    else:
+        for rank, r in enumerate(results, 1):
+            attrs = ", ".join(f"{k}={v}" for k, v in r["attributes"].items())
+            print(f"{rank:>3}. {r['id']:<16} {r['score']:.3f}  {attrs}")
+    return 0
+
+
+def cmd_eval_encoder(args: argparse.Namespace) -> int:
+    from eval.encoder_eval import evaluate_encoder
+    from retrieval.gallery import open_gallery
+
+    encoder, index = open_gallery(DEFAULT_CATALOGUE, args.model, args.index)
+    report = evaluate_encoder(encoder, index)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    z = report["zero_shot_accuracy"]
+    print(f"encoder {report['model_id']} on {report['gallery']['items']} gallery items")
+    print("| figure | value |\n|---|---|")
+    for name in ("category", "color", "pattern"):
+        print(f"| zero-shot {name} accuracy | {z[name]:.4f} |")
+    print(f"| text-to-image hit@10 (480 captions) | {report['text_to_image_hit_at_10']:.4f} |")
+    print(f"| held-out synonym precision@10 | {report['synonym_precision_at_10']:.4f} |")
+    print(f"| train seconds | {report['train_seconds']} |")
+    worst = sorted(report["synonym_precision_by_synonym"].items(), key=lambda kv: kv[1])[:5]
+    print("weakest synonyms: " + ", ".join(f"{s} {p:.2f}" for s, p in worst))
+    return 0
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from retrieval.encoders.fashion_mini import DEFAULT_WEIGHTS
+    from retrieval.train_fashion_mini import TrainConfig, train
+
+    config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
+    out = Path(args.out) if args.out else DEFAULT_WEIGHTS
+    metadata = train(config, out)
+    print(f"trained fashion-mini in {metadata['train_seconds']} s -> {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="circhat", description="conversational image search")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    index = verbs.add_parser("index", help="build search indexes").add_subparsers(
+        dest="action", required=True
+    )
+    build = index.add_parser("build", help="encode a catalogue and save a FAISS index")
+    build.add_argument(
+        "--catalogue", default=DEFAULT_CATALOGUE, help="fmnist-color[:train|test] or a folder"
+    )
+    build.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
+    build.add_argument(
+        "--factory", default="Flat", help="FAISS factory string (Flat, IVF256,PQ48, HNSW32)"
+    )
+    build.add_argument("--out", help="index folder (default under $CIRCHAT_HOME/indexes)")
+    build.add_argument("--batch-size", type=int, default=256)
+    build.add_argument("--no-cache", action="store_true", help="do not reuse cached embeddings")
+    build.set_defaults(func=cmd_index_build)
+
+    search = verbs.add_parser("search", help="search the index with text and/or an image")
+    search.add_argument("--text", default="")
+    search.add_argument("--image", help="a gallery item id or an image file (the reference)")
+    search.add_argument("--k", type=int, default=10)
+    search.add_argument(
+        "--composer", default=DEFAULT_COMPOSER, help="composition model (circhat models)"
+    )
+    search.add_argument("--catalogue", default=DEFAULT_CATALOGUE)
+    search.add_argument("--model", default=DEFAULT_MODEL)
+    search.add_argument("--index", help="index folder (default: the catalogue's, built if missing)")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    evaluate = verbs.add_parser("eval", help="evaluate").add_subparsers(
+        dest="action", required=True
+    )
+    enc = evaluate.add_parser("encoder", help="zero-shot, caption search and synonym figures")
+    enc.add_argument("--model", default=DEFAULT_MODEL)
+    enc.add_argument("--index", help="index folder of the 10k test gallery")
+    enc.add_argument("--json", action="store_true")
+    enc.set_defaults(func=cmd_eval_encoder)
+
+    train = verbs.add_parser("train", help="train models").add_subparsers(
+        dest="action", required=True
+    )
+    tenc = train.add_parser("encoder", help="train the fashion-mini image tower (CPU, minutes)")
+    tenc.add_argument("--epochs", type=int, default=7)
+    tenc.add_argument("--seed", type=int, default=0)
+    tenc.add_argument("--limit", type=int, help="train on the first N garments only")
+    tenc.add_argument("--out", help="weights file (default: the packaged fashion-mini weights)")
+    tenc.set_defaults(func=cmd_train_encoder)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, ValueError, FileNotFoundError, KeyError, HubUnavailableError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"circhat: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
