@@ -199,22 +199,27 @@ def check_compatible(manifest: Manifest, encoder: Encoder, folder: Path | str = 
         )
 
 
-def build_index(
+@dataclass
+class EncodedCatalogue:
+    items: list[Item]
+    vectors: np.ndarray  # (N, D) float32
+    skipped: list[SkippedItem]
+    encoded: int  # images that reached the encoder (the rest came from the cache)
+
+
+def encode_catalogue(
     catalogue: Catalogue,
     encoder: Encoder,
-    factory: str = "Flat",
     cache: EmbeddingCache | None = None,
     batch_size: int = 256,
-    train_sample: int = 100_000,
     progress: bool = True,
-) -> SearchIndex:
-    """Encode a catalogue (reusing cached embeddings) and index it."""
+) -> EncodedCatalogue:
+    """Vectors of every readable catalogue image, reusing cached embeddings."""
     from tqdm import tqdm
 
-    started = time.time()
     items, parts, skipped, encoded = [], [], [], 0
     bar = tqdm(
-        total=len(catalogue), desc=f"index {catalogue.name}", unit="img", disable=not progress
+        total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
     for batch in catalogue.batches(batch_size):
         readable = [b for b in batch if b.image is not None]
@@ -233,7 +238,22 @@ def build_index(
     bar.close()
     if not items:
         raise ValueError(f"catalogue {catalogue.name} has no readable images")
-    vectors = np.concatenate(parts)
+    return EncodedCatalogue(items, np.concatenate(parts), skipped, encoded)
+
+
+def build_index(
+    catalogue: Catalogue,
+    encoder: Encoder,
+    factory: str = "Flat",
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 256,
+    train_sample: int = 100_000,
+    progress: bool = True,
+) -> SearchIndex:
+    """Encode a catalogue (reusing cached embeddings) and index it."""
+    started = time.time()
+    encoded = encode_catalogue(catalogue, encoder, cache, batch_size, progress)
+    vectors = encoded.vectors
     rng = np.random.default_rng(0)
     sample = vectors[rng.choice(len(vectors), min(train_sample, len(vectors)), replace=False)]
     index = new_faiss_index(encoder.dim, factory, sample)
@@ -246,13 +266,13 @@ def build_index(
         factory=factory,
         catalogue=catalogue.name,
         catalogue_fingerprint=catalogue.fingerprint(),
-        count=len(items),
-        skipped=skipped,
+        count=len(encoded.items),
+        skipped=encoded.skipped,
         build_seconds=round(time.time() - started, 2),
-        encoded=encoded,
+        encoded=encoded.encoded,
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    return SearchIndex(index, items, vectors, manifest)
+    return SearchIndex(index, encoded.items, vectors, manifest)
 
 
 def _embed(batch, encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:

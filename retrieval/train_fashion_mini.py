@@ -37,12 +37,13 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_steps: int = 200
-    paraphrases_per_key: int = 16
+    paraphrases_per_key: int = 24
     keep_probability: tuple[float, float, float] = (0.85, 0.85, 0.75)  # category, colour, pattern
     shape_components: int = 32
     shape_weight: float = 0.5
     bank_weight: float = 1.0
     init_temperature: float = 0.07
+    layout_channels: int = 64
     seed: int = 0
     limit: int | None = None  # train on the first N garments (tests)
 
@@ -101,7 +102,9 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS) -> dict:
     shape_mean, shape_dirs = shape_basis(garments, config.shape_components, config.seed)
     shape_scale = ((garments[:5000].reshape(-1, 784) / 255.0 - shape_mean) @ shape_dirs.T).std(0)
 
-    tower = ImageTower(ImageTowerConfig(embed_dim=bank.shape[-1]))
+    tower = ImageTower(
+        ImageTowerConfig(embed_dim=bank.shape[-1], layout_channels=config.layout_channels)
+    )
     shape_head = torch.nn.Linear(bank.shape[-1], config.shape_components)
     logit_scale = torch.nn.Parameter(torch.tensor(np.log(1 / config.init_temperature)))
     params = [*tower.parameters(), *shape_head.parameters(), logit_scale]

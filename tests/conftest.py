@@ -24,7 +24,7 @@ def tiny_weights(tmp_path_factory):
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("tiny") / "tiny-mini.safetensors"
-    ImageTower(ImageTowerConfig(widths=(8, 16), embed_dim=384)).eval().save(
+    ImageTower(ImageTowerConfig(widths=(8, 8, 16, 16), embed_dim=384)).eval().save(
         path, {"train_seconds": 0}
     )
     return path

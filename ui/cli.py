@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.encoders.errors import HubUnavailableError
 
 DEFAULT_CATALOGUE = "fmnist-color"
 DEFAULT_MODEL = "fashion-mini"
-DEFAULT_COMPOSER = "sum"
 
 
 class UserError(Exception):
@@ -111,6 +111,105 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else DEFAULT_WEIGHTS
     metadata = train(config, out)
     print(f"trained fashion-mini in {metadata['train_seconds']} s -> {out}")
+    return 0
+
+
+def cmd_eval_replay(args: argparse.Namespace) -> int:
+    from agent.agent import AgentConfig
+    from agent.factory import build_agent
+    from eval.replay import replay_model, summarize
+    from eval.report import write_reports
+    from eval.single_turn import DEFAULT_PHRASEBOOK
+    from retrieval.compose import list_models
+    from retrieval.phrasebook import Phrasebook
+
+    names = args.models.split(",") if args.models else list_models()
+    phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
+    agent, catalogue = build_agent(
+        args.model, DEFAULT_CATALOGUE, args.index, names[0], args.rewriter, AgentConfig(k=args.k)
+    )
+    results, summary = {}, {"models": {}}
+    for name in names:
+        agent.composer(name)
+        result = replay_model(
+            agent, catalogue, name, args.dialogues, args.turns, phrasebook, args.seed
+        )
+        results[name] = result.exact_ranks
+        summary["models"][name] = summarize(result, len(agent.index), args.k)
+    summary["settings"] = {
+        "dialogues": args.dialogues,
+        "turns": args.turns,
+        "k": args.k,
+        "seed": args.seed,
+        "phrasebook": str(phrasebook.source),
+        "rewriter": args.rewriter,
+        "model": args.model,
+    }
+    paths = write_reports(summary, results, args.out)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from eval.report import markdown
+
+        print(markdown(summary, args.k))
+        print("reports: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from retrieval.compose import list_models, model_config
+
+    for name in list_models():
+        print(f"{name:<12} {model_config(name).get('description', '')}")
+    return 0
+
+
+def cmd_train_composers(args: argparse.Namespace) -> int:
+    from retrieval.compose.train_all import train_composers
+    from retrieval.compose.training import TrainSettings
+    from retrieval.encoders import load_encoder
+
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed)
+    results = train_composers(load_encoder(args.model), args.only, args.triplets, settings)
+    for name, meta in results.items():
+        if name != "total_seconds":
+            print(f"{name:<10} trained in {meta['train_seconds']:>6.1f} s on {meta['train_data']}")
+    print(f"all composition models trained in {results['total_seconds']:.1f} s")
+    return 0
+
+
+def cmd_eval_single(args: argparse.Namespace) -> int:
+    from eval.single_turn import markdown_table, run_benchmark
+    from retrieval.compose import list_models
+    from retrieval.encoders import load_encoder
+
+    names = args.models.split(",") if args.models else list_models()
+    report = run_benchmark(load_encoder(args.model), names, args.queries, args.seed)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"single-turn benchmark: {report['queries']} queries, {report['gallery']} gallery items"
+        )
+        print(markdown_table(report))
+    return 0
+
+
+def cmd_rewrite(args: argparse.Namespace) -> int:
+    from agent.llm_rewriter import make_rewriter
+    from retrieval.encoders import load_encoder
+
+    rewriter = make_rewriter(args.rewriter, load_encoder(args.model))
+    rewrite = rewriter.rewrite(args.text)
+    constraints = [c.model_dump() for c in rewrite.constraints]
+    if args.json:
+        print(json.dumps({"caption": rewrite.caption, "constraints": constraints}))
+        return 0
+    print(f"caption: {rewrite.caption!r}  (rewriter: {rewrite.rewriter})")
+    for c in constraints:
+        print(f"  {c['polarity']:<7} {c['attribute']}={c['value']}")
+    if rewrite.fallback_reason:
+        print(f"  fell back to the rules: {rewrite.fallback_reason}")
     return 0
 
 

@@ -9,12 +9,14 @@ from retrieval.compose.base import Composer
 from retrieval.encoders import Encoder
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+TRAINED_KINDS = ("combiner", "artemis", "pic2word", "cmap")
+DEFAULT_COMPOSER = "sum"  # the app's and the CLI's default; see README for the benchmark behind it
 
 
-def _kinds() -> dict[str, type[Composer]]:
-    from retrieval.compose.baselines import ImageOnly, TextOnly, WeightedSum
+def _baseline_kinds() -> dict[str, type[Composer]]:
+    from retrieval.compose.baselines import EditedDescription, ImageOnly, TextOnly, WeightedSum
 
-    return {cls.name: cls for cls in (ImageOnly, TextOnly, WeightedSum)}
+    return {cls.name: cls for cls in (ImageOnly, TextOnly, WeightedSum, EditedDescription)}
 
 
 def list_models() -> list[str]:
@@ -32,14 +34,19 @@ def model_config(name: str) -> dict:
 
 
 def build_composer(name: str, encoder: Encoder, overrides: dict | None = None) -> Composer:
-    """The composition model `name` for an encoder, with optional config overrides."""
+    """The composition model `name` for an encoder (trained ones load their checkpoint)."""
     config = {**model_config(name), **(overrides or {})}
-    kinds = _kinds()
-    if config["kind"] not in kinds:
-        raise ValueError(f"composition model {name!r} has unknown kind {config['kind']!r}")
-    composer = kinds[config["kind"]](encoder, config)
+    kind = config["kind"]
+    if kind in TRAINED_KINDS:
+        from retrieval.compose.trained import TrainedComposer
+
+        composer = TrainedComposer.load(name, encoder, config)
+    elif kind in _baseline_kinds():
+        composer = _baseline_kinds()[kind](encoder, config)
+    else:
+        raise ValueError(f"composition model {name!r} has unknown kind {kind!r}")
     composer.name = name
     return composer
 
 
-__all__ = ["Composer", "build_composer", "list_models", "model_config"]
+__all__ = ["DEFAULT_COMPOSER", "Composer", "build_composer", "list_models", "model_config"]

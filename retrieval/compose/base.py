@@ -20,13 +20,21 @@ class Composer:
         self.encoder = encoder
         self.config = config
 
-    def compose(self, references: np.ndarray | None, texts: Sequence[str]) -> np.ndarray:
+    needs_images = False  # True for models that read the reference image itself (cmap)
+
+    def compose(
+        self,
+        references: np.ndarray | None,
+        texts: Sequence[str],
+        reference_images: Sequence[np.ndarray] | None = None,
+    ) -> np.ndarray:
         """(B, D) normalised queries; a row without a reference is a text search, without text an image search.
 
         Args:
             references: (B, D) reference image vectors, or None when no row has one
                 (rows of zeros also mean "no reference").
             texts: B modification texts ("" for none).
+            reference_images: B (H, W, 3) uint8 reference images, for models that need them.
         """
         texts = list(texts)
         if references is None:
@@ -44,8 +52,15 @@ class Composer:
         out[image_only] = references[image_only]
         both = has_ref & has_text
         if both.any():
-            out[both] = self._compose(references[both], [t for t, m in zip(texts, both) if m])
+            images = None
+            if self.needs_images:
+                if reference_images is None:
+                    raise ValueError(f"composition model {self.name!r} needs the reference images")
+                images = [img for img, m in zip(reference_images, both) if m]
+            out[both] = self._compose(
+                references[both], [t for t, m in zip(texts, both) if m], images
+            )
         return normalize(out)
 
-    def _compose(self, references: np.ndarray, texts: list[str]) -> np.ndarray:
+    def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
         raise NotImplementedError

@@ -16,6 +16,9 @@ class ImageTowerConfig:
     image_size: int = 64
     widths: tuple[int, ...] = (32, 64, 128, 256)
     embed_dim: int = 384
+    layout_channels: int = (
+        64  # the last map is also kept spatially (sleeves, collars: where, not just what)
+    )
     mean: float = 0.5
     std: float = 0.25
 
@@ -42,7 +45,17 @@ class ImageTower(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.stages = nn.ModuleList(_block(w[i], w[i + 1], stride=2) for i in range(len(w) - 1))
-        self.head = nn.Linear(2 * w[-1], config.embed_dim)
+        grid = config.image_size // 2 ** len(w)
+        self.layout = (
+            nn.Sequential(
+                nn.Conv2d(w[-1], config.layout_channels, 1, bias=False),
+                nn.BatchNorm2d(config.layout_channels),
+                nn.ReLU(inplace=True),
+            )
+            if config.layout_channels
+            else None
+        )
+        self.head = nn.Linear(2 * w[-1] + config.layout_channels * grid * grid, config.embed_dim)
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 -> normalised (B, 3, S, S) float."""
@@ -60,7 +73,11 @@ class ImageTower(nn.Module):
         return maps
 
     def pool(self, last_map: torch.Tensor) -> torch.Tensor:
-        return torch.cat([last_map.mean(dim=(2, 3)), last_map.amax(dim=(2, 3))], dim=1)
+        """(B, 2C + L*G*G): global mean and max, and the flattened layout map."""
+        pooled = [last_map.mean(dim=(2, 3)), last_map.amax(dim=(2, 3))]
+        if self.layout is not None:
+            pooled.append(self.layout(last_map).flatten(1))
+        return torch.cat(pooled, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.pool(self.features(x)[-1]))  # (B, D)

@@ -67,3 +67,27 @@ class OpenClipEncoder(Encoder):
 
     def _texts(self, texts: list[str]) -> torch.Tensor:
         return self.model.encode_text(self.tokenizer(texts).to(self.device))
+
+    # --- hooks for composition models (pic2word) ---
+
+    @property
+    def word_dim(self) -> int:
+        return int(self.model.token_embedding.embedding_dim)
+
+    def encode_with_pseudo_words(
+        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
+    ) -> torch.Tensor:
+        """(B, D) text features with the placeholder token's embedding replaced by pseudo[b]."""
+        model = self.model
+        tokens = self.tokenizer(templates).to(self.device)  # (B, T)
+        placeholder_id = int(self.tokenizer([placeholder])[0, 1])
+        slots = tokens == placeholder_id
+        if not bool(slots.any(1).all()):
+            raise ValueError(f"every template needs the placeholder {placeholder!r}")
+        x = model.token_embedding(tokens)  # (B, T, W)
+        x = torch.where(slots[..., None], pseudo[:, None, :].to(x.dtype), x)
+        x = x + model.positional_embedding.to(x.dtype)
+        x = model.transformer(x, attn_mask=model.attn_mask)
+        x = model.ln_final(x)
+        pooled = x[torch.arange(x.shape[0]), tokens.argmax(dim=-1)]  # end-of-text token
+        return pooled @ model.text_projection

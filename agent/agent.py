@@ -1,0 +1,306 @@
+"""Agent.step: the single entry point from a shopper's turn to the next results."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Callable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from agent.rewriter import Rewrite, RuleRewriter, catalogue_has_attributes
+from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
+from retrieval.compose import build_composer
+from retrieval.encoders.base import normalize
+from retrieval.index import SearchIndex
+
+
+class TurnError(ValueError):
+    """A turn that cannot be carried out; the message says why and what to do. State is kept."""
+
+
+class AgentConfig(BaseModel):
+    k: int = 10
+    query_weight: float = 1.0  # Rocchio: the composed query ...
+    liked_weight: float = 0.0  # ... plus this much of the liked items' mean ...
+    rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
+    exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
+    hard_constraints: bool = True  # required attribute values filter the results
+
+
+class Turn(BaseModel):
+    """What the shopper did: any of text, a click on a shown result, an upload, 'none of these'."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    text: str = ""
+    item: str | None = None  # start from any catalogue item (a product page, a gallery pick)
+    select: str | None = None  # a click on one of the results just shown
+    image: np.ndarray | None = None  # (H, W, 3) uint8 upload
+    none_of_these: bool = False
+    caption: str | None = None  # the shopper's edit of the rewritten caption
+
+
+class Agent:
+    def __init__(
+        self,
+        encoder,
+        index: SearchIndex,
+        composer: str = "sum",
+        rewriter=None,
+        config: AgentConfig | None = None,
+        image_loader: Callable[[str], np.ndarray] | None = None,
+    ):
+        self.encoder, self.index = encoder, index
+        self.config = config or AgentConfig()
+        self.has_attributes = catalogue_has_attributes(index.items)
+        self.rewriter = rewriter or RuleRewriter(encoder, self.has_attributes)
+        self.image_loader = image_loader
+        self._composers = {}
+        self.default_composer = composer
+        self.composer(composer)  # fail early on a bad name
+        self._attribute_columns = {
+            name: np.array([item.attributes.get(name, "") for item in index.items])
+            for name in (index.items[0].attributes if index.items else {})
+        }
+
+    def composer(self, name: str):
+        if name not in self._composers:
+            self._composers[name] = build_composer(name, self.encoder)
+        return self._composers[name]
+
+    def new_state(self, composer: str | None = None) -> DialogueState:
+        return DialogueState(composer=composer or self.default_composer)
+
+    def step(
+        self, state: DialogueState, turn: Turn, depth: int = 0
+    ) -> tuple[DialogueState, list[Result]]:
+        """Apply one turn; returns the new state and the results to show.
+
+        With `depth`, the turn record also keeps the ids of the top-`depth` ranking (for
+        evaluation: ranks beyond what is shown).
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self._validate(state, turn)
+        new = state.model_copy(deep=True)
+        new.undo_stack.append(state.snapshot())
+        action = self._apply_action(new, turn)
+
+        rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
+        if turn.caption is not None:
+            rewrite = rewrite.model_copy(update={"caption": " ".join(turn.caption.split())})
+        timings["rewrite"] = _ms(started)
+        if rewrite.negative_feedback and not turn.none_of_these:
+            self._reject_shown(new)
+        new.constraints = merge_constraints(new.constraints, rewrite.constraints)
+
+        t = time.perf_counter()
+        query = self._query(new, rewrite.caption)
+        timings["compose"] = _ms(t)
+        t = time.perf_counter()
+        results, ranking, note = self._search(new, query, depth)
+        timings["search"] = _ms(t)
+        timings["total"] = _ms(started)
+
+        new.last_query = query.tolist()
+        new.shown += [r.id for r in results if r.id not in new.shown]
+        new.turns.append(
+            TurnRecord(
+                action=action,
+                user_text=turn.text,
+                caption=rewrite.caption,
+                constraints=rewrite.constraints,
+                rewriter=rewrite.rewriter,
+                fallback_reason=rewrite.fallback_reason,
+                reference_id=new.reference.item_id if new.reference else None,
+                results=results,
+                timings_ms=timings,
+                note="; ".join(n for n in (rewrite.note, note) if n),
+            )
+        )
+        return new, results
+
+    def _validate(self, state: DialogueState, turn: Turn) -> None:
+        if turn.item is not None and turn.item not in self.index.positions:
+            raise TurnError(f"item {turn.item!r} is not in the catalogue")
+        if turn.select is not None and turn.select not in {r.id for r in state.last_results}:
+            raise TurnError(
+                f"item {turn.select!r} is not among the results shown: pick one of them"
+            )
+        if turn.image is not None:
+            image = np.asarray(turn.image)
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise TurnError("the upload is not an RGB image: upload a JPEG or PNG picture")
+        has_text = bool(turn.text.strip()) or bool(turn.caption and turn.caption.strip())
+        if not (
+            has_text or turn.select or turn.item or turn.image is not None or turn.none_of_these
+        ):
+            raise TurnError(
+                "the message is empty: say what to change, pick a result or upload an image"
+            )
+        picked = turn.select or turn.item or turn.image is not None
+        if not has_text and not picked and not state.turns:
+            raise TurnError("nothing to refine yet: describe what you are looking for first")
+
+    def _apply_action(self, state: DialogueState, turn: Turn) -> str:
+        if turn.image is not None:
+            vector = self.encoder.encode_images([turn.image])[0]
+            state.reference = Reference(
+                kind="upload", vector=vector.tolist(), thumbnail_png=_thumbnail(turn.image)
+            )
+            return "upload"
+        if turn.item is not None:
+            state.reference = Reference(kind="item", item_id=turn.item)
+            return "item"
+        if turn.select is not None:
+            state.reference = Reference(kind="item", item_id=turn.select)
+            if turn.select not in state.liked:
+                state.liked.append(turn.select)
+            return "select"
+        if turn.none_of_these:
+            self._reject_shown(state)
+            return "none_of_these"
+        return "text"
+
+    @staticmethod
+    def _reject_shown(state: DialogueState) -> None:
+        state.rejected += [r.id for r in state.last_results if r.id not in state.rejected]
+
+    def _reference_vector(self, state: DialogueState) -> np.ndarray | None:
+        if state.reference is None:
+            return None
+        if state.reference.kind == "upload":
+            return np.asarray(state.reference.vector, np.float32)
+        return self.index.vector(state.reference.item_id)
+
+    def _reference_image(self, state: DialogueState) -> np.ndarray | None:
+        ref = state.reference
+        if ref is None:
+            return None
+        if ref.kind == "upload":
+            return _from_thumbnail(ref.thumbnail_png)
+        if self.image_loader is None:
+            raise TurnError(
+                f"composition model {state.composer!r} needs reference images, which this app cannot load"
+            )
+        return self.image_loader(ref.item_id)
+
+    def _query(self, state: DialogueState, caption: str) -> np.ndarray:
+        reference = self._reference_vector(state)
+        if reference is None and not caption:
+            if state.last_query is None:
+                raise TurnError("nothing to search for: describe what you are looking for")
+            query = np.asarray(state.last_query, np.float32)
+        else:
+            composer = self.composer(state.composer)
+            images = (
+                [self._reference_image(state)]
+                if composer.needs_images and reference is not None
+                else None
+            )
+            query = composer.compose(
+                None if reference is None else reference[None], [caption], images
+            )[0]
+        return self._rocchio(state, query)
+
+    def _rocchio(self, state: DialogueState, query: np.ndarray) -> np.ndarray:
+        c = self.config
+        query = c.query_weight * query
+        if c.liked_weight and state.liked:
+            query = query + c.liked_weight * np.mean(
+                [self.index.vector(i) for i in state.liked], axis=0
+            )
+        if c.rejected_weight and state.rejected:
+            query = query - c.rejected_weight * np.mean(
+                [self.index.vector(i) for i in state.rejected], axis=0
+            )
+        return normalize(query[None])[0]
+
+    def _allowed(self, state: DialogueState) -> np.ndarray | None:
+        if not (self.config.hard_constraints and self.has_attributes and state.constraints):
+            return None
+        allowed = np.ones(len(self.index), bool)
+        for c in state.constraints:
+            column = self._attribute_columns.get(c.attribute)
+            if column is not None:
+                allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
+        return allowed
+
+    def _search(self, state: DialogueState, query: np.ndarray, depth: int = 0):
+        """(results shown, ids of the top-`depth` ranking, note)."""
+        k = max(self.config.k, depth)
+        excluded = set(state.rejected)
+        if state.reference and state.reference.item_id:
+            excluded.add(state.reference.item_id)
+        seen = set(state.shown) if self.config.exclude_shown else set()
+        allowed = self._allowed(state)
+        note = ""
+        hits = self.index.search(query, k, exclude=excluded | seen, allowed=allowed)[0]
+        if len(hits) < k and seen:
+            hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+            note = "you have seen every matching item; showing some again"
+        if not hits and allowed is not None:
+            hits = self.index.search(query, k, exclude=excluded)[0]
+            note = "nothing matches all your requests; showing the closest items"
+        required = [c for c in state.constraints if c.polarity == "require"]
+        results = [
+            Result(
+                id=h.item.id,
+                score=round(h.score, 4),
+                attributes=h.item.attributes,
+                matches=[
+                    f"{c.attribute}={c.value}"
+                    for c in required
+                    if h.item.attributes.get(c.attribute) == c.value
+                ],
+            )
+            for h in hits
+        ]
+        return results, note
+
+    def undo(self, state: DialogueState) -> DialogueState:
+        return state.undo()
+
+    def reset(self, state: DialogueState) -> DialogueState:
+        return state.reset()
+
+
+def merge_constraints(active: list[Constraint], new: list[Constraint]) -> list[Constraint]:
+    """New constraints override contradicting old ones; the rest persist."""
+    merged = list(active)
+    for c in new:
+        if (
+            c.polarity == "require"
+        ):  # "actually plain" replaces "striped"; a required value is no longer avoided
+            merged = [
+                m
+                for m in merged
+                if m.attribute != c.attribute or (m.polarity == "avoid" and m.value != c.value)
+            ]
+        else:  # "not red" drops a required red
+            merged = [m for m in merged if not (m.attribute == c.attribute and m.value == c.value)]
+        merged.append(c)
+    return merged
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
+
+
+def _thumbnail(image: np.ndarray, side: int = 128) -> str:
+    from PIL import Image
+
+    picture = Image.fromarray(image)
+    picture.thumbnail((side, side))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _from_thumbnail(png_base64: str) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png_base64))).convert("RGB"))

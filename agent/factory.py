@@ -1,0 +1,32 @@
+"""Build an Agent for a catalogue and model: what the CLI, the app and the replay share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.agent import Agent, AgentConfig
+from agent.llm_rewriter import make_rewriter
+from agent.rewriter import catalogue_has_attributes
+from retrieval.catalogue import open_catalogue
+from retrieval.compose import DEFAULT_COMPOSER
+from retrieval.gallery import open_gallery
+
+
+def build_agent(
+    model_id: str = "fashion-mini",
+    catalogue: str = "fmnist-color",
+    index_dir: str | Path | None = None,
+    composer: str = DEFAULT_COMPOSER,
+    rewriter: str = "rules",
+    config: AgentConfig | None = None,
+) -> tuple[Agent, object]:
+    """(agent, catalogue); the index is built first if it is missing."""
+    encoder, index = open_gallery(catalogue, model_id, index_dir)
+    items = open_catalogue(catalogue)
+
+    def load_image(item_id: str):
+        return items.load([items.index_of(item_id)])[0].image
+
+    chosen = make_rewriter(rewriter, encoder, catalogue_has_attributes(index.items))
+    agent = Agent(encoder, index, composer, chosen, config, image_loader=load_image)
+    return agent, items

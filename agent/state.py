@@ -1,0 +1,78 @@
+"""The dialogue state: everything needed to replay, undo or resume a conversation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Polarity = Literal["require", "avoid"]
+Action = Literal["text", "item", "select", "upload", "none_of_these"]
+
+
+class Constraint(BaseModel):
+    attribute: str
+    value: str
+    polarity: Polarity = "require"
+
+
+class Result(BaseModel):
+    """One result shown to the shopper, with the requested attributes it matches."""
+
+    id: str
+    score: float
+    attributes: dict[str, str] = Field(default_factory=dict)
+    matches: list[str] = Field(default_factory=list)  # e.g. ["color=red", "pattern=striped"]
+
+
+class Reference(BaseModel):
+    """The image the next query starts from: a catalogue item or an uploaded picture."""
+
+    kind: Literal["item", "upload"]
+    item_id: str | None = None
+    vector: list[float] | None = None  # uploads only (catalogue items are looked up)
+    thumbnail_png: str = ""  # uploads only: base64 PNG, at most 128 px a side
+
+
+class TurnRecord(BaseModel):
+    action: Action
+    user_text: str = ""
+    caption: str = ""  # the rewritten modification caption that was searched
+    constraints: list[Constraint] = Field(default_factory=list)  # read from this turn
+    rewriter: str = ""
+    fallback_reason: str | None = None  # why an LLM rewrite was replaced by the default
+    reference_id: str | None = None
+    results: list[Result] = Field(default_factory=list)
+    ranking: list[str] = Field(default_factory=list)  # top-depth ids, when asked (evaluation)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    note: str = ""  # what the agent tells the shopper about this turn
+
+
+class DialogueState(BaseModel):
+    composer: str
+    turns: list[TurnRecord] = Field(default_factory=list)
+    reference: Reference | None = None
+    liked: list[str] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)  # active across turns
+    shown: list[str] = Field(default_factory=list)  # every item shown so far
+    last_query: list[float] | None = None
+    undo_stack: list[str] = Field(default_factory=list)  # JSON of the states before each turn
+
+    @property
+    def last_results(self) -> list[Result]:
+        return self.turns[-1].results if self.turns else []
+
+    def snapshot(self) -> str:
+        return self.model_dump_json(exclude={"undo_stack"})
+
+    def undo(self) -> DialogueState:
+        """The state exactly as it was before the last turn (unchanged if there is none)."""
+        if not self.undo_stack:
+            return self.model_copy(deep=True)
+        previous = DialogueState.model_validate_json(self.undo_stack[-1])
+        previous.undo_stack = list(self.undo_stack[:-1])
+        return previous
+
+    def reset(self) -> DialogueState:
+        return DialogueState(composer=self.composer)

@@ -1,0 +1,52 @@
+"""A simulated shopper with a hidden target, speaking from a phrasebook."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.agent import Turn
+from agent.state import Result
+from retrieval.phrasebook import Phrasebook
+from retrieval.vocab import ATTRIBUTES
+
+CLOSER_PHRASES = ("closer, more like this", "more like this one", "this is close")
+
+
+class SimulatedShopper:
+    """Looks at the shown results, picks the one closest to its target (attributes first, then
+    the garment's visual similarity, from ground truth) and says what still differs."""
+
+    def __init__(
+        self,
+        target: int,
+        items: list,
+        shapes: np.ndarray,
+        phrasebook: Phrasebook,
+        rng: np.random.Generator,
+        max_changes: int = 2,
+    ):
+        self.target, self.items, self.shapes = target, items, shapes
+        self.phrasebook, self.rng, self.max_changes = phrasebook, rng, max_changes
+        self.target_attributes = items[target].attributes
+        self.positions = {item.id: i for i, item in enumerate(items)}
+
+    def closeness(self, item_id: str) -> tuple[int, float]:
+        row = self.positions[item_id]
+        same = sum(self.items[row].attributes[a] == v for a, v in self.target_attributes.items())
+        return same, float(self.shapes[row] @ self.shapes[self.target])
+
+    def differences(self, item_id: str) -> dict[str, str]:
+        attributes = self.items[self.positions[item_id]].attributes
+        return {a: v for a, v in self.target_attributes.items() if attributes[a] != v}
+
+    def respond(self, shown: list[Result]) -> Turn:
+        """Select the closest shown item and ask for one or two of the remaining differences."""
+        best = max(shown, key=lambda r: self.closeness(r.id)).id
+        diffs = self.differences(best)
+        if not diffs:
+            return Turn(select=best, text=CLOSER_PHRASES[self.rng.integers(len(CLOSER_PHRASES))])
+        names = [a for a in ATTRIBUTES if a in diffs]
+        count = min(len(names), int(self.rng.integers(1, self.max_changes + 1)))
+        chosen = sorted(self.rng.choice(len(names), count, replace=False))
+        changes = {names[i]: diffs[names[i]] for i in chosen}
+        return Turn(select=best, text=self.phrasebook.say(changes, self.rng))

@@ -1,0 +1,83 @@
+"""Single-turn composed retrieval benchmark on the fmnist-color test gallery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from eval import metrics
+from retrieval.compose import build_composer
+from retrieval.compose.data import TripletFeatures, triplet_features
+from retrieval.embedding_cache import EmbeddingCache
+from retrieval.phrasebook import Phrasebook
+
+DEFAULT_PHRASEBOOK = Path(__file__).parent / "phrasebooks" / "default.json"
+KS = (1, 5, 10, 50)
+
+
+def benchmark_features(encoder, count: int = 2000, seed: int = 1) -> TripletFeatures:
+    """Test-gallery triplets phrased with the evaluation phrasebook (not the training one)."""
+    cache = EmbeddingCache()
+    try:
+        return triplet_features(
+            encoder, "test", count, Phrasebook.load(DEFAULT_PHRASEBOOK), seed, cache
+        )
+    finally:
+        cache.close()
+
+
+def _attribute_labels(features: TripletFeatures) -> np.ndarray:
+    keys: dict[tuple, int] = {}
+    return np.array(
+        [keys.setdefault(tuple(i.attributes.values()), len(keys)) for i in features.catalogue.items]
+    )
+
+
+def evaluate_composer(composer, features: TripletFeatures, batch_size: int = 500) -> dict:
+    """R@K, attribute-level and exact, with the reference removed from each ranking."""
+    index = faiss.IndexFlatIP(features.gallery.shape[1])
+    index.add(features.gallery)
+    references, targets = features.references, features.targets
+    rankings = []
+    for start in range(0, len(references), batch_size):
+        rows = references[start : start + batch_size]
+        texts = features.texts[start : start + batch_size]
+        images = features.catalogue.render(rows) if composer.needs_images else None
+        queries = composer.compose(features.gallery[rows], texts, images)
+        rankings.append(index.search(queries, max(KS) + 1)[1])
+    ranking = metrics.remove_items(np.concatenate(rankings), references)
+    labels = _attribute_labels(features)
+    exact = metrics.target_ranks(ranking, targets)
+    attribute = metrics.attribute_ranks(ranking, labels, labels[targets])
+    return {
+        "attribute_recall": {str(k): v for k, v in metrics.recall_at_k(attribute, KS).items()},
+        "exact_recall": {str(k): v for k, v in metrics.recall_at_k(exact, KS).items()},
+    }
+
+
+def run_benchmark(encoder, names: list[str], count: int = 2000, seed: int = 1) -> dict:
+    features = benchmark_features(encoder, count, seed)
+    results = {}
+    for name in tqdm(names, desc="benchmark", unit="model"):
+        results[name] = evaluate_composer(build_composer(name, encoder), features)
+    return {"models": results, "queries": count, "gallery": len(features.gallery), "seed": seed}
+
+
+def markdown_table(report: dict) -> str:
+    head = (
+        "| model | "
+        + " | ".join(f"attr R@{k}" for k in KS)
+        + " | "
+        + " | ".join(f"exact R@{k}" for k in KS)
+        + " |"
+    )
+    lines = [head, "|---" * (1 + 2 * len(KS)) + "|"]
+    for name, r in report["models"].items():
+        cells = [f"{r['attribute_recall'][str(k)]:.3f}" for k in KS] + [
+            f"{r['exact_recall'][str(k)]:.3f}" for k in KS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Pic2Word (Saito et al., CVPR 2023): an image vector becomes a pseudo word in the text tower.
+
+Trained on images alone: the frozen text tower reading "a photo of *", with * the mapped
+pseudo word, must land on the image's own vector (contrastive over the batch). At query time
+the pseudo word is spliced into a prompt that carries the modification.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Pic2Word(nn.Module):
+    uses_triplets = False
+
+    def __init__(self, dim: int, config: dict, encoder=None):
+        super().__init__()
+        if encoder is None or not hasattr(encoder, "encode_with_pseudo_words"):
+            raise ValueError(
+                "pic2word needs an encoder whose text tower accepts pseudo words "
+                "(fashion-mini or open_clip)"
+            )
+        hidden = config.get("hidden_dim", 512)
+        dropout = config.get("dropout", 0.1)
+        self.mapping = nn.Sequential(
+            nn.Linear(dim, hidden),
+            nn.Dropout(dropout),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.Dropout(dropout),
+            nn.ReLU(),
+            nn.Linear(hidden, encoder.word_dim),
+        )
+        self.train_prompt = config.get("train_prompt", "a photo of *")
+        self.query_prompt = config.get("query_prompt", "a photo of * , {text}")
+        self._encoder = [encoder]  # a list keeps the frozen encoder out of state_dict
+
+    def encode_prompts(self, prompts: list[str], reference: torch.Tensor) -> torch.Tensor:
+        pseudo = self.mapping(reference)  # (B, W)
+        return F.normalize(
+            self._encoder[0].encode_with_pseudo_words(prompts, pseudo).float(), dim=-1
+        )
+
+    def image_loss(self, images: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """Symmetric InfoNCE between images and "a photo of *(image)"."""
+        text = self.encode_prompts([self.train_prompt] * len(images), images)
+        logits = scale * images @ text.T
+        labels = torch.arange(len(images))
+        return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        prompts = [self.query_prompt.format(text=t) for t in batch["texts"]]
+        return self.encode_prompts(prompts, batch["reference"])

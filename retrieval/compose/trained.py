@@ -1,0 +1,97 @@
+"""Composition models with learned weights: checkpoints and the query-time wrapper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from retrieval.compose.base import Composer
+from retrieval.paths import home
+
+PACKAGED_DIR = Path(__file__).parent / "weights"
+
+
+def _modules() -> dict:
+    from retrieval.compose.artemis import Artemis
+    from retrieval.compose.cmap import CmapStyle
+    from retrieval.compose.combiner import CombinerModel
+    from retrieval.compose.pic2word import Pic2Word
+
+    return {"combiner": CombinerModel, "artemis": Artemis, "pic2word": Pic2Word, "cmap": CmapStyle}
+
+
+def new_module(config: dict, encoder) -> torch.nn.Module:
+    return _modules()[config["kind"]](encoder.dim, config, encoder)
+
+
+def checkpoint_path(name: str, encoder) -> Path:
+    """Packaged weights for the embedded default model; $CIRCHAT_HOME for any other encoder."""
+    if encoder.model_id == "fashion-mini":
+        return PACKAGED_DIR / f"{name}.safetensors"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.fingerprint)
+    return home() / "composers" / safe / f"{name}.safetensors"
+
+
+def save_checkpoint(
+    module: torch.nn.Module, path: Path, name: str, config: dict, encoder, metadata: dict
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
+    info = {
+        "name": name,
+        "config": config,
+        "encoder": {"model_id": encoder.model_id, "fingerprint": encoder.fingerprint},
+        **metadata,
+    }
+    path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def load_checkpoint(path: Path, encoder) -> tuple[torch.nn.Module, dict]:
+    info = json.loads(path.with_suffix(".json").read_text())
+    if info["encoder"]["fingerprint"] != encoder.fingerprint:
+        raise ValueError(
+            f"{path.name} was trained for {info['encoder']['model_id']} with other weights: "
+            f"retrain it with `circhat train composers --model {encoder.model_id}`"
+        )
+    module = new_module(info["config"], encoder)
+    module.load_state_dict(load_file(str(path)))
+    return module.eval(), info
+
+
+class TrainedComposer(Composer):
+    trainable = True
+
+    def __init__(
+        self, encoder, config: dict, module: torch.nn.Module | None = None, info: dict | None = None
+    ):
+        super().__init__(encoder, config)
+        self.module, self.info = module, info or {}
+        self.needs_images = bool(getattr(module, "needs_maps", False))
+
+    @classmethod
+    def load(cls, name: str, encoder, config: dict) -> TrainedComposer:
+        path = checkpoint_path(name, encoder)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"composition model {name!r} has no trained weights for {encoder.model_id}: "
+                f"run `circhat train composers --model {encoder.model_id} --only {name}`"
+            )
+        module, info = load_checkpoint(path, encoder)
+        return cls(encoder, config, module, info)
+
+    def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
+        batch = {
+            "reference": torch.from_numpy(np.ascontiguousarray(references, dtype=np.float32)),
+            "text": torch.from_numpy(self.encoder.encode_texts(texts)),
+            "texts": texts,
+        }
+        if self.needs_images:
+            from retrieval.compose.cmap import pooled_levels
+
+            batch["levels"] = pooled_levels(self.encoder.feature_maps(list(images)))
+        with torch.inference_mode():
+            return self.module(batch).float().numpy()

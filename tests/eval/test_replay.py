@@ -1,0 +1,124 @@
+import json
+
+import numpy as np
+import pytest
+
+from agent.agent import Agent, AgentConfig
+from eval.replay import dialogue_plan, replay_model, summarize
+from eval.report import write_reports
+from eval.simulator import SimulatedShopper
+from eval.single_turn import DEFAULT_PHRASEBOOK
+from retrieval.phrasebook import Phrasebook
+from retrieval.triplets import garment_shapes
+
+
+@pytest.fixture(scope="module")
+def agent(small_gallery, trained_encoder):
+    _, index = small_gallery
+    return Agent(trained_encoder, index, "sum", config=AgentConfig(k=10))
+
+
+def test_phrasebook_format_and_fallback_to_canonical_names(tmp_path):
+    book = {
+        "templates": {
+            "color": ["make it {value}"],
+            "pattern": ["with {value}"],
+            "category": ["a {value} instead"],
+        },
+        "values": {"color": {"red": ["crimson"]}},
+        "joiners": [" and "],
+    }
+    (tmp_path / "p.json").write_text(json.dumps(book))
+    phrasebook = Phrasebook.load(tmp_path / "p.json")
+    rng = np.random.default_rng(0)
+    assert phrasebook.say({"color": "red"}, rng) == "make it crimson"
+    assert (
+        phrasebook.say({"color": "blue", "category": "dress"}, rng)
+        == "make it blue and a dress instead"
+    )
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not valid JSON"),
+        ('{"templates": {}, "values": {}}', "missing the 'joiners' key"),
+        (
+            '{"templates": {"color": ["red please"]}, "values": {}, "joiners": [" "]}',
+            "needs '{value}'",
+        ),
+    ],
+)
+def test_bad_phrasebooks_are_explained(tmp_path, content, message):
+    (tmp_path / "p.json").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        Phrasebook.load(tmp_path / "p.json")
+
+
+def test_shopper_picks_the_closest_and_names_what_differs(small_gallery):
+    catalogue, index = small_gallery
+    items = index.items
+    target = 10
+    shopper = SimulatedShopper(
+        target,
+        items,
+        garment_shapes(catalogue),
+        Phrasebook.load(DEFAULT_PHRASEBOOK),
+        np.random.default_rng(0),
+    )
+    from agent.state import Result
+
+    want = items[target].attributes
+    near = next(
+        i
+        for i, it in enumerate(items)
+        if i != target
+        and it.attributes["category"] == want["category"]
+        and it.attributes["color"] == want["color"]
+    )
+    far = next(i for i, it in enumerate(items) if all(it.attributes[a] != want[a] for a in want))
+    shown = [Result(id=items[far].id, score=0.9), Result(id=items[near].id, score=0.5)]
+    turn = shopper.respond(shown)
+    assert turn.select == items[near].id
+    assert shopper.differences(items[near].id) == {
+        k: v for k, v in want.items() if items[near].attributes[k] != v
+    }
+    assert turn.text
+
+
+def test_replay_is_deterministic_and_metrics_are_consistent(agent, small_gallery):
+    catalogue, index = small_gallery
+    book = Phrasebook.load(DEFAULT_PHRASEBOOK)
+    a = replay_model(agent, catalogue, "sum", 6, 3, book, seed=5)
+    b = replay_model(agent, catalogue, "sum", 6, 3, book, seed=5)
+    np.testing.assert_array_equal(a.exact_ranks, b.exact_ranks)
+    np.testing.assert_array_equal(a.attribute_ranks, b.attribute_ranks)
+    assert a.exact_ranks.shape == (6, 4)
+    # an exact hit is also an attribute hit at the same or a better rank
+    both = a.exact_ranks >= 0
+    assert np.all(a.attribute_ranks[both] <= a.exact_ranks[both])
+    summary = summarize(a, len(index))
+    hits = summary["exact_hits_at_10_by_turn"]
+    assert len(hits) == 4 and hits == sorted(hits)
+    assert summary["attribute_hits_at_10_by_turn"][-1] >= hits[-1]
+    assert dialogue_plan(len(index), 6, 5) == dialogue_plan(len(index), 6, 5)
+
+
+def test_reports_are_written(agent, small_gallery, tmp_path):
+    catalogue, index = small_gallery
+    result = replay_model(
+        agent, catalogue, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=1
+    )
+    summary = {"models": {"sum": summarize(result, len(index))}}
+    paths = write_reports(summary, {"sum": result.exact_ranks}, tmp_path)
+    assert {p.name for p in paths} == {
+        "replay.json",
+        "replay.md",
+        "hits_at_10_by_turn.png",
+        "turns_to_hit.png",
+    }
+    assert json.loads((tmp_path / "replay.json").read_text())["models"]["sum"][
+        "exact_hits_at_10_by_turn"
+    ]
+    assert "| sum |" in (tmp_path / "replay.md").read_text()
+    assert (tmp_path / "turns_to_hit.png").stat().st_size > 1000
