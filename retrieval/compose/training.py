@@ -21,7 +21,8 @@ class TrainSettings:
     weight_decay: float = 1e-4
     hard_negatives: int = 8  # same-attribute distractors per triplet: the image side must matter
     init_scale: float = 20.0
-    image_steps: int = 600  # pic2word trains on images alone
+    image_steps: int = 300  # pic2word trains on images alone, through the frozen text tower
+    image_batch_size: int = 128
     self_contrast_weight: float = 0.2
     seed: int = 0
 
@@ -138,7 +139,7 @@ def train_on_images(model, gallery: np.ndarray, settings: TrainSettings) -> None
     images = torch.from_numpy(gallery)
     model.train()
     for _ in tqdm(range(settings.image_steps), desc="train Pic2Word (images only)", unit="step"):
-        idx = rng.choice(len(images), settings.batch_size, replace=False)
+        idx = rng.choice(len(images), settings.image_batch_size, replace=False)
         loss = model.image_loss(images[idx], scale.exp().clamp(max=100))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

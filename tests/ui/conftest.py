@@ -1,0 +1,51 @@
+"""App fixtures: an Agent over the small gallery, and the app served on localhost."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from agent.agent import Agent
+from ui.handlers import AppContext
+
+
+@pytest.fixture(scope="session")
+def app_agent(small_gallery, trained_encoder):
+    """(agent, catalogue) over the 1,000-item gallery, as the app's factory would build them."""
+    catalogue, index = small_gallery
+    agent = Agent(
+        trained_encoder,
+        index,
+        composer="sum",
+        image_loader=lambda item_id: catalogue.render([catalogue.index_of(item_id)])[0],
+    )
+    return agent, catalogue
+
+
+@pytest.fixture
+def ctx(app_agent) -> AppContext:
+    return AppContext(*app_agent)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(app_agent):
+    """The app served on 127.0.0.1 in this process; closed after the session."""
+    from ui.app import build_app, launch
+
+    demo = build_app(*app_agent, concurrency=4)
+    launch(
+        demo,
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+    )
+    yield demo.local_url.rstrip("/")
+    demo.close()

@@ -1,0 +1,121 @@
+"""The app in a real browser: the system Chromium driven by Playwright against localhost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# gradio's queue uses pandas options that pandas 3 deprecates: noise, not ours
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser test",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# offline and quiet: no sandbox (root in CI), no GPU, nothing fetched from outside
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(app_url)
+    page.locator("#message textarea").wait_for()
+    yield page
+    context.close()
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def captions(page) -> list[str]:
+    return page.locator("#results .caption-label").all_inner_texts()
+
+
+def wait_for_chat(page, text: str) -> None:
+    page.wait_for_function(
+        "text => document.querySelector('#chat').innerText.includes(text)", arg=text
+    )
+
+
+def send(page, text: str) -> None:
+    page.locator("#message textarea").fill(text)
+    page.locator("#send").click()
+
+
+def wait_for_gallery(page, count: int, unlike: list[str] | None = None) -> list[str]:
+    """The captions once the gallery shows `count` images (and differs from `unlike`)."""
+    page.wait_for_function(
+        """([count, unlike]) => {
+            const labels = [...document.querySelectorAll('#results .caption-label')];
+            const now = labels.map(l => l.innerText);
+            return document.querySelectorAll('#results img').length === count
+                && (unlike === null || JSON.stringify(now) !== JSON.stringify(unlike));
+        }""",
+        arg=[count, unlike],
+    )
+    return captions(page)
+
+
+@pytest.mark.slow
+def test_request_pick_refine_undo_reset_in_the_browser(page):
+    send(page, "a dress")
+    wait_for_chat(page, "Searched for “dress”")
+    first = wait_for_gallery(page, 10)
+    assert all("category=dress" in c for c in first)
+    assert page.locator("#caption textarea").input_value() == "dress"
+    assert "total" in page.locator("#details").inner_text()
+    shoot(page, "01-request")
+
+    page.locator("#results .thumbnail-item").nth(1).click()
+    wait_for_chat(page, "Picked " + first[1].split(":")[0].split(". ")[1])
+    page.locator("#reference img").wait_for()
+    shoot(page, "02-picked")
+
+    send(page, "with stripes")
+    wait_for_chat(page, "Searched for “striped”")
+    refined = wait_for_gallery(page, 10, unlike=first)
+    assert all("pattern=striped" in c and "category=dress" in c for c in refined)
+    assert page.locator("#caption textarea").input_value() == "striped"
+    shoot(page, "03-refined")
+
+    page.locator("#undo").click()
+    wait_for_chat(page, "Undone")
+    assert wait_for_gallery(page, 10, unlike=refined) == first
+    assert page.locator("#caption textarea").input_value() == "dress"
+    shoot(page, "04-undo")
+
+    page.locator("#reset").click()
+    wait_for_gallery(page, 0)
+    page.wait_for_function("!document.querySelector('#chat').innerText.includes('Undone')")
+    assert page.locator("#caption textarea").input_value() == ""
+    shoot(page, "05-reset")

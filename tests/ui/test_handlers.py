@@ -1,0 +1,201 @@
+"""The app's handlers, called directly: values shown, state kept or restored."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ui import handlers
+from ui.handlers import Update
+
+
+def results(update: Update):
+    return update.session.dialogue.last_results
+
+
+def reply(update: Update) -> str:
+    assert update.chat[-1]["role"] == "assistant"
+    return update.chat[-1]["content"]
+
+
+def start(ctx, text: str, category: str = "any", composer: str = "sum") -> Update:
+    return handlers.send(ctx, ctx.new_session(), text, category, composer)
+
+
+def png(image: np.ndarray | Image.Image) -> bytes:
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_request_shows_results_with_the_requested_attributes(ctx):
+    update = start(ctx, "a red dress")
+    catalogue = ctx.catalogue
+    exact = sum(
+        i.attributes["color"] == "red" and i.attributes["category"] == "dress"
+        for i in catalogue.items
+    )
+    shown = results(update)
+    assert len(shown) == len(update.gallery) == min(10, exact) > 0
+    for result, (image, caption) in zip(shown, update.gallery):
+        assert result.attributes["color"] == "red" and result.attributes["category"] == "dress"
+        assert result.id in caption and "color=red" in caption and "category=dress" in caption
+        assert image.shape == (192, 192, 3) and image.dtype == np.uint8
+    assert update.caption == "red, dress"
+    assert "“red, dress”" in reply(update)
+    assert update.chat[-2] == {"role": "user", "content": "a red dress"}
+    assert update.category == "dress" and update.composer == "sum" and update.message == ""
+    for stage in ("rewrite", "compose", "search", "total"):
+        assert f"{stage} " in update.details
+    assert "`cpu` (float32)" in update.details and "`fashion-mini`" in update.details
+
+
+def test_a_picked_result_is_the_reference_of_the_next_message(ctx):
+    first = start(ctx, "a dress")
+    chosen = results(first)[3]
+    picked = handlers.pick(ctx, first.session, 3)
+    assert picked.session.picked == chosen.id and chosen.id in picked.chat[-1]["content"]
+    assert picked.reference.shape == (192, 192, 3)
+    assert picked.session.dialogue == first.session.dialogue  # nothing searched yet
+    refined = handlers.send(ctx, picked.session, "with stripes", "dress", "sum")
+    turn = refined.session.dialogue.turns[-1]
+    assert turn.action == "select" and turn.reference_id == chosen.id
+    assert refined.session.picked is None
+    assert all(r.attributes["pattern"] == "striped" for r in results(refined))
+    assert all("pattern=striped" in caption for _, caption in refined.gallery)
+
+
+def test_an_edited_caption_searches_again_on_the_same_reference(ctx):
+    first = start(ctx, "a dress")
+    picked = handlers.pick(ctx, first.session, 0)
+    blue = handlers.send(ctx, picked.session, "in blue", "dress", "sum")
+    assert blue.caption == "blue"
+    edited = handlers.search_caption(ctx, blue.session, "green", "dress", "sum")
+    before, after = blue.session.dialogue, edited.session.dialogue
+    assert after.reference == before.reference and after.reference.item_id == results(first)[0].id
+    assert after.turns[-1].caption == edited.caption == "green"
+    assert results(edited) and all(r.attributes["color"] == "green" for r in results(edited))
+    assert all(r.attributes["category"] == "dress" for r in results(edited))
+    assert "“green”" in reply(edited)
+
+
+def test_undo_restores_the_state_before_the_turn_and_reset_starts_over(ctx):
+    first = start(ctx, "a dress")
+    # a turn with another category and composition model: undo takes back those too
+    second = handlers.send(ctx, first.session, "in red", "bag", "text-only")
+    assert second.session.dialogue.composer == "text-only" and second.category == "bag"
+    undone = handlers.undo(ctx, second.session)
+    assert undone.session.dialogue == first.session.dialogue
+    assert [c for _, c in undone.gallery] == [c for _, c in first.gallery]
+    assert (undone.caption, undone.category, undone.composer) == ("dress", "dress", "sum")
+    assert reply(undone).startswith("Undone")
+    assert handlers.undo(ctx, handlers.undo(ctx, undone.session).session).chat[-1]["content"] == (
+        "Nothing to undo."
+    )
+    reset = handlers.reset(ctx, second.session)
+    assert reset.session.dialogue == ctx.agent.new_state(composer="text-only")
+    assert reset.chat == [] and reset.gallery == [] and reset.caption == ""
+    assert reset.category == "any"
+
+
+@pytest.fixture(scope="module")
+def bad_uploads(tmp_path_factory) -> dict[str, tuple[str, str]]:
+    """name -> (path, part of the message it must give)."""
+    folder = tmp_path_factory.mktemp("uploads")
+    files = {
+        "corrupt.png": (png(np.zeros((8, 8, 3), np.uint8))[:40], "not a readable image"),
+        "notes.txt": (b"a red dress, please", "not a readable image"),
+        "empty.jpg": (b"", "empty file"),
+        # 20,000 x 3,000 pixels: a tiny 1-bit PNG that must be refused before decoding
+        "huge.png": (png(Image.new("1", (20_000, 3_000))), "too large"),
+    }
+    for name, (data, _) in files.items():
+        (folder / name).write_bytes(data)
+    return {name: (str(folder / name), message) for name, (_, message) in files.items()}
+
+
+@pytest.mark.parametrize("name", ["corrupt.png", "notes.txt", "empty.jpg", "huge.png"])
+def test_a_bad_upload_is_a_message_and_the_session_goes_on(ctx, bad_uploads, name):
+    path, message = bad_uploads[name]
+    first = start(ctx, "a bag")
+    update = handlers.upload(ctx, first.session, path, "", "any", "sum")
+    assert update.session.dialogue == first.session.dialogue
+    assert update.chat[:-2] == first.chat and update.chat[-2]["content"] == f"[uploaded {name}]"
+    assert reply(update).startswith("⚠️") and message in reply(update) and name in reply(update)
+    assert "\n" not in reply(update)
+    assert [c for _, c in update.gallery] == [c for _, c in first.gallery]
+    after = handlers.send(ctx, update.session, "in red", "any", "sum")
+    assert all(r.attributes["color"] == "red" for r in results(after))
+
+
+def test_an_upload_becomes_the_reference(ctx, tmp_path):
+    item = ctx.catalogue.items[3]
+    path = tmp_path / "photo.png"
+    path.write_bytes(png(ctx.catalogue.render([3])[0]))
+    for upload in (str(path), path.read_bytes()):
+        update = handlers.upload(ctx, ctx.new_session(), upload, "", "any", "sum")
+        assert update.session.dialogue.reference.kind == "upload"
+        assert results(update)[0].id == item.id
+        assert update.reference is not None and update.reference.shape[2] == 3
+
+
+def test_empty_and_very_long_messages(ctx):
+    session = ctx.new_session()
+    empty = handlers.send(ctx, session, "   ", "any", "sum")
+    assert empty.session.dialogue == session.dialogue and "message is empty" in reply(empty)
+    assert empty.message == "   "  # kept, to be fixed
+    long = handlers.send(ctx, session, "red dress " * 1000, "any", "sum")
+    assert len(results(long)) > 0 and "shortened" in reply(long)
+    assert len(long.chat[-2]["content"]) <= handlers.MAX_SHOWN_CHARS + 1
+
+
+def test_the_category_filter_is_a_constraint_of_the_turn(ctx):
+    bags = start(ctx, "something red", category="bag")
+    assert results(bags) and all(
+        r.attributes["category"] == "bag" and r.attributes["color"] == "red" for r in results(bags)
+    )
+    assert bags.category == "bag" and "category=bag" in bags.details
+    # words win over the dropdown in their own turn, and the dropdown follows
+    dresses = handlers.send(ctx, bags.session, "make it a dress", "bag", "sum")
+    assert all(r.attributes["category"] == "dress" for r in results(dresses))
+    assert dresses.category == "dress"
+    anything = handlers.send(ctx, dresses.session, "in blue", "any", "sum")
+    assert anything.category == "any"
+    assert not [c for c in anything.session.dialogue.constraints if c.attribute == "category"]
+    assert len({r.attributes["category"] for r in results(anything)}) > 1
+
+
+def test_the_model_switch_applies_to_the_next_turn(ctx):
+    first = start(ctx, "a dress")
+    picked = handlers.pick(ctx, first.session, 0)
+    by_text = handlers.send(ctx, picked.session, "with dots", "dress", "text-only")
+    by_image = handlers.send(ctx, picked.session, "with dots", "dress", "image-only")
+    assert by_image.session.dialogue.composer == by_image.composer == "image-only"
+    assert "composer `image-only`" in by_image.details
+    assert [r.id for r in results(by_text)] != [r.id for r in results(by_image)]
+    unknown = handlers.send(ctx, first.session, "with dots", "dress", "no-such-model")
+    assert "unknown composition model 'no-such-model'" in reply(unknown)
+    assert unknown.session.dialogue == first.session.dialogue
+
+
+def test_none_of_these_shows_new_items_and_a_stale_pick_is_refused(ctx):
+    first = start(ctx, "a coat")
+    again = handlers.none_of_these(ctx, first.session, "any", "sum")
+    assert not {r.id for r in results(first)} & {r.id for r in results(again)}
+    assert set(again.session.dialogue.rejected) == {r.id for r in results(first)}
+    stale = handlers.pick(ctx, again.session, 42)
+    assert stale.session.picked is None and "pick one shown now" in stale.chat[-1]["content"]
+
+
+def test_handlers_never_change_the_session_they_are_given(ctx):
+    first = start(ctx, "a sneaker")
+    kept = first.session.model_copy(deep=True)
+    handlers.send(ctx, first.session, "in black", "sandal", "text-only")
+    handlers.pick(ctx, first.session, 1)
+    handlers.undo(ctx, first.session)
+    handlers.reset(ctx, first.session)
+    assert first.session == kept
