@@ -17,7 +17,9 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/circhat search --text "a red striped dress" --k 5
 
-app: demo
+# serve the chat app on http://127.0.0.1:7860 (builds the default index first if missing)
+app: install
+	$(BIN)/circhat app
 
 lint: install
 	$(BIN)/ruff check .

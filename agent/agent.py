@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from agent.rewriter import Rewrite, RuleRewriter, catalogue_has_attributes
+from agent.rewriter import Rewrite, RuleRewriter, catalogue_has_attributes, clean_message
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
@@ -98,7 +98,7 @@ class Agent:
         new.constraints = merge_constraints(new.constraints, rewrite.constraints)
 
         t = time.perf_counter()
-        query = self._query(new, rewrite.caption)
+        query = self._query(new, rewrite.caption or clean_message(turn.text)[0])
         timings["compose"] = _ms(t)
         t = time.perf_counter()
         results, ranking, note = self._search(new, query, depth)
@@ -219,11 +219,13 @@ class Agent:
             )
         return normalize(query[None])[0]
 
-    def _allowed(self, state: DialogueState) -> np.ndarray | None:
-        if not (self.config.hard_constraints and self.has_attributes and state.constraints):
+    def _allowed(self, state: DialogueState, requires: bool = True) -> np.ndarray | None:
+        """Items allowed by the active constraints (only the avoids when `requires` is False)."""
+        constraints = [c for c in state.constraints if requires or c.polarity == "avoid"]
+        if not (self.config.hard_constraints and self.has_attributes and constraints):
             return None
         allowed = np.ones(len(self.index), bool)
-        for c in state.constraints:
+        for c in constraints:
             column = self._attribute_columns.get(c.attribute)
             if column is not None:
                 allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
@@ -243,8 +245,12 @@ class Agent:
             hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
             note = "you have seen every matching item; showing some again"
         if not hits and allowed is not None:
-            hits = self.index.search(query, k, exclude=excluded)[0]
+            hits = self.index.search(
+                query, k, exclude=excluded, allowed=self._allowed(state, False)
+            )[0]
             note = "nothing matches all your requests; showing the closest items"
+        if 0 < len(hits) < self.config.k and not note:
+            note = f"only {len(hits)} items match all your requests"
         required = [c for c in state.constraints if c.polarity == "require"]
         results = [
             Result(
@@ -257,9 +263,26 @@ class Agent:
                     if h.item.attributes.get(c.attribute) == c.value
                 ],
             )
-            for h in hits
+            for h in hits[: self.config.k]
         ]
-        return results, note
+        return results, [h.item.id for h in hits] if depth else [], note
+
+    def revise(
+        self, state: DialogueState, caption: str, depth: int = 0
+    ) -> tuple[DialogueState, list[Result]]:
+        """Run the last turn again with the shopper's edit of its caption (undo, then redo), so
+        the constraints that turn added are read from the edit instead."""
+        if not state.turns:
+            raise TurnError("there is no search to revise yet: describe what you are looking for")
+        last, before = state.turns[-1], state.undo()
+        turn = Turn(text=caption, caption=caption, none_of_these=last.action == "none_of_these")
+        if last.action == "select":
+            turn.select = last.reference_id
+        elif last.action == "item":
+            turn.item = last.reference_id
+        elif last.action == "upload":
+            before.reference = state.reference.model_copy(deep=True)
+        return self.step(before, turn, depth)
 
     def undo(self, state: DialogueState) -> DialogueState:
         return state.undo()

@@ -77,10 +77,28 @@ def synonym_queries() -> list[tuple[str, str, str, str]]:
     return queries
 
 
-def zero_shot_accuracy(encoder: Encoder, index: SearchIndex) -> dict[str, float]:
+def caption_prompts(encoder: Encoder, combos: list[dict], ensemble: int) -> np.ndarray:
+    """(480, D) one prompt per combination: its canonical caption, or (ensemble > 0) the mean
+    of that many paraphrases, as CLIP's zero-shot prompt ensembles do."""
+    if not ensemble:
+        return encoder.encode_texts([vocab.caption(**c) for c in combos])
+    from retrieval.captions import paraphrase_bank
+
+    keys, bank = paraphrase_bank(ensemble, seed=1)
+    row = {key: i for i, key in enumerate(keys)}
+    names = list(vocab.ATTRIBUTES)
+    texts = []
+    for c in combos:
+        key = tuple(vocab.ATTRIBUTES[n].index(c[n]) for n in names)
+        texts += bank[row[key]]
+    vectors = encoder.encode_texts(texts).reshape(len(combos), ensemble, -1).mean(1)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def zero_shot_accuracy(encoder: Encoder, index: SearchIndex, ensemble: int = 0) -> dict[str, float]:
     """Per-attribute accuracy of the nearest of the 480 caption prompts to each gallery image."""
     combos = vocab.attribute_combinations()
-    prompts = encoder.encode_texts([vocab.caption(**c) for c in combos])  # (480, D)
+    prompts = caption_prompts(encoder, combos, ensemble)  # (480, D)
     vectors = np.asarray(index.vectors, dtype=np.float32)
     best = np.concatenate(
         [(vectors[i : i + 4096] @ prompts.T).argmax(1) for i in range(0, len(vectors), 4096)]
@@ -123,6 +141,7 @@ def evaluate_encoder(encoder: Encoder, index: SearchIndex) -> dict:
     info = getattr(encoder, "info", {})
     return {
         "zero_shot_accuracy": zero_shot_accuracy(encoder, index),
+        "zero_shot_accuracy_prompt_ensemble": zero_shot_accuracy(encoder, index, ensemble=16),
         "text_to_image_hit_at_10": text_to_image_hit_at_10(encoder, index),
         "synonym_precision_at_10": mean_synonym,
         "train_seconds": info.get("train_seconds"),

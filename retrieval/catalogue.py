@@ -221,7 +221,12 @@ def _read_metadata(root: Path) -> dict[str, dict]:
 
 
 def open_catalogue(spec: str, seed: int = 0) -> Catalogue:
-    """'fmnist-color' / 'fmnist-color:train' or a folder path."""
+    """'fmnist-color' / 'fmnist-color:train', 'fmnist-color-variants:N' or a folder path."""
+    if spec.startswith("fmnist-color-variants"):
+        from retrieval.variants import FmnistVariantsCatalogue, parse_count
+
+        count = spec.split(":", 1)[1] if ":" in spec else ""
+        return FmnistVariantsCatalogue(parse_count(count) if count else None, seed=seed)
     if spec.startswith("fmnist-color"):
         split = spec.split(":", 1)[1] if ":" in spec else "test"
         return FmnistColorCatalogue(split=split, seed=seed)

@@ -8,8 +8,10 @@ from pathlib import Path
 from retrieval.catalogue import open_catalogue
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.encoders import Encoder, load_encoder
-from retrieval.index import MANIFEST_FILE, SearchIndex, build_index
+from retrieval.index import MANIFEST_FILE, SCRATCH_VECTORS, SearchIndex, build_index
 from retrieval.paths import default_index_dir
+
+ENGINES = ("local", "ray")
 
 
 def build_and_save(
@@ -20,16 +22,42 @@ def build_and_save(
     use_cache: bool = True,
     batch_size: int = 256,
     progress: bool = True,
+    engine: str = "local",
 ) -> SearchIndex:
-    cache = EmbeddingCache() if use_cache else None
-    try:
-        index = build_index(
-            open_catalogue(catalogue), encoder, factory, cache, batch_size, progress=progress
+    """Build the index of a catalogue spec into `out`.
+
+    Vectors stream to a file in `out` as they are encoded (bounded memory at any size);
+    `engine="ray"` embeds on a Ray cluster (RAY_ADDRESS, else a local one) instead.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    out = Path(out)
+    if engine == "ray":
+        from retrieval.ray_engine import build_index_ray
+
+        index = build_index_ray(
+            catalogue, encoder, out, factory, batch_size=batch_size, use_cache=use_cache
         )
-    finally:
-        if cache is not None:
-            cache.close()
+    else:
+        cache = EmbeddingCache() if use_cache else None
+        try:
+            index = build_index(
+                open_catalogue(catalogue),
+                encoder,
+                factory,
+                cache,
+                batch_size,
+                progress=progress,
+                vectors_path=out / SCRATCH_VECTORS,
+            )
+        finally:
+            if cache is not None:
+                cache.close()
     index.save(out)
+    if engine == "ray":
+        from retrieval.ray_engine import remove_shards
+
+        remove_shards(out)
     for skipped in index.manifest.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
     return index
@@ -40,11 +68,15 @@ def open_gallery(
     model_id: str = "fashion-mini",
     folder: str | Path | None = None,
     factory: str = "Flat",
+    mmap: bool = False,
 ) -> tuple[Encoder, SearchIndex]:
-    """The encoder and the index of `catalogue`; builds and saves the index if absent."""
+    """The encoder and the index of `catalogue`; builds and saves the index if absent.
+
+    With `mmap`, a saved index is memory-mapped from disk where FAISS supports it.
+    """
     encoder = load_encoder(model_id)
     folder = Path(folder) if folder else default_index_dir(catalogue, model_id)
     if not (folder / MANIFEST_FILE).exists():
         print(f"building the index of {catalogue} with {model_id} in {folder}", file=sys.stderr)
         return encoder, build_and_save(catalogue, encoder, folder, factory)
-    return encoder, SearchIndex.load(folder, encoder)
+    return encoder, SearchIndex.load(folder, encoder, mmap=mmap)

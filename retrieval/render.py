@@ -15,6 +15,8 @@ CHECK_PERIOD = 8  # 1-pixel grid every 8 px: about 77% of the area stays the nam
 DOT_PERIOD = 7  # 2x2 dots every 7 px: about 92% stays the named colour
 MAX_SHADE_DEPTH = 0.45  # garment shading moves a colour at most this far toward black/white
 SHADE_MARGIN = 25.0  # every shade stays this much nearer its own named colour (RGB distance)
+PHASES = 8  # pattern offsets are drawn from [0, PHASES) pixels
+RENDER_CHUNK = 32  # images rendered together: their float buffers stay in the CPU cache
 
 
 def _nearest_is_own(rgb: np.ndarray, own: int, palette: np.ndarray, margin: float) -> bool:
@@ -58,6 +60,22 @@ def _bilinear_matrix(src: int, dst: int) -> np.ndarray:
 
 def _pattern_masks(pattern: np.ndarray, phase: np.ndarray, size: int) -> np.ndarray:
     """(N, size, size) bool: where each item's pattern lines or dots are drawn."""
+    if len(phase) and phase.min() >= 0 and phase.max() < PHASES:
+        return _mask_table(size)[(pattern * PHASES + phase[:, 0]) * PHASES + phase[:, 1]]
+    return _draw_pattern_masks(pattern, phase, size)
+
+
+@lru_cache(maxsize=4)
+def _mask_table(size: int) -> np.ndarray:
+    """(P * 8 * 8, size, size) bool: the mask of every pattern at every phase in [0, 8)."""
+    kinds, py, px = np.meshgrid(
+        np.arange(len(PATTERNS)), np.arange(PHASES), np.arange(PHASES), indexing="ij"
+    )
+    phases = np.stack([py.ravel(), px.ravel()], axis=1)
+    return _draw_pattern_masks(kinds.ravel(), phases, size)
+
+
+def _draw_pattern_masks(pattern: np.ndarray, phase: np.ndarray, size: int) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size]
     py = phase[:, 0, None, None]
     px = phase[:, 1, None, None]
@@ -110,6 +128,15 @@ def render(
     Returns:
         (N, size, size, 3) uint8 images.
     """
+    out = np.empty((len(garments), size, size, 3), np.uint8)
+    colors, patterns, phases = np.asarray(colors), np.asarray(patterns), np.asarray(phases)
+    for a in range(0, len(garments), RENDER_CHUNK):
+        b = a + RENDER_CHUNK
+        out[a:b] = _render_chunk(garments[a:b], colors[a:b], patterns[a:b], phases[a:b], size)
+    return out
+
+
+def _render_chunk(garments, colors, patterns, phases, size: int) -> np.ndarray:
     grey = upsample(garments, size)
     alpha = silhouette(grey)[..., None]  # (N, S, S, 1)
     peak = np.maximum(grey.reshape(len(grey), -1).max(axis=1), 1e-6)[:, None, None]
@@ -130,5 +157,7 @@ def render(
     grown[:, :, 1:] |= solid[:, :, :-1]
     grown[:, :, :-1] |= solid[:, :, 1:]
     background = np.where(grown & ~solid, OUTLINE, BACKGROUND)
-    image = alpha * garment + (1.0 - alpha) * background
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    image = alpha * garment
+    image += (1.0 - alpha) * background
+    np.rint(image, out=image)
+    return np.clip(image, 0, 255, out=image).astype(np.uint8)

@@ -31,6 +31,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         args.factory,
         not args.no_cache,
         args.batch_size,
+        engine=args.engine,
     )
     m = index.manifest
     print(
@@ -64,11 +65,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     text = (args.text or "").strip()
     if not text and not args.image:
         raise UserError("search needs --text, --image, or both")
-    encoder, index = open_gallery(args.catalogue, args.model, args.index)
+    encoder, index = open_gallery(args.catalogue, args.model, args.index, mmap=args.mmap)
     reference = _reference_vector(args.image, encoder, index)[None] if args.image else None
     query = build_composer(args.composer, encoder).compose(reference, [text])
     exclude = [args.image] if args.image and args.image in index.positions else []
-    hits = index.search(query, k=args.k, exclude=exclude)[0]
+    settings = {"nprobe": args.nprobe, "ef_search": args.ef_search, "rerank": args.rerank}
+    hits = index.search(query, k=args.k, exclude=exclude, **settings)[0]
     results = [
         {"id": h.item.id, "score": round(h.score, 4), "attributes": h.item.attributes} for h in hits
     ]
@@ -93,8 +95,10 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
     z = report["zero_shot_accuracy"]
     print(f"encoder {report['model_id']} on {report['gallery']['items']} gallery items")
     print("| figure | value |\n|---|---|")
+    e = report["zero_shot_accuracy_prompt_ensemble"]
     for name in ("category", "color", "pattern"):
-        print(f"| zero-shot {name} accuracy | {z[name]:.4f} |")
+        print(f"| zero-shot {name} accuracy (canonical caption) | {z[name]:.4f} |")
+        print(f"| zero-shot {name} accuracy (16-paraphrase prompt ensemble) | {e[name]:.4f} |")
     print(f"| text-to-image hit@10 (480 captions) | {report['text_to_image_hit_at_10']:.4f} |")
     print(f"| held-out synonym precision@10 | {report['synonym_precision_at_10']:.4f} |")
     print(f"| train seconds | {report['train_seconds']} |")
@@ -213,6 +217,42 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the chat app; the index is built first if it is missing."""
+    from agent.factory import build_agent
+    from ui.app import build_app, launch
+
+    agent, catalogue = build_agent(
+        args.model, args.catalogue, args.index, args.composer, args.rewriter
+    )
+    launch(
+        build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import BenchConfig, markdown_table, quick_config, run_bench
+
+    config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
+    if args.sizes:
+        try:
+            config.indexes.sizes = tuple(int(s) for s in args.sizes.split(","))
+        except ValueError:
+            raise UserError(
+                f"--sizes {args.sizes!r}: give item counts like 100000,1000000"
+            ) from None
+    settings = {"nprobe": args.nprobe, "efSearch": args.ef_search, "rerank": args.rerank}
+    config.indexes.settings = {k: v for k, v in settings.items() if v is not None}
+    config.indexes.ivf = args.ivf or config.indexes.ivf
+    config.indexes.hnsw = args.hnsw or config.indexes.hnsw
+    config.turns = args.turns or config.turns
+    config.gallery = args.index
+    report = run_bench(config, quick=args.quick, progress=not args.json)
+    print(json.dumps(report) if args.json else markdown_table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="circhat", description="conversational image search")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -222,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build = index.add_parser("build", help="encode a catalogue and save a FAISS index")
     build.add_argument(
-        "--catalogue", default=DEFAULT_CATALOGUE, help="fmnist-color[:train|test] or a folder"
+        "--catalogue",
+        default=DEFAULT_CATALOGUE,
+        help="fmnist-color[:train|test], fmnist-color-variants:N (N up to millions) or a folder",
     )
     build.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
     build.add_argument(
@@ -231,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", help="index folder (default under $CIRCHAT_HOME/indexes)")
     build.add_argument("--batch-size", type=int, default=256)
     build.add_argument("--no-cache", action="store_true", help="do not reuse cached embeddings")
+    build.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="embed here, or on Ray Data (RAY_ADDRESS, else a local Ray)",
+    )
     build.set_defaults(func=cmd_index_build)
 
     search = verbs.add_parser("search", help="search the index with text and/or an image")
@@ -244,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--model", default=DEFAULT_MODEL)
     search.add_argument("--index", help="index folder (default: the catalogue's, built if missing)")
     search.add_argument("--json", action="store_true")
+    search.add_argument("--nprobe", type=int, help="IVF lists scanned (IVF indexes)")
+    search.add_argument("--ef-search", type=int, help="HNSW search breadth (HNSW indexes)")
+    search.add_argument(
+        "--rerank", type=int, help="re-score this many candidates with the stored vectors (0: off)"
+    )
+    search.add_argument(
+        "--mmap", action="store_true", help="memory-map the index from disk instead of reading it"
+    )
     search.set_defaults(func=cmd_search)
 
     evaluate = verbs.add_parser("eval", help="evaluate").add_subparsers(
@@ -255,6 +311,46 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--json", action="store_true")
     enc.set_defaults(func=cmd_eval_encoder)
 
+    single = evaluate.add_parser("single", help="single-turn composed retrieval benchmark")
+    single.add_argument("--models", help="comma-separated composition models (default: all)")
+    single.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
+    single.add_argument("--queries", type=int, default=2000)
+    single.add_argument("--seed", type=int, default=1)
+    single.add_argument("--json", action="store_true")
+    single.set_defaults(func=cmd_eval_single)
+
+    replay = evaluate.add_parser("replay", help="replay simulated shoppers' dialogues")
+    replay.add_argument("--models", help="comma-separated composition models (default: all)")
+    replay.add_argument("--dialogues", type=int, default=1000)
+    replay.add_argument("--turns", type=int, default=5)
+    replay.add_argument("--k", type=int, default=10, help="results shown per turn")
+    replay.add_argument(
+        "--phrasebook", help="phrasebook JSON (default: eval/phrasebooks/default.json)"
+    )
+    replay.add_argument("--seed", type=int, default=0)
+    replay.add_argument(
+        "--rewriter", default="rules", help="rules, openai, gemma-270m or gguf:PATH"
+    )
+    replay.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
+    replay.add_argument("--index", help="index folder of the test gallery")
+    replay.add_argument(
+        "--out", default="outputs/replay", help="folder for JSON, Markdown and plots"
+    )
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(func=cmd_eval_replay)
+
+    models = verbs.add_parser("models", help="list the composition models")
+    models.set_defaults(func=cmd_models)
+
+    rewrite = verbs.add_parser("rewrite", help="show what the rewriter makes of a message")
+    rewrite.add_argument("text")
+    rewrite.add_argument(
+        "--rewriter", default="rules", help="rules, openai, gemma-270m or gguf:PATH"
+    )
+    rewrite.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
+    rewrite.add_argument("--json", action="store_true")
+    rewrite.set_defaults(func=cmd_rewrite)
+
     train = verbs.add_parser("train", help="train models").add_subparsers(
         dest="action", required=True
     )
@@ -264,6 +360,41 @@ def build_parser() -> argparse.ArgumentParser:
     tenc.add_argument("--limit", type=int, help="train on the first N garments only")
     tenc.add_argument("--out", help="weights file (default: the packaged fashion-mini weights)")
     tenc.set_defaults(func=cmd_train_encoder)
+
+    tcomp = train.add_parser("composers", help="train every trainable composition model (CPU)")
+    tcomp.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id")
+    tcomp.add_argument("--only", nargs="+", help="train only these models")
+    tcomp.add_argument("--triplets", type=int, default=100_000)
+    tcomp.add_argument("--epochs", type=int, default=4)
+    tcomp.add_argument("--seed", type=int, default=0)
+    tcomp.set_defaults(func=cmd_train_composers)
+
+    app = verbs.add_parser("app", help="serve the chat app in the browser")
+    app.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument(
+        "--composer", default=DEFAULT_COMPOSER, help="composition model (circhat models)"
+    )
+    app.add_argument("--model", default=DEFAULT_MODEL)
+    app.add_argument("--catalogue", default=DEFAULT_CATALOGUE)
+    app.add_argument("--index", help="index folder (default: the catalogue's, built if missing)")
+    app.add_argument("--rewriter", default="rules", help="rules, openai or gguf:PATH")
+    app.add_argument("--concurrency", type=int, default=4, help="turns served at once")
+    app.set_defaults(func=cmd_app)
+
+    bench = verbs.add_parser("bench", help="speed and index figures, each beside its baseline")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="small sizes (seconds, for tests)")
+    bench.add_argument("--sizes", help="gallery sizes of the index figures (100000,1000000)")
+    bench.add_argument("--model", default=DEFAULT_MODEL)
+    bench.add_argument("--index", help="index folder of the 10k gallery the agent serves")
+    bench.add_argument("--turns", type=int, help="agent turns timed (default 300)")
+    bench.add_argument("--ivf", help="IVF-PQ factory (default IVF{4 sqrt n},PQ48)")
+    bench.add_argument("--hnsw", help="HNSW factory (default HNSW32)")
+    bench.add_argument("--nprobe", type=int)
+    bench.add_argument("--ef-search", type=int)
+    bench.add_argument("--rerank", type=int)
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,7 +37,17 @@ def text_vectors(
     )
     missing = [i for i, v in enumerate(found) if v is None]
     if missing:
-        fresh = encoder.encode_texts([unique[i] for i in missing])
+        from tqdm import tqdm
+
+        chunks = [missing[i : i + 4096] for i in range(0, len(missing), 4096)]
+        fresh = np.concatenate(
+            [
+                encoder.encode_texts([unique[i] for i in chunk])
+                for chunk in tqdm(
+                    chunks, desc="encode texts", unit="chunk", disable=len(chunks) < 2
+                )
+            ]
+        )
         for i, vector in zip(missing, fresh):
             found[i] = vector
         if cache is not None:
@@ -56,15 +67,15 @@ class TripletFeatures:
     text: np.ndarray  # (M, D) modification-text vectors
     fingerprint: str  # of the triplets (reference, target, text)
 
-    @property
+    @cached_property
     def references(self) -> np.ndarray:
         return np.array([t.reference for t in self.triplets])
 
-    @property
+    @cached_property
     def targets(self) -> np.ndarray:
         return np.array([t.target for t in self.triplets])
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
         return [t.text for t in self.triplets]
 

@@ -79,7 +79,7 @@ class Batcher:
         batch = {
             "reference": self.gallery[references],
             "text": self.text[idx],
-            "texts": [f.triplets[i].text for i in idx],
+            "texts": [f.texts[i] for i in idx],
         }
         if self.needs_maps:
             batch["levels"] = self.reference_levels(references)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from PIL import Image
 
 ImageInput = np.ndarray | Image.Image
+_ENCODE_LOCK = threading.RLock()
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -66,7 +68,7 @@ class Encoder:
         if not inputs:
             return np.zeros((0, self.dim), np.float32)
         size = batch_size or self.batch_size
-        with torch.inference_mode():
+        with _ENCODE_LOCK, torch.inference_mode():  # HF fast tokenizers are not thread-safe
             parts = [
                 fn(inputs[i : i + size]).float().cpu().numpy() for i in range(0, len(inputs), size)
             ]

@@ -105,3 +105,38 @@ def test_index_build_reports_cache_hits(tmp_path, capsys):
     assert "bad.png" in first.err
     assert main(["index", "build", "--catalogue", str(shop), "--out", str(out)]) == 0
     assert "0 encoded, 2 from the cache" in capsys.readouterr().out
+
+
+def test_every_documented_verb_is_wired(capsys):
+    from ui.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["index", "build"],
+        ["search", "--text", "x"],
+        ["eval", "encoder"],
+        ["eval", "single"],
+        ["eval", "replay"],
+        ["train", "encoder"],
+        ["train", "composers"],
+        ["models"],
+        ["rewrite", "x"],
+        ["app"],
+        ["bench"],
+    ):
+        assert callable(parser.parse_args(argv).func), argv
+
+
+def test_models_lists_every_composition_model(capsys):
+    assert main(["models"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == [
+        "artemis",
+        "cirevl",
+        "cmap",
+        "combiner",
+        "image-only",
+        "pic2word",
+        "sum",
+        "text-only",
+    ]

@@ -1,0 +1,296 @@
+"""`circhat bench`: speed figures measured in one run, each beside its baseline.
+
+- agent turn (Agent.step, no LLM, default composer) vs the bare encoder + FAISS search;
+- index build throughput (fresh cache) vs the bare encoder forward pass on the same items;
+- Flat / IVF-PQ / HNSW at large gallery sizes vs exact Flat (eval/bench_indexes.py);
+- app cold start with an existing index vs importing torch + faiss + transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from eval.bench_indexes import IndexBenchConfig, bench_indexes
+from retrieval import vocab
+
+TARGETS = {
+    "turn_ratio": 1.3,  # agent p95 / bare p95
+    "turn_p95_ms": 30.0,
+    "build_ratio": 0.8,  # build items/s / bare encoder items/s
+    "ivfpq_bytes_per_item": 64.0,
+    "ivfpq_recall_at_10": 0.95,
+    "ivfpq_p95_ms": 20.0,
+    "cold_start_s": 10.0,
+}
+
+
+@dataclass
+class BenchConfig:
+    model: str = "fashion-mini"
+    turns: int = 300
+    build_items: int = 5_000
+    gallery: str | None = None  # index folder of the 10k fmnist-color gallery (default: built)
+    seed: int = 0
+    cold_start: bool = True
+    indexes: IndexBenchConfig = field(default_factory=IndexBenchConfig)
+
+
+def quick_config(model: str = "fashion-mini") -> BenchConfig:
+    """Small sizes for a test: finishes in well under a minute."""
+    return BenchConfig(
+        model=model,
+        turns=24,
+        build_items=512,
+        indexes=IndexBenchConfig(sizes=(2_000,), queries=30, hnsw="HNSW16", ivf="IVF32,PQ16"),
+    )
+
+
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(float(np.percentile(ms, 50)), 3),
+        "p95": round(float(np.percentile(ms, 95)), 3),
+    }
+
+
+def _turns(agent, count: int, seed: int):
+    """Seeded dialogues of three turns: a text turn, then two select + text turns."""
+    from agent.agent import Turn
+    from eval.single_turn import DEFAULT_PHRASEBOOK
+    from retrieval.phrasebook import Phrasebook
+
+    phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
+    rng = np.random.default_rng(seed)
+    state = None
+    for i in range(count):
+        if i % 3 == 0 or not state.last_results:
+            state = agent.new_state()
+            attrs = {a: v[rng.integers(len(v))] for a, v in vocab.ATTRIBUTES.items()}
+            turn = Turn(text=vocab.caption(**attrs))
+        else:
+            picked = state.last_results[rng.integers(len(state.last_results))]
+            attribute = ("color", "pattern")[rng.integers(2)]
+            values = [v for v in vocab.ATTRIBUTES[attribute] if v != picked.attributes[attribute]]
+            text = phrasebook.say({attribute: values[rng.integers(len(values))]}, rng)
+            turn = Turn(select=picked.id, text=text)
+        state = yield state, turn
+
+
+def bench_turns(agent, count: int, seed: int = 0, warmup: int = 6) -> dict:
+    """Agent.step latency vs the bare encoder (encode_texts of the same text) + FAISS search
+    of the same query vector, turn by turn, interleaved so both see the same machine load."""
+    agent_ms, bare_ms = [], []
+    dialogue = _turns(agent, count + warmup, seed)
+    state, turn = next(dialogue)
+    for i in range(count + warmup):
+        t = time.perf_counter()
+        state, _ = agent.step(state, turn)
+        took = (time.perf_counter() - t) * 1000
+        query = np.asarray(state.last_query, np.float32)[None]
+        t = time.perf_counter()
+        agent.encoder.encode_texts([turn.text])
+        agent.index.index.search(query, agent.config.k)
+        bare = (time.perf_counter() - t) * 1000
+        if i >= warmup:
+            agent_ms.append(took)
+            bare_ms.append(bare)
+        if i + 1 < count + warmup:
+            state, turn = dialogue.send(state)
+    agent_p, bare_p = _percentiles(agent_ms), _percentiles(bare_ms)
+    return {
+        **agent_p,
+        "ratio_to_bare": round(agent_p["p95"] / bare_p["p95"], 3),
+        "p50_ratio_to_bare": round(agent_p["p50"] / bare_p["p50"], 3),
+        "bare": bare_p,
+        "turns": count,
+        "gallery": len(agent.index),
+    }
+
+
+def bench_build(encoder, count: int, batch_size: int = 256) -> dict:
+    """build_index items/s with a fresh cache vs encode_images on the same rendered items."""
+    from retrieval.catalogue import FmnistColorCatalogue
+    from retrieval.embedding_cache import EmbeddingCache
+    from retrieval.index import build_index
+
+    catalogue = FmnistColorCatalogue("test", limit=count)
+    images = list(catalogue.render(range(count)))
+    encoder.encode_images(images[:batch_size], batch_size)  # warm-up
+    t = time.perf_counter()
+    encoder.encode_images(images, batch_size)
+    bare_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(Path(tmp) / "cache")
+        t = time.perf_counter()
+        build_index(catalogue, encoder, "Flat", cache, batch_size, progress=False)
+        build_s = time.perf_counter() - t
+        cache.close()
+    return {
+        "items_per_s": round(count / build_s, 1),
+        "ratio_to_bare": round(bare_s / build_s, 3),
+        "bare_items_per_s": round(count / bare_s, 1),
+        "items": count,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _has_app_verb() -> bool:
+    from ui.cli import build_parser
+
+    verbs = next(a for a in build_parser()._actions if a.dest == "verb")
+    return "app" in verbs.choices
+
+
+def _time_subprocess(command: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - t
+
+
+def cold_start(model: str, index_dir: str | Path, timeout: float = 180.0) -> dict:
+    """Seconds from `circhat app` (an existing index) to its first HTTP 200, vs importing
+    torch + faiss + transformers in a fresh interpreter (the floor of any such app)."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    baseline = _time_subprocess([sys.executable, "-c", "import torch, faiss, transformers"], env)
+    if not _has_app_verb():
+        code = f"from agent.factory import build_agent; build_agent({model!r}, index_dir={str(index_dir)!r})"
+        return {
+            "seconds": round(_time_subprocess([sys.executable, "-c", code], env), 2),
+            "how": "build_agent in a subprocess (no app verb)",
+            "baseline_s": round(baseline, 2),
+        }
+    port = _free_port()
+    command = [sys.executable, "-m", "ui.cli", "app", "--port", str(port), "--model", model]
+    command += ["--index", str(index_dir)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-500:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
+        seconds = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "seconds": round(seconds, 2),
+        "how": "circhat app until HTTP 200",
+        "baseline_s": round(baseline, 2),
+    }
+
+
+def _agent_gallery(config: BenchConfig, quick: bool) -> Path:
+    """The index folder the agent serves: the default 10k gallery, or 1,000 items when quick."""
+    from retrieval.index import MANIFEST_FILE
+    from retrieval.paths import default_index_dir, home
+
+    if config.gallery:
+        return Path(config.gallery)
+    if not quick:
+        return default_index_dir("fmnist-color", config.model)
+    from retrieval.catalogue import FmnistColorCatalogue
+    from retrieval.encoders import load_encoder
+    from retrieval.index import build_index
+
+    tag = hashlib.sha256(config.model.encode()).hexdigest()[:10]
+    folder = home() / "bench" / f"quick-gallery-{tag}"
+    if not (folder / MANIFEST_FILE).exists():
+        catalogue = FmnistColorCatalogue("test", limit=1000)
+        build_index(catalogue, load_encoder(config.model), progress=False).save(folder)
+    return folder
+
+
+def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -> dict:
+    """Every figure of `circhat bench` in one run."""
+    from agent.factory import build_agent
+    from retrieval.compose import DEFAULT_COMPOSER
+
+    def say(message: str) -> None:
+        if progress:
+            print(message, file=sys.stderr, flush=True)
+
+    gallery = _agent_gallery(config, quick)
+    agent, _ = build_agent(config.model, "fmnist-color", gallery, DEFAULT_COMPOSER)
+    say(f"agent turns on {len(agent.index)} items ...")
+    report = {"turn_ms": bench_turns(agent, config.turns, config.seed)}
+    say("build throughput ...")
+    report["build"] = bench_build(agent.encoder, config.build_items)
+    say("indexes ...")
+    report["indexes"] = bench_indexes(agent.encoder, config.indexes, progress)
+    if config.cold_start:
+        say("cold start ...")
+        start = cold_start(config.model, gallery)
+        report["cold_start_s"] = start["seconds"]
+        report["cold_start"] = start
+    report["machine"] = {"cpus": os.cpu_count(), "quick": quick}
+    report["targets"] = TARGETS
+    return report
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def markdown_table(report: dict) -> str:
+    """The bench figures, each beside its baseline and target."""
+    t, b, c = report["turn_ms"], report["build"], report.get("cold_start", {})
+    lines = [
+        "| figure | value | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+        f"| agent turn p50 (ms, {t['gallery']} items) | {t['p50']:.2f} | bare encode+search "
+        f"{t['bare']['p50']:.2f} | {t['p50_ratio_to_bare']:.2f}x | | |",
+        f"| agent turn p95 (ms) | {t['p95']:.2f} | bare encode+search {t['bare']['p95']:.2f} | "
+        f"{t['ratio_to_bare']:.2f}x | <= 1.3x, <= 30 ms | "
+        f"{_met(t['ratio_to_bare'] <= 1.3 and t['p95'] <= 30)} |",
+        f"| index build (items/s, fresh cache) | {b['items_per_s']:.0f} | bare encoder "
+        f"{b['bare_items_per_s']:.0f} | {b['ratio_to_bare']:.2f}x | >= 0.8x | "
+        f"{_met(b['ratio_to_bare'] >= 0.8)} |",
+    ]
+    flat = {r["n"]: r for r in report["indexes"] if r["factory"] == "Flat"}
+    for r in report["indexes"]:
+        base = flat.get(r["n"], r)
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
+        name = f"{r['factory']} @ {r['n']:,}" + (f" ({settings})" if settings else "")
+        target, met = "", ""
+        if "PQ" in r["factory"] and r["n"] >= 1_000_000:
+            target = "<= 64 B, recall >= 0.95, p95 <= 20 ms"
+            met = _met(
+                r["bytes_per_item"] <= 64 and r["recall_at_10"] >= 0.95 and r["p95_ms"] <= 20
+            )
+        lines.append(
+            f"| {name}: B/item, build s, p50/p95 ms, recall@10 | {r['bytes_per_item']:.1f} B, "
+            f"{r['build_s']:.1f} s, {r['p50_ms']:.2f}/{r['p95_ms']:.2f} ms, "
+            f"{r['recall_at_10']:.3f} | Flat {base['bytes_per_item']:.0f} B, "
+            f"{base['p50_ms']:.2f}/{base['p95_ms']:.2f} ms, 1.000 | "
+            f"p95 {r['p95_ms'] / base['p95_ms']:.2f}x | {target} | {met} |"
+        )
+    if "cold_start_s" in report:
+        lines.append(
+            f"| cold start (s, {c['how']}) | {report['cold_start_s']:.2f} | import torch+faiss+"
+            f"transformers {c['baseline_s']:.2f} | {report['cold_start_s'] / c['baseline_s']:.2f}x "
+            f"| <= 10 s | {_met(report['cold_start_s'] <= 10)} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""Index figures for `circhat bench`: Flat, IVF-PQ and HNSW on large fmnist-color-variants
+galleries: bytes per item, build time, single-query latency and recall@10 against exact
+search, on real query vectors (caption texts, composed queries, held-out item images)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval import faiss_tools, vocab
+from retrieval.compose import DEFAULT_COMPOSER, build_composer
+from retrieval.encoders import Encoder
+from retrieval.index import MANIFEST_FILE, SearchIndex
+from retrieval.paths import default_index_dir, home
+
+K = 10
+
+
+@dataclass
+class IndexBenchConfig:
+    sizes: tuple[int, ...] = (100_000, 1_000_000)
+    queries: int = 300  # a third each: caption texts, composed queries, held-out images
+    hnsw: str = "HNSW32"
+    ivf: str | None = None  # default: IVF{nlist},PQ48 with nlist ~ 4 sqrt(n)
+    settings: dict[str, int] = field(default_factory=dict)  # nprobe / efSearch / rerank
+    train_sample: int = 100_000
+    seed: int = 0
+
+
+def ivf_factory(n: int) -> str:
+    """IVF-PQ for n items: nlist a power of two near 4 sqrt(n) (4096 at 1M), 48-byte codes."""
+    nlist = 2 ** int(round(np.log2(max(16.0, 4 * np.sqrt(n)))))
+    return f"IVF{nlist},PQ48"
+
+
+def variants_gallery(encoder: Encoder, n: int, progress: bool = True) -> SearchIndex:
+    """The saved fmnist-color-variants:n gallery (built with the embedding cache if absent)."""
+    from retrieval.gallery import build_and_save
+
+    spec = f"fmnist-color-variants:{n}"
+    folder = default_index_dir(spec, encoder.model_id)
+    if not (folder / MANIFEST_FILE).exists():
+        build_and_save(spec, encoder, folder, "Flat", progress=progress)
+    return SearchIndex.load(folder, encoder, mmap=True)
+
+
+def real_queries(encoder: Encoder, gallery: SearchIndex, count: int, seed: int) -> np.ndarray:
+    """(Q, D): caption texts, composed (gallery image + edit text) queries and held-out images."""
+    from retrieval.variants import FmnistVariantsCatalogue
+
+    rng = np.random.default_rng(seed)
+    third = max(1, count // 3)
+    attrs = [
+        {name: values[rng.integers(len(values))] for name, values in vocab.ATTRIBUTES.items()}
+        for _ in range(2 * third)
+    ]
+    captions = encoder.encode_texts([vocab.caption(**a) for a in attrs[:third]])
+    rows = np.sort(rng.choice(len(gallery), third, replace=False))
+    references = np.asarray(gallery.vectors[rows], dtype=np.float32)
+    edits = [f"make it {a['color']} with {a['pattern']}" for a in attrs[third:]]
+    composed = build_composer(DEFAULT_COMPOSER, encoder).compose(references, edits)
+    held_out = FmnistVariantsCatalogue(70_000, seed=seed + 1000)  # other colours: not indexed
+    images = held_out.render(rng.choice(len(held_out), count - 2 * third, replace=False))
+    queries = np.concatenate([captions, composed, encoder.encode_images(list(images))])
+    return np.ascontiguousarray(queries, dtype=np.float32)
+
+
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int = K) -> np.ndarray:
+    """(Q, k) rows of exact inner-product search (the oracle), chunk by chunk of `vectors`."""
+    best_s = np.full((len(queries), 0), -np.inf, np.float32)
+    best_r = np.zeros((len(queries), 0), np.int64)
+    for start in range(0, len(vectors), 65_536):
+        chunk = np.asarray(vectors[start : start + 65_536], dtype=np.float32)
+        scores = np.concatenate([best_s, queries @ chunk.T], axis=1)  # (Q, k + C)
+        rows = np.concatenate(
+            [
+                best_r,
+                np.broadcast_to(np.arange(start, start + len(chunk)), (len(queries), len(chunk))),
+            ],
+            axis=1,
+        )
+        top = np.argpartition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, :k]
+        best_s, best_r = np.take_along_axis(scores, top, 1), np.take_along_axis(rows, top, 1)
+    order = np.argsort(-best_s, axis=1, kind="stable")
+    return np.take_along_axis(best_r, order, 1)
+
+
+def recall_at_k(found: list[np.ndarray], truth: np.ndarray) -> float:
+    """Mean share of each query's exact top-k among its k results."""
+    k = truth.shape[1]
+    assert len(found) == len(truth), (len(found), truth.shape)
+    return float(
+        np.mean([len(set(f[:k].tolist()) & set(t.tolist())) / k for f, t in zip(found, truth)])
+    )
+
+
+def bench_factory(
+    gallery: SearchIndex,
+    factory: str,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    config: IndexBenchConfig,
+    folder: Path,
+) -> dict:
+    """Build, save, memory-map and query one factory over the gallery's vectors."""
+    n = len(gallery)
+    started = time.perf_counter()
+    built = faiss_tools.index_vectors(gallery.vectors, factory, config.train_sample)
+    build_s = time.perf_counter() - started
+    path = folder / f"{factory.replace(',', '_')}-{n}.faiss"
+    faiss.write_index(built, str(path))
+    del built
+    index, note = faiss_tools.read_index(path, mmap=True)
+    manifest = gallery.manifest.model_copy(update={"factory": factory, "search_defaults": {}})
+    searcher = SearchIndex(index, gallery.items, gallery.vectors, manifest)
+    applicable = faiss_tools.applicable_settings(index)
+    wanted = {k: v for k, v in config.settings.items() if k in applicable}
+    searcher.configure(wanted.get("nprobe"), wanted.get("efSearch"), wanted.get("rerank"))
+    for query in queries[:10]:  # warm-up: page in the mapped files
+        searcher.search(query, K)
+    times, found = [], []
+    for query in queries:  # one query at a time, as the app searches
+        t = time.perf_counter()
+        hits = searcher.search(query, K)[0]
+        times.append((time.perf_counter() - t) * 1000)
+        found.append(np.array([h.position for h in hits]))
+    size = path.stat().st_size
+    path.unlink()
+    return {
+        "factory": factory,
+        "n": n,
+        "bytes_per_item": round(size / n, 1),
+        "index_mb": round(size / 2**20, 1),
+        "build_s": round(build_s, 2),
+        "p50_ms": round(float(np.percentile(times, 50)), 3),
+        "p95_ms": round(float(np.percentile(times, 95)), 3),
+        "recall_at_10": round(recall_at_k(found, truth), 4),
+        "settings": dict(searcher.settings),
+        "memory_mapped": not note,
+        "in_ram": "nothing but page cache (index memory-mapped)" if not note else "index",
+        "on_disk": "vectors.npy (rerank reads the candidates' rows)"
+        if searcher.settings.get("rerank")
+        else "",
+    }
+
+
+def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = True) -> list[dict]:
+    """Figures for Flat, IVF-PQ and HNSW at each gallery size."""
+    folder = home() / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in config.sizes:
+        gallery = variants_gallery(encoder, n, progress)
+        queries = real_queries(encoder, gallery, config.queries, config.seed)
+        truth = exact_top_k(gallery.vectors, queries)
+        for factory in ("Flat", config.ivf or ivf_factory(n), config.hnsw):
+            rows.append(bench_factory(gallery, factory, queries, truth, config, folder))
+            if progress:
+                r = rows[-1]
+                print(
+                    f"  {factory} @ {n}: {r['bytes_per_item']} B/item, build {r['build_s']} s, "
+                    f"p95 {r['p95_ms']} ms, recall@10 {r['recall_at_10']}",
+                    flush=True,
+                )
+    return rows

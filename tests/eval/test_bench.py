@@ -1,0 +1,48 @@
+import json
+
+import numpy as np
+import pytest
+
+from eval.bench_indexes import exact_top_k, ivf_factory, recall_at_k
+from ui.cli import main
+
+
+def test_exact_top_k_matches_a_full_sort():
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((70_000, 8)).astype(np.float32)  # more than one chunk
+    queries = rng.standard_normal((5, 8)).astype(np.float32)
+    expected = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :10]
+    np.testing.assert_array_equal(exact_top_k(vectors, queries, 10), expected)
+
+
+def test_recall_at_k_counts_the_shared_rows():
+    truth = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    found = [np.array([4, 3, 9, 10]), np.array([5, 6, 7, 8])]
+    assert recall_at_k(found, truth) == pytest.approx((0.5 + 1.0) / 2)
+    assert recall_at_k([np.array([], int), np.array([8])], truth) == pytest.approx(0.125)
+
+
+def test_ivf_factory_scales_with_the_gallery():
+    assert ivf_factory(1_000_000) == "IVF4096,PQ48"
+    assert ivf_factory(100_000) == "IVF1024,PQ48"
+
+
+@pytest.mark.slow
+def test_quick_bench_reports_every_figure(tiny_weights, capsys):
+    code = main(["bench", "--quick", "--json", "--model", f"fashion-mini:{tiny_weights}"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    turn, build = report["turn_ms"], report["build"]
+    assert 0 < turn["p50"] <= turn["p95"] and turn["ratio_to_bare"] > 0
+    assert 0 < turn["bare"]["p50"] <= turn["bare"]["p95"] and turn["turns"] == 24
+    assert build["items_per_s"] > 0 and build["ratio_to_bare"] > 0 and build["items"] == 512
+    factories = [(r["factory"], r["n"]) for r in report["indexes"]]
+    assert factories == [("Flat", 2000), ("IVF32,PQ16", 2000), ("HNSW16", 2000)]
+    for row in report["indexes"]:
+        assert row["bytes_per_item"] > 0 and 0 < row["p50_ms"] <= row["p95_ms"]
+        assert 0.0 <= row["recall_at_10"] <= 1.0 and row["memory_mapped"]
+    flat, ivfpq, hnsw = report["indexes"]
+    assert flat["recall_at_10"] == 1.0 and flat["bytes_per_item"] >= 384 * 4
+    assert ivfpq["bytes_per_item"] < flat["bytes_per_item"] < hnsw["bytes_per_item"]
+    assert ivfpq["settings"] == {"nprobe": 16, "rerank": 100}
+    assert report["cold_start_s"] > 0 and report["cold_start"]["baseline_s"] > 0
