@@ -117,6 +117,7 @@ class Agent:
                 fallback_reason=rewrite.fallback_reason,
                 reference_id=new.reference.item_id if new.reference else None,
                 results=results,
+                ranking=ranking,
                 timings_ms=timings,
                 note="; ".join(n for n in (rewrite.note, note) if n),
             )

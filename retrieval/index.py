@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,9 +132,11 @@ class SearchIndex:
             raise ValueError(
                 f"query has dimension {queries.shape[1]}, index has {self.manifest.dim}"
             )
-        overrides = {"nprobe": nprobe, "efSearch": ef_search, "rerank": rerank}
-        faiss_tools.check_settings(self.cpu_index, self.manifest.factory, overrides)
-        settings = {**self.settings, **{k: v for k, v in overrides.items() if v is not None}}
+        settings = self.settings
+        if nprobe is not None or ef_search is not None or rerank is not None:
+            overrides = {"nprobe": nprobe, "efSearch": ef_search, "rerank": rerank}
+            faiss_tools.check_settings(self.cpu_index, self.manifest.factory, overrides)
+            settings = {**settings, **{k: v for k, v in overrides.items() if v is not None}}
         mask = self._mask(exclude, allowed)
         available = len(self.items) if mask is None else int(mask.sum())
         k = min(k, available)
@@ -328,7 +330,7 @@ def encode_catalogue(
     bar = tqdm(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    for batch in catalogue.batches(batch_size):
+    for batch in prefetched(catalogue.batches(batch_size)):
         readable = [b for b in batch if b.image is not None]
         skipped += [
             SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
@@ -346,6 +348,18 @@ def encode_catalogue(
     if not items:
         raise ValueError(f"catalogue {catalogue.name} has no readable images")
     return EncodedCatalogue(items, writer.finish(), skipped, encoded)
+
+
+def prefetched(batches: Iterator[list]) -> Iterator[list]:
+    """The same batches, each loaded (rendered, decoded) in a thread while the previous one
+    is encoded: numpy and torch release the GIL, so loading hides behind the encoder."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="circhat-load") as pool:
+        pending = pool.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(next, batches, None)
+            yield batch
 
 
 def build_index(

@@ -10,7 +10,7 @@ from retrieval.encoders import Encoder
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 TRAINED_KINDS = ("combiner", "artemis", "pic2word", "cmap")
-DEFAULT_COMPOSER = "sum"  # the app's and the CLI's default; see README for the benchmark behind it
+DEFAULT_COMPOSER = "combiner"  # best exact-item R@10 on `circhat eval single` (README)
 
 
 def _baseline_kinds() -> dict[str, type[Composer]]:

@@ -101,6 +101,7 @@ def test_replay_is_deterministic_and_metrics_are_consistent(agent, small_gallery
     hits = summary["exact_hits_at_10_by_turn"]
     assert len(hits) == 4 and hits == sorted(hits)
     assert summary["attribute_hits_at_10_by_turn"][-1] >= hits[-1]
+    assert summary["attribute_hits_at_10_by_turn"][-1] >= 0.5  # the shopper does get there
     assert dialogue_plan(len(index), 6, 5) == dialogue_plan(len(index), 6, 5)
 
 
