@@ -15,6 +15,7 @@ from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
+from retrieval.threads import torch_threads
 
 
 class TurnError(ValueError):
@@ -82,6 +83,12 @@ class Agent:
         With `depth`, the turn record also keeps the ids of the top-`depth` ranking (for
         evaluation: ranks beyond what is shown).
         """
+        with torch_threads(1):  # one small query: a thread pool costs more than it saves
+            return self._step(state, turn, depth)
+
+    def _step(
+        self, state: DialogueState, turn: Turn, depth: int
+    ) -> tuple[DialogueState, list[Result]]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         self._validate(state, turn)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
+
+from retrieval.threads import SMALL_BATCH, for_batch
+
+TEXT_CACHE_SIZE = 4096  # recent short texts and their vectors, per encoder
 
 ImageInput = np.ndarray | Image.Image
 _ENCODE_LOCK = threading.RLock()
@@ -62,13 +67,32 @@ class Encoder:
         """(N, D) L2-normalised float32 vectors of texts."""
         if isinstance(texts, str):
             raise TypeError("encode_texts takes a list of strings, not one string")
-        return self._batched(self._texts, list(texts), batch_size)
+        texts = list(texts)
+        if 0 < len(texts) <= SMALL_BATCH:  # a shopper's turn: reuse what was said before
+            return np.stack([self._cached_text(t) for t in texts])
+        return self._batched(self._texts, texts, batch_size)
+
+    def _cached_text(self, text: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_text_cache", OrderedDict())
+        if text in cache:
+            cache.move_to_end(text)
+            return cache[text]
+        vector = self._batched(self._texts, [text], None)[0]
+        vector.setflags(write=False)
+        cache[text] = vector
+        if len(cache) > TEXT_CACHE_SIZE:
+            cache.popitem(last=False)
+        return vector
 
     def _batched(self, fn, inputs: list, batch_size: int | None) -> np.ndarray:
         if not inputs:
             return np.zeros((0, self.dim), np.float32)
         size = batch_size or self.batch_size
-        with _ENCODE_LOCK, torch.inference_mode():  # HF fast tokenizers are not thread-safe
+        with (
+            _ENCODE_LOCK,
+            for_batch(len(inputs)),
+            torch.inference_mode(),
+        ):  # HF fast tokenizers are not thread-safe
             parts = [
                 fn(inputs[i : i + size]).float().cpu().numpy() for i in range(0, len(inputs), size)
             ]
