@@ -9,6 +9,7 @@ import pytest
 
 import agent.factory
 import ui.app
+from retrieval.compose import DEFAULT_COMPOSER
 from ui.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_app_verb_defaults():
         "fashion-mini",
         "fmnist-color",
     )
-    assert (args.composer, args.index, args.rewriter) == ("sum", None, "rules")
+    assert (args.composer, args.index, args.rewriter) == (DEFAULT_COMPOSER, None, "rules")
 
 
 def test_circhat_app_builds_the_agent_and_launches(started):

@@ -27,7 +27,16 @@ def test_index_build_of_a_variants_gallery_with_ivf_pq(ivfpq_dir):
 
 
 def test_search_takes_query_time_settings_and_mmap(ivfpq_dir, tiny_weights, capsys):
-    argv = ["search", "--text", "a red striped dress", "--index", str(ivfpq_dir), "--json"]
+    argv = [
+        "search",
+        "--text",
+        "a red striped dress",
+        "--index",
+        str(ivfpq_dir),
+        "--json",
+        "--composer",
+        "sum",
+    ]
     argv += ["--model", f"fashion-mini:{tiny_weights}", "--mmap"]
     assert main([*argv, "--nprobe", "4", "--rerank", "600"]) == 0
     exhaustive = json.loads(capsys.readouterr().out)["results"]
@@ -39,7 +48,7 @@ def test_search_takes_query_time_settings_and_mmap(ivfpq_dir, tiny_weights, caps
 
 
 def test_a_setting_the_index_lacks_is_one_line(ivfpq_dir, tiny_weights, capsys):
-    argv = ["search", "--text", "a bag", "--index", str(ivfpq_dir)]
+    argv = ["search", "--text", "a bag", "--index", str(ivfpq_dir), "--composer", "sum"]
     argv += ["--model", f"fashion-mini:{tiny_weights}", "--ef-search", "32"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
