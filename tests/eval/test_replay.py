@@ -123,3 +123,31 @@ def test_reports_are_written(agent, small_gallery, tmp_path):
     ]
     assert "| sum |" in (tmp_path / "replay.md").read_text()
     assert (tmp_path / "turns_to_hit.png").stat().st_size > 1000
+
+
+def test_replay_with_an_llm_rewriter_is_reproducible_and_cached(
+    small_gallery, trained_encoder, tmp_path
+):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from agent.llm_rewriter import LLMRewriter
+    from agent.rewriter import RuleRewriter
+
+    catalogue, index = small_gallery
+    answers = ['{"caption": "red", "constraints": [{"attribute": "color", "value": "red"}]}'] * 50
+
+    def run():
+        llm = LLMRewriter(
+            FakeListChatModel(responses=answers),
+            RuleRewriter(trained_encoder),
+            "scripted",
+            cache_dir=tmp_path / "llm",
+        )
+        agent = Agent(trained_encoder, index, "sum", rewriter=llm)
+        return replay_model(
+            agent, catalogue, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=2
+        )
+
+    first, second = run(), run()
+    assert first.llm_calls > 0 and second.llm_calls == 0
+    np.testing.assert_array_equal(first.exact_ranks, second.exact_ranks)
