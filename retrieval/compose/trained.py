@@ -50,14 +50,17 @@ def save_checkpoint(
     path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
 
 
-def load_checkpoint(path: Path, encoder) -> tuple[torch.nn.Module, dict]:
+def load_checkpoint(
+    path: Path, encoder, config: dict | None = None
+) -> tuple[torch.nn.Module, dict]:
+    """The module and its metadata; `config` overrides query-time settings (e.g. a prompt)."""
     info = json.loads(path.with_suffix(".json").read_text())
     if info["encoder"]["fingerprint"] != encoder.fingerprint:
         raise ValueError(
             f"{path.name} was trained for {info['encoder']['model_id']} with other weights: "
             f"retrain it with `circhat train composers --model {encoder.model_id}`"
         )
-    module = new_module(info["config"], encoder)
+    module = new_module({**info["config"], **(config or {})}, encoder)
     module.load_state_dict(load_file(str(path)))
     return module.eval(), info
 
@@ -80,7 +83,7 @@ class TrainedComposer(Composer):
                 f"composition model {name!r} has no trained weights for {encoder.model_id}: "
                 f"run `circhat train composers --model {encoder.model_id} --only {name}`"
             )
-        module, info = load_checkpoint(path, encoder)
+        module, info = load_checkpoint(path, encoder, config)
         return cls(encoder, config, module, info)
 
     def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
