@@ -38,6 +38,7 @@ TARGETS = {
 @dataclass
 class BenchConfig:
     model: str = "fashion-mini"
+    composer: str | None = None  # default: retrieval.compose.DEFAULT_COMPOSER
     turns: int = 300
     build_items: int = 5_000
     gallery: str | None = None  # index folder of the 10k fmnist-color gallery (default: built)
@@ -162,7 +163,9 @@ def _time_subprocess(command: list[str], env: dict) -> float:
     return time.perf_counter() - t
 
 
-def cold_start(model: str, index_dir: str | Path, timeout: float = 180.0) -> dict:
+def cold_start(
+    model: str, index_dir: str | Path, composer: str | None = None, timeout: float = 180.0
+) -> dict:
     """Seconds from `circhat app` (an existing index) to its first HTTP 200, vs importing
     torch + faiss + transformers in a fresh interpreter (the floor of any such app)."""
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
@@ -176,7 +179,7 @@ def cold_start(model: str, index_dir: str | Path, timeout: float = 180.0) -> dic
         }
     port = _free_port()
     command = [sys.executable, "-m", "ui.cli", "app", "--port", str(port), "--model", model]
-    command += ["--index", str(index_dir)]
+    command += ["--index", str(index_dir)] + (["--composer", composer] if composer else [])
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -233,7 +236,9 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
             print(message, file=sys.stderr, flush=True)
 
     gallery = _agent_gallery(config, quick)
-    agent, _ = build_agent(config.model, "fmnist-color", gallery, DEFAULT_COMPOSER)
+    agent, _ = build_agent(
+        config.model, "fmnist-color", gallery, config.composer or DEFAULT_COMPOSER
+    )
     say(f"agent turns on {len(agent.index)} items ...")
     report = {"turn_ms": bench_turns(agent, config.turns, config.seed)}
     say("build throughput ...")
@@ -242,7 +247,7 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
     report["indexes"] = bench_indexes(agent.encoder, config.indexes, progress)
     if config.cold_start:
         say("cold start ...")
-        start = cold_start(config.model, gallery)
+        start = cold_start(config.model, gallery, config.composer)
         report["cold_start_s"] = start["seconds"]
         report["cold_start"] = start
     report["machine"] = {"cpus": os.cpu_count(), "quick": quick}

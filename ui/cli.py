@@ -248,6 +248,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     config.indexes.hnsw = args.hnsw or config.indexes.hnsw
     config.turns = args.turns or config.turns
     config.gallery = args.index
+    config.composer = args.composer
     report = run_bench(config, quick=args.quick, progress=not args.json)
     print(json.dumps(report) if args.json else markdown_table(report))
     return 0
@@ -387,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes (seconds, for tests)")
     bench.add_argument("--sizes", help="gallery sizes of the index figures (100000,1000000)")
     bench.add_argument("--model", default=DEFAULT_MODEL)
+    bench.add_argument(
+        "--composer", help="composition model of the timed agent (default: the app's)"
+    )
     bench.add_argument("--index", help="index folder of the 10k gallery the agent serves")
     bench.add_argument("--turns", type=int, help="agent turns timed (default 300)")
     bench.add_argument("--ivf", help="IVF-PQ factory (default IVF{4 sqrt n},PQ48)")
