@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from agent.agent import Agent, AgentConfig
@@ -28,5 +29,12 @@ def build_agent(
         return items.load([items.index_of(item_id)])[0].image
 
     chosen = make_rewriter(rewriter, encoder, catalogue_has_attributes(index.items))
-    agent = Agent(encoder, index, composer, chosen, config, image_loader=load_image)
+    try:
+        agent = Agent(encoder, index, composer, chosen, config, image_loader=load_image)
+    except FileNotFoundError as err:
+        if composer != DEFAULT_COMPOSER:
+            raise
+        # the default's weights exist for fashion-mini only: other encoders start training-free
+        print(f"{err}; using the training-free 'sum' for now", file=sys.stderr)
+        agent = Agent(encoder, index, "sum", chosen, config, image_loader=load_image)
     return agent, items

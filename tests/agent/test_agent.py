@@ -190,3 +190,20 @@ def test_revising_the_caption_redoes_the_last_turn(agent):
     assert revised.undo() == before
     with pytest.raises(TurnError, match="no search to revise"):
         agent.revise(agent.new_state(), "red")
+
+
+def test_factory_falls_back_to_sum_where_the_default_has_no_weights(tiny_weights, tmp_path, capsys):
+    from agent.factory import build_agent
+    from retrieval.catalogue import FmnistColorCatalogue
+    from retrieval.encoders import load_encoder
+    from retrieval.index import build_index
+
+    model = f"fashion-mini:{tiny_weights}"
+    build_index(FmnistColorCatalogue("test", limit=50), load_encoder(model), progress=False).save(
+        tmp_path / "idx"
+    )
+    agent, _ = build_agent(model, index_dir=tmp_path / "idx")
+    assert agent.default_composer == "sum"
+    assert "training-free 'sum'" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no trained weights"):
+        build_agent(model, index_dir=tmp_path / "idx", composer="artemis")
