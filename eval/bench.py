@@ -87,34 +87,52 @@ def _turns(agent, count: int, seed: int):
         state = yield state, turn
 
 
+def _forget_texts(encoder) -> None:
+    """Empty the encoder's cache of recent texts (if it has one): the next encode is real."""
+    getattr(encoder, "_text_cache", {}).clear()
+
+
 def bench_turns(agent, count: int, seed: int = 0, warmup: int = 6) -> dict:
     """Agent.step latency vs the bare encoder (encode_texts of the same text) + FAISS search
-    of the same query vector, turn by turn, interleaved so both see the same machine load."""
-    agent_ms, bare_ms = [], []
+    of the same query vector, turn by turn, interleaved so all see the same machine load.
+
+    The headline figures are uncached: the encoder's text cache is emptied before each timed
+    agent turn and each bare encode, so every text is encoded (a new phrasing). `cached`
+    holds the agent as shipped, its text cache warm from earlier turns.
+    """
+    uncached, cached, bare_ms = [], [], []
     dialogue = _turns(agent, count + warmup, seed)
     state, turn = next(dialogue)
     for i in range(count + warmup):
         t = time.perf_counter()
+        agent.step(state, turn)
+        warm = (time.perf_counter() - t) * 1000
+        _forget_texts(agent.encoder)
+        t = time.perf_counter()
         state, _ = agent.step(state, turn)
-        took = (time.perf_counter() - t) * 1000
+        cold = (time.perf_counter() - t) * 1000
         query = np.asarray(state.last_query, np.float32)[None]
+        _forget_texts(agent.encoder)
         t = time.perf_counter()
         agent.encoder.encode_texts([turn.text])
         agent.index.index.search(query, agent.config.k)
         bare = (time.perf_counter() - t) * 1000
         if i >= warmup:
-            agent_ms.append(took)
+            uncached.append(cold)
+            cached.append(warm)
             bare_ms.append(bare)
         if i + 1 < count + warmup:
             state, turn = dialogue.send(state)
-    agent_p, bare_p = _percentiles(agent_ms), _percentiles(bare_ms)
+    agent_p, warm_p, bare_p = _percentiles(uncached), _percentiles(cached), _percentiles(bare_ms)
     return {
         **agent_p,
         "ratio_to_bare": round(agent_p["p95"] / bare_p["p95"], 3),
         "p50_ratio_to_bare": round(agent_p["p50"] / bare_p["p50"], 3),
         "bare": bare_p,
+        "cached": {**warm_p, "ratio_to_bare": round(warm_p["p95"] / bare_p["p95"], 3)},
         "turns": count,
         "gallery": len(agent.index),
+        "composer": agent.default_composer,
     }
 
 
@@ -265,11 +283,14 @@ def markdown_table(report: dict) -> str:
     lines = [
         "| figure | value | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|",
-        f"| agent turn p50 (ms, {t['gallery']} items) | {t['p50']:.2f} | bare encode+search "
+        f"| agent turn p50 (ms, {t['gallery']} items, {t['composer']}) | {t['p50']:.2f} | bare encode+search "
         f"{t['bare']['p50']:.2f} | {t['p50_ratio_to_bare']:.2f}x | | |",
         f"| agent turn p95 (ms) | {t['p95']:.2f} | bare encode+search {t['bare']['p95']:.2f} | "
         f"{t['ratio_to_bare']:.2f}x | <= 1.3x, <= 30 ms | "
         f"{_met(t['ratio_to_bare'] <= 1.3 and t['p95'] <= 30)} |",
+        f"| agent turn p50/p95 (ms), text cache warm | {t['cached']['p50']:.2f}/"
+        f"{t['cached']['p95']:.2f} | bare {t['bare']['p50']:.2f}/{t['bare']['p95']:.2f} | "
+        f"{t['cached']['ratio_to_bare']:.2f}x | | |",
         f"| index build (items/s, fresh cache) | {b['items_per_s']:.0f} | bare encoder "
         f"{b['bare_items_per_s']:.0f} | {b['ratio_to_bare']:.2f}x | >= 0.8x | "
         f"{_met(b['ratio_to_bare'] >= 0.8)} |",

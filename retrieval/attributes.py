@@ -71,6 +71,20 @@ PATTERN_WORDS = {
 
 # Words that end a clause, so a negation before them does not reach past them.
 CLAUSE_BREAKERS = {"but", "just", "instead", "rather", "and", "only", "though", "however"}
+# Words the encoder check never maps to a value (tests/retrieval/test_attributes.py checks
+# it): skipping them saves a text-encoder pass on turns like "could it be blue" (speed only).
+_NON_ATTRIBUTE_TEXT = """
+    could can should shall will may might must be is are was were been being am do does did
+    done have has had get got go going show showing see look looking find give try need prefer
+    wish think maybe perhaps something anything thing things stuff ones this that these those
+    there here me my mine you your we our they them he she his her what which who how why when
+    where so too very really just quite rather bit little lot lots much also again now then yet
+    only even nicer nice better best good great lovely version option options kind sort type
+    similar different other another change switch swap turn for at on by from as if than about
+    into over up out off all any some each every both either whatever okay ok yes yeah hi hello
+    thanks thank buy love loved let lets let's would've instead
+"""
+NON_ATTRIBUTE_WORDS = frozenset(_NON_ATTRIBUTE_TEXT.split())
 KEEPERS = {"keep", "still", "same", "retain", "leave"}
 STOPWORDS = {
     "a",
@@ -357,6 +371,7 @@ class AttributeParser:
             if i not in used
             and tok not in STOPWORDS
             and tok not in PATTERN_WORDS
+            and tok not in NON_ATTRIBUTE_WORDS
             and tok not in NEGATORS
             and tok not in KEEPERS
             and not tok.isdigit()

@@ -6,7 +6,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,20 +331,30 @@ def encode_catalogue(
     bar = tqdm(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    for batch in prefetched(catalogue.batches(batch_size)):
-        readable = [b for b in batch if b.image is not None]
-        skipped += [
-            SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
-            for b in batch
-            if b.image is None
-        ]
-        if readable:
-            vectors, fresh = embed_loaded(readable, encoder, cache)
-            encoded += fresh
-            items += [b.item for b in readable]
-            writer.write(vectors)
-        bar.update(len(batch))
-        bar.set_postfix(encoded=encoded, skipped=len(skipped))
+    looked_up = _with_cache_hits(catalogue.batches(batch_size), encoder, cache)
+    writes: list = []  # cache writes run behind the encoder; their errors surface below
+
+    def put(*args) -> None:
+        writes.append(cache_writes.submit(cache.put_many, *args))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="circhat-cache") as cache_writes:
+        for batch, readable, found in prefetched(looked_up):
+            skipped += [
+                SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
+                for b in batch
+                if b.image is None
+            ]
+            if readable:
+                vectors, fresh = embed_loaded(readable, encoder, cache, found, put)
+                encoded += fresh
+                items += [b.item for b in readable]
+                writer.write(vectors)
+            bar.update(len(batch))
+            bar.set_postfix(encoded=encoded, skipped=len(skipped))
+            while writes and writes[0].done():
+                writes.pop(0).result()
+    for write in writes:
+        write.result()
     bar.close()
     if not items:
         raise ValueError(f"catalogue {catalogue.name} has no readable images")
@@ -353,8 +364,6 @@ def encode_catalogue(
 def prefetched(batches: Iterator[list]) -> Iterator[list]:
     """The same batches, each loaded (rendered, decoded) in a thread while the previous one
     is encoded: numpy and torch release the GIL, so loading hides behind the encoder."""
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(1, thread_name_prefix="circhat-load") as pool:
         pending = pool.submit(next, batches, None)
         while (batch := pending.result()) is not None:
@@ -413,17 +422,38 @@ def index_encoded(
     return built
 
 
-def embed_loaded(batch, encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
-    """Vectors of a batch of loaded images; only cache misses reach the encoder."""
-    hashes = [b.content_hash for b in batch]
-    found = (
-        cache.get_many(encoder.fingerprint, hashes) if cache is not None else [None] * len(batch)
-    )
+def _with_cache_hits(batches: Iterator[list], encoder: Encoder, cache: EmbeddingCache | None):
+    """(batch, its readable images, their cached vectors or None) for each batch."""
+    for batch in batches:
+        readable = [b for b in batch if b.image is not None]
+        yield batch, readable, look_up(readable, encoder, cache)
+
+
+def look_up(batch, encoder: Encoder, cache: EmbeddingCache | None) -> list[np.ndarray | None]:
+    if cache is None:
+        return [None] * len(batch)
+    return cache.get_many(encoder.fingerprint, [b.content_hash for b in batch])
+
+
+def embed_loaded(
+    batch,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    found: list[np.ndarray | None] | None = None,
+    put: Callable | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors of a batch of loaded images; only cache misses reach the encoder.
+
+    `found`: the batch's cache lookups, when done already; `put`: how to write new vectors
+    to the cache (default: `cache.put_many`, e.g. a thread pool's submit of it instead).
+    """
+    found = list(look_up(batch, encoder, cache) if found is None else found)
     missing = [i for i, v in enumerate(found) if v is None]
     if missing:
         fresh = encoder.encode_images([batch[i].image for i in missing])
         for i, vector in zip(missing, fresh):
             found[i] = vector
         if cache is not None:
-            cache.put_many(encoder.fingerprint, [hashes[i] for i in missing], fresh)
+            hashes = [batch[i].content_hash for i in missing]
+            (put or cache.put_many)(encoder.fingerprint, hashes, fresh)
     return np.stack(found).astype(np.float32), len(missing)

@@ -132,22 +132,27 @@ def render(
     colors, patterns, phases = np.asarray(colors), np.asarray(patterns), np.asarray(phases)
     for a in range(0, len(garments), RENDER_CHUNK):
         b = a + RENDER_CHUNK
-        out[a:b] = _render_chunk(garments[a:b], colors[a:b], patterns[a:b], phases[a:b], size)
+        chunk = _render_chunk(garments[a:b], colors[a:b], patterns[a:b], phases[a:b], size)
+        np.copyto(out[a:b], chunk.transpose(0, 2, 3, 1), casting="unsafe")  # whole values
     return out
 
 
 def _render_chunk(garments, colors, patterns, phases, size: int) -> np.ndarray:
-    grey = upsample(garments, size)
-    alpha = silhouette(grey)[..., None]  # (N, S, S, 1)
-    peak = np.maximum(grey.reshape(len(grey), -1).max(axis=1), 1e-6)[:, None, None]
-    darkness = (1.0 - np.clip(grey / peak, 0.0, 1.0))[..., None]  # garment's own shading
+    """Channel-first (N, 3, S*S) arithmetic: long contiguous inner loops, the same float ops
+    (and so the same pixels) as the per-pixel RGB formulation."""
+    n = len(garments)
+    grey = upsample(garments, size)  # (N, S, S)
+    alpha = silhouette(grey)  # (N, S, S)
+    peak = np.maximum(grey.reshape(n, -1).max(axis=1), 1e-6)[:, None, None]
+    darkness = 1.0 - np.clip(grey / peak, 0.0, 1.0)  # garment's own shading
 
-    base = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)[colors][:, None, None, :]
+    base_rgb = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)[colors]  # (N, 3)
     targets, depths = shading()
-    target = targets[colors][:, None, None, :]
-    shaded = base + (target - base) * (depths[colors][:, None, None, None] * darkness)
-    lines = contrast_color(base)
-    on_pattern = _pattern_masks(patterns, phases, size)[..., None]
+    base, target = base_rgb[:, :, None], targets[colors][:, :, None]  # (N, 3, 1)
+    depth = (depths[colors][:, None, None] * darkness).reshape(n, 1, -1)  # (N, 1, S*S)
+    shaded = base + (target - base) * depth  # (N, 3, S*S)
+    lines = contrast_color(base_rgb)[:, :, None]  # (N, 3, 1)
+    on_pattern = _pattern_masks(patterns, phases, size).reshape(n, 1, -1)
     garment = np.where(on_pattern, lines, shaded)
 
     solid = alpha > 0.5
@@ -156,8 +161,10 @@ def _render_chunk(garments, colors, patterns, phases, size: int) -> np.ndarray:
     grown[:, :-1] |= solid[:, 1:]
     grown[:, :, 1:] |= solid[:, :, :-1]
     grown[:, :, :-1] |= solid[:, :, 1:]
-    background = np.where(grown & ~solid, OUTLINE, BACKGROUND)
+    outline = (grown & ~solid).reshape(n, 1, -1)
+    background = np.where(outline, OUTLINE[:, None], BACKGROUND[:, None])  # (N, 3, S*S)
+    alpha = alpha.reshape(n, 1, -1)
     image = alpha * garment
     image += (1.0 - alpha) * background
     np.rint(image, out=image)
-    return np.clip(image, 0, 255, out=image).astype(np.uint8)
+    return np.clip(image, 0, 255, out=image).reshape(n, 3, size, size)

@@ -53,5 +53,5 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     flat, ivfpq, hnsw = report["indexes"]
     assert flat["recall_at_10"] == 1.0 and flat["bytes_per_item"] >= 384 * 4
     assert ivfpq["bytes_per_item"] < flat["bytes_per_item"] < hnsw["bytes_per_item"]
-    assert ivfpq["settings"] == {"nprobe": 16, "rerank": 100}
+    assert ivfpq["settings"] == {"nprobe": 16, "rerank": 400}
     assert report["cold_start_s"] > 0 and report["cold_start"]["baseline_s"] > 0

@@ -21,7 +21,7 @@ def ivfpq_dir(tiny_weights, tmp_path, capsys):
 def test_index_build_of_a_variants_gallery_with_ivf_pq(ivfpq_dir):
     manifest = Manifest.model_validate_json((ivfpq_dir / MANIFEST_FILE).read_text())
     assert manifest.factory == "IVF4,PQ8" and manifest.count == 600 and manifest.encoded == 600
-    assert manifest.search_defaults == {"nprobe": 4, "rerank": 100}
+    assert manifest.search_defaults == {"nprobe": 4, "rerank": 400}
     assert manifest.catalogue_fingerprint == "fmnist-color-variants-seed0-64px-n600"
     assert not (ivfpq_dir / SCRATCH_VECTORS).exists()
 
