@@ -99,7 +99,7 @@ def applicable_settings(index: faiss.Index) -> set[str]:
 
 
 def default_settings(index: faiss.Index) -> dict[str, int]:
-    """Query-time defaults: nprobe = nlist / 64 (at least 16), efSearch 64, and for
+    """Query-time defaults: nprobe = nlist / 64 (at least 16), efSearch 128, and for
     compressed codes a rerank of the best 400 candidates with the stored float vectors
     (recall@10 0.98 of exact search at 1M items with IVF4096,PQ48: see README, Scale)."""
     settings: dict[str, int] = {}
@@ -107,7 +107,7 @@ def default_settings(index: faiss.Index) -> dict[str, int]:
     if ivf is not None:
         settings["nprobe"] = int(min(ivf.nlist, max(16, ivf.nlist // 64)))
     if isinstance(_unwrap(index), faiss.IndexHNSW):
-        settings["efSearch"] = 64
+        settings["efSearch"] = 128
     if is_lossy(index):
         settings["rerank"] = 400
     return settings

@@ -54,7 +54,7 @@ def ivfpq(vectors):
 def test_defaults_are_chosen_per_index_type_and_stored(ivfpq, vectors):
     assert ivfpq.manifest.search_defaults == {"nprobe": 16, "rerank": 400}
     assert ivfpq.lossy and ivfpq.settings == {"nprobe": 16, "rerank": 400}
-    assert _index(vectors, "HNSW8").settings == {"efSearch": 64}
+    assert _index(vectors, "HNSW8").settings == {"efSearch": 128}
     assert _index(vectors[:200], "Flat").settings == {}
 
 
