@@ -4,6 +4,7 @@ search, on real query vectors (caption texts, composed queries, held-out item im
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,13 +140,18 @@ def bench_factory(
         "p50_ms": round(float(np.percentile(times, 50)), 3),
         "p95_ms": round(float(np.percentile(times, 95)), 3),
         "recall_at_10": round(recall_at_k(found, truth), 4),
+        "recall_by_query": _recall_by_kind(found, truth),
         "settings": dict(searcher.settings),
-        "memory_mapped": not note,
-        "in_ram": "nothing but page cache (index memory-mapped)" if not note else "index",
-        "on_disk": "vectors.npy (rerank reads the candidates' rows)"
-        if searcher.settings.get("rerank")
-        else "",
+        "memory_mapped": not note,  # the index file is mapped: its pages live in the page cache
+        "reads_vectors_from_disk": bool(searcher.settings.get("rerank")),  # rerank candidates
     }
+
+
+def _recall_by_kind(found: list[np.ndarray], truth: np.ndarray) -> dict[str, float]:
+    """recall@10 of each third of the queries (see real_queries)."""
+    third = max(1, len(truth) // 3)
+    bounds = {"captions": (0, third), "composed": (third, 2 * third), "images": (2 * third, None)}
+    return {kind: round(recall_at_k(found[a:b], truth[a:b]), 4) for kind, (a, b) in bounds.items()}
 
 
 def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = True) -> list[dict]:
@@ -164,6 +170,7 @@ def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = T
                 print(
                     f"  {factory} @ {n}: {r['bytes_per_item']} B/item, build {r['build_s']} s, "
                     f"p95 {r['p95_ms']} ms, recall@10 {r['recall_at_10']}",
+                    file=sys.stderr,
                     flush=True,
                 )
     return rows
