@@ -136,7 +136,7 @@ def bench_turns(agent, count: int, seed: int = 0, warmup: int = 6) -> dict:
     }
 
 
-def bench_build(encoder, count: int, batch_size: int = 256, rounds: int = 3) -> dict:
+def bench_build(encoder, count: int, batch_size: int | None = None, rounds: int = 3) -> dict:
     """build_index items/s with a fresh cache vs encode_images on the same rendered items;
     `rounds` alternating runs of each, medians (this machine's speed drifts run to run)."""
     from retrieval.catalogue import FmnistColorCatalogue
@@ -145,6 +145,7 @@ def bench_build(encoder, count: int, batch_size: int = 256, rounds: int = 3) -> 
 
     catalogue = FmnistColorCatalogue("test", limit=count)
     images = list(catalogue.render(range(count)))
+    batch_size = batch_size or encoder.batch_size  # the same batches for both
     encoder.encode_images(images[:batch_size], batch_size)  # warm-up
     bare, built = [], []
     for _ in range(rounds):
@@ -163,6 +164,7 @@ def bench_build(encoder, count: int, batch_size: int = 256, rounds: int = 3) -> 
         "ratio_to_bare": round(bare_s / build_s, 3),
         "bare_items_per_s": round(count / bare_s, 1),
         "items": count,
+        "batch_size": batch_size,
         "rounds": rounds,
     }
 

@@ -20,7 +20,7 @@ def build_and_save(
     out: Path,
     factory: str = "Flat",
     use_cache: bool = True,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     progress: bool = True,
     engine: str = "local",
 ) -> SearchIndex:

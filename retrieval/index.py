@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from retrieval.catalogue import Catalogue, Item
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.encoders import Encoder
 from retrieval.faiss_tools import new_faiss_index
+from retrieval.threads import per_core_map
 from retrieval.vector_file import VectorWriter
 
 __all__ = ["SearchIndex", "Manifest", "build_index", "encode_catalogue", "new_faiss_index"]
@@ -315,7 +316,7 @@ def encode_catalogue(
     catalogue: Catalogue,
     encoder: Encoder,
     cache: EmbeddingCache | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     progress: bool = True,
     out: str | Path | None = None,
 ) -> EncodedCatalogue:
@@ -326,26 +327,39 @@ def encode_catalogue(
     """
     from tqdm import tqdm
 
+    batch_size = batch_size or encoder.batch_size
     writer = VectorWriter(len(catalogue), encoder.dim, out)
     items, skipped, encoded = [], [], 0
     bar = tqdm(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    looked_up = _with_cache_hits(catalogue.batches(batch_size), encoder, cache)
     writes: list = []  # cache writes run behind the encoder; their errors surface below
 
     def put(*args) -> None:
         writes.append(cache_writes.submit(cache.put_many, *args))
 
+    def embed_positions(positions: range) -> tuple[list, list, np.ndarray | None, int]:
+        """Load (render, decode), look up and encode one batch: runs on a worker core."""
+        batch = catalogue.load(positions)
+        readable = [b for b in batch if b.image is not None]
+        if not readable:
+            return batch, readable, None, 0
+        return batch, readable, *embed_loaded(readable, encoder, cache, put=put)
+
+    positions = (
+        range(start, min(start + batch_size, len(catalogue)))
+        for start in range(0, len(catalogue), batch_size)
+    )
     with ThreadPoolExecutor(1, thread_name_prefix="circhat-cache") as cache_writes:
-        for batch, readable, found in prefetched(looked_up):
+        for batch, readable, vectors, fresh in per_core_map(
+            embed_positions, positions, encoder.parallel_batches
+        ):
             skipped += [
                 SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
                 for b in batch
                 if b.image is None
             ]
             if readable:
-                vectors, fresh = embed_loaded(readable, encoder, cache, found, put)
                 encoded += fresh
                 items += [b.item for b in readable]
                 writer.write(vectors)
@@ -361,22 +375,12 @@ def encode_catalogue(
     return EncodedCatalogue(items, writer.finish(), skipped, encoded)
 
 
-def prefetched(batches: Iterator[list]) -> Iterator[list]:
-    """The same batches, each loaded (rendered, decoded) in a thread while the previous one
-    is encoded: numpy and torch release the GIL, so loading hides behind the encoder."""
-    with ThreadPoolExecutor(1, thread_name_prefix="circhat-load") as pool:
-        pending = pool.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, batches, None)
-            yield batch
-
-
 def build_index(
     catalogue: Catalogue,
     encoder: Encoder,
     factory: str = "Flat",
     cache: EmbeddingCache | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     train_sample: int = 100_000,
     progress: bool = True,
     vectors_path: str | Path | None = None,
@@ -422,13 +426,6 @@ def index_encoded(
     return built
 
 
-def _with_cache_hits(batches: Iterator[list], encoder: Encoder, cache: EmbeddingCache | None):
-    """(batch, its readable images, their cached vectors or None) for each batch."""
-    for batch in batches:
-        readable = [b for b in batch if b.image is not None]
-        yield batch, readable, look_up(readable, encoder, cache)
-
-
 def look_up(batch, encoder: Encoder, cache: EmbeddingCache | None) -> list[np.ndarray | None]:
     if cache is None:
         return [None] * len(batch)
@@ -450,7 +447,7 @@ def embed_loaded(
     found = list(look_up(batch, encoder, cache) if found is None else found)
     missing = [i for i, v in enumerate(found) if v is None]
     if missing:
-        fresh = encoder.encode_images([batch[i].image for i in missing])
+        fresh = encoder.encode_image_batch([batch[i].image for i in missing])
         for i, vector in zip(missing, fresh):
             found[i] = vector
         if cache is not None:

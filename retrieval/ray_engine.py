@@ -63,10 +63,11 @@ def embed_shard(
     start: int,
     stop: int,
     folder: Path,
-    batch_size: int = 256,
+    batch_size: int | None = None,
 ) -> dict:
     """Embed positions [start, stop) and write the shard's files; returns its summary."""
     positions, parts, skipped, encoded = [], [], [], 0
+    batch_size = batch_size or encoder.batch_size
     for a in range(start, stop, batch_size):
         batch = catalogue.load(range(a, min(a + batch_size, stop)))
         readable = [(a + j, b) for j, b in enumerate(batch) if b.image is not None]
@@ -105,7 +106,7 @@ class EmbedShards:
         catalogue_builder: Callable[[], Catalogue],
         encoder_builder: Callable[[], Encoder],
         folder: str,
-        batch_size: int,
+        batch_size: int | None,
         use_cache: bool,
     ):
         self.catalogue, self.encoder = catalogue_builder(), encoder_builder()
@@ -146,7 +147,7 @@ def embed_with_ray(
     encoder_builder: Callable[[], Encoder],
     count: int,
     folder: Path,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     shard_size: int = SHARD_SIZE,
     use_cache: bool = True,
     concurrency: int | None = None,
@@ -213,7 +214,7 @@ def build_index_ray(
     out: Path,
     factory: str = "Flat",
     encoder_builder: Callable[[], Encoder] | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     shard_size: int = SHARD_SIZE,
     use_cache: bool = True,
     concurrency: int | None = None,

@@ -8,8 +8,9 @@ import numpy as np
 
 from retrieval.vocab import COLOR_RGB, COLORS, PATTERNS
 
-BACKGROUND = np.array([234.0, 234.0, 234.0], dtype=np.float32)
-OUTLINE = np.array([120.0, 120.0, 120.0], dtype=np.float32)
+BACKGROUND = np.array([234.0, 234.0, 234.0], dtype=np.float32)  # grey: the same in R, G, B
+OUTLINE = np.array([120.0, 120.0, 120.0], dtype=np.float32)  # grey too
+PALETTE = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)
 STRIPE_PERIOD = 6  # 1-pixel lines every 6 px: the named colour keeps 5/6 of the area
 CHECK_PERIOD = 8  # 1-pixel grid every 8 px: about 77% of the area stays the named colour
 DOT_PERIOD = 7  # 2x2 dots every 7 px: about 92% stays the named colour
@@ -132,39 +133,44 @@ def render(
     colors, patterns, phases = np.asarray(colors), np.asarray(patterns), np.asarray(phases)
     for a in range(0, len(garments), RENDER_CHUNK):
         b = a + RENDER_CHUNK
-        chunk = _render_chunk(garments[a:b], colors[a:b], patterns[a:b], phases[a:b], size)
-        np.copyto(out[a:b], chunk.transpose(0, 2, 3, 1), casting="unsafe")  # whole values
+        _render_chunk(garments[a:b], colors[a:b], patterns[a:b], phases[a:b], out[a:b])
     return out
 
 
-def _render_chunk(garments, colors, patterns, phases, size: int) -> np.ndarray:
-    """Channel-first (N, 3, S*S) arithmetic: long contiguous inner loops, the same float ops
-    (and so the same pixels) as the per-pixel RGB formulation."""
-    n = len(garments)
-    grey = upsample(garments, size)  # (N, S, S)
-    alpha = silhouette(grey)  # (N, S, S)
-    peak = np.maximum(grey.reshape(n, -1).max(axis=1), 1e-6)[:, None, None]
-    darkness = 1.0 - np.clip(grey / peak, 0.0, 1.0)  # garment's own shading
+def _render_chunk(garments, colors, patterns, phases, out: np.ndarray) -> None:
+    """Render into `out` (N, S, S, 3) uint8, one channel plane at a time (long contiguous
+    loops). Per pixel: shade toward the colour's shadow by the garment's own darkness, draw
+    the pattern's lines, then blend with the grey background (or outline) by the soft
+    silhouette; the background is grey, so its share is computed once for all channels."""
+    n, size = len(garments), out.shape[1]
+    grey = upsample(garments, size).reshape(n, -1)  # (N, S*S)
+    alpha = silhouette(grey)
+    peak = np.maximum(grey.max(axis=1), 1e-6)[:, None]
+    darkness = 1.0 - np.clip(grey / peak, 0.0, 1.0)  # the garment's own shading
 
-    base_rgb = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)[colors]  # (N, 3)
+    base_rgb = PALETTE[colors]  # (N, 3)
     targets, depths = shading()
-    base, target = base_rgb[:, :, None], targets[colors][:, :, None]  # (N, 3, 1)
-    depth = (depths[colors][:, None, None] * darkness).reshape(n, 1, -1)  # (N, 1, S*S)
-    shaded = base + (target - base) * depth  # (N, 3, S*S)
-    lines = contrast_color(base_rgb)[:, :, None]  # (N, 3, 1)
-    on_pattern = _pattern_masks(patterns, phases, size).reshape(n, 1, -1)
-    garment = np.where(on_pattern, lines, shaded)
+    depth = depths[colors][:, None] * darkness  # (N, S*S)
+    toward_shadow = targets[colors] - base_rgb  # (N, 3)
+    lines = contrast_color(base_rgb)  # (N, 3)
+    on_pattern = _pattern_masks(patterns, phases, size).reshape(n, -1)
 
-    solid = alpha > 0.5
+    solid = (alpha > 0.5).reshape(n, size, size)
     grown = solid.copy()
     grown[:, 1:] |= solid[:, :-1]
     grown[:, :-1] |= solid[:, 1:]
     grown[:, :, 1:] |= solid[:, :, :-1]
     grown[:, :, :-1] |= solid[:, :, 1:]
-    outline = (grown & ~solid).reshape(n, 1, -1)
-    background = np.where(outline, OUTLINE[:, None], BACKGROUND[:, None])  # (N, 3, S*S)
-    alpha = alpha.reshape(n, 1, -1)
-    image = alpha * garment
-    image += (1.0 - alpha) * background
-    np.rint(image, out=image)
-    return np.clip(image, 0, 255, out=image).reshape(n, 3, size, size)
+    outline = (grown & ~solid).reshape(n, -1)
+    background = np.where(outline, OUTLINE[0], BACKGROUND[0]).astype(np.float32)
+    background *= 1.0 - alpha
+
+    for channel in range(3):
+        plane = toward_shadow[:, channel, None] * depth
+        plane += base_rgb[:, channel, None]
+        np.copyto(plane, np.broadcast_to(lines[:, channel, None], plane.shape), where=on_pattern)
+        plane *= alpha
+        plane += background
+        np.rint(plane, out=plane)
+        np.clip(plane, 0, 255, out=plane)
+        out[..., channel] = plane.reshape(n, size, size)

@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--factory", default="Flat", help="FAISS factory string (Flat, IVF256,PQ48, HNSW32)"
     )
     build.add_argument("--out", help="index folder (default under $CIRCHAT_HOME/indexes)")
-    build.add_argument("--batch-size", type=int, default=256)
+    build.add_argument(
+        "--batch-size", type=int, help="images per batch (default: the encoder's, 64 on CPU)"
+    )
     build.add_argument("--no-cache", action="store_true", help="do not reuse cached embeddings")
     build.add_argument(
         "--engine",

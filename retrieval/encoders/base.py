@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from retrieval.threads import SMALL_BATCH, for_batch
+from retrieval.threads import SMALL_BATCH, for_batch, per_core_map
 
 TEXT_CACHE_SIZE = 4096  # recent short texts and their vectors, per encoder
 
@@ -54,14 +54,38 @@ class Encoder:
     batch_size: int = 256
 
     @property
+    def parallel_batches(self) -> int:
+        """Batches encoded at once: one per core on a CPU; on a GPU two, so that one batch is
+        loaded and preprocessed while the other runs."""
+        return torch.get_num_threads() if self.device.type == "cpu" else 2
+
+    @property
     def dtype(self) -> torch.dtype:
         return torch.float16 if self.device.type == "cuda" else torch.float32
 
     def encode_images(
         self, images: Sequence[ImageInput], batch_size: int | None = None
     ) -> np.ndarray:
-        """(N, D) L2-normalised float32 vectors of RGB images."""
-        return self._batched(self._images, list(images), batch_size)
+        """(N, D) L2-normalised float32 vectors of RGB images (batches run one per core)."""
+        images = list(images)
+        size = batch_size or self.batch_size
+        if len(images) <= size:
+            return self._batched(self._images, images, size)
+        batches = [images[i : i + size] for i in range(0, len(images), size)]
+        with _ENCODE_LOCK:
+            return np.concatenate(
+                list(per_core_map(self.encode_image_batch, batches, self.parallel_batches))
+            )
+
+    def encode_image_batch(self, images: Sequence[ImageInput]) -> np.ndarray:
+        """(B, D) vectors of one batch, computed on the calling thread with its torch settings.
+
+        Thread-safe (no lock, no change of torch's thread count): what callers running
+        batches in parallel use (encode_images, index builds)."""
+        if not len(images):
+            return np.zeros((0, self.dim), np.float32)
+        with torch.inference_mode():
+            return normalize(self._images(list(images)).float().cpu().numpy())
 
     def encode_texts(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """(N, D) L2-normalised float32 vectors of texts."""

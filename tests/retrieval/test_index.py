@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -44,23 +46,27 @@ def test_cache_makes_a_rebuild_encode_nothing(folder_catalogue, tiny_encoder, tm
 def test_interrupted_build_resumes_from_the_cache(tiny_encoder, tmp_path):
     catalogue = FmnistColorCatalogue("test", limit=40)
     cache = EmbeddingCache(tmp_path / "cache")
-    calls = {"n": 0}
-    original = tiny_encoder.encode_images
+    calls, lock = {"n": 0}, threading.Lock()
+    original = tiny_encoder.encode_image_batch
 
-    def crash_on_second_batch(images, batch_size=None):
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def crash_on_second_batch(images):
+        with lock:
+            calls["n"] += 1
+            crash = calls["n"] == 2
+        if crash:
             raise KeyboardInterrupt
-        return original(images, batch_size)
+        return original(images)
 
-    tiny_encoder.encode_images = crash_on_second_batch
+    tiny_encoder.encode_image_batch = crash_on_second_batch
     try:
         with pytest.raises(KeyboardInterrupt):
             build_index(catalogue, tiny_encoder, cache=cache, batch_size=16, progress=False)
     finally:
-        del tiny_encoder.encode_images
+        del tiny_encoder.encode_image_batch
+    cached = len(cache)  # batches finished before the crash (others ran beside it)
+    assert 16 <= cached < 40
     resumed = build_index(catalogue, tiny_encoder, cache=cache, batch_size=16, progress=False)
-    assert resumed.manifest.encoded == 40 - 16
+    assert resumed.manifest.encoded == 40 - cached
 
 
 def test_save_load_round_trip_and_search(folder_catalogue, tiny_encoder, tmp_path):
@@ -120,3 +126,17 @@ def test_bad_factory_string_is_explained(tiny_encoder):
     catalogue = FmnistColorCatalogue("test", limit=20)
     with pytest.raises(ValueError, match="bad FAISS factory string"):
         build_index(catalogue, tiny_encoder, factory="Nonsense12", progress=False)
+
+
+def test_embedding_cache_keys_by_model_and_content(tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
+    hashes = ["ab" * 32, "cd" * 32, "not-hex content key"]
+    cache.put_many("model-a", hashes, vectors)
+    found = cache.get_many("model-a", [*hashes, "ef" * 32])
+    np.testing.assert_array_equal(np.stack(found[:3]), vectors)
+    assert found[3] is None
+    assert cache.get_many("model-b", hashes[:1]) == [None]  # another model's vectors differ
+    cache.close()
+    reopened = EmbeddingCache(tmp_path / "cache")
+    np.testing.assert_array_equal(reopened.get_many("model-a", hashes[1:2])[0], vectors[1])
