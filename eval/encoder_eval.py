@@ -136,6 +136,45 @@ def synonym_precision_at_10(encoder: Encoder, index: SearchIndex) -> tuple[float
     return float(np.mean(per_query)), {s: float(np.mean(v)) for s, v in per_synonym.items()}
 
 
+def synonym_precision_oracle(encoder: Encoder, index: SearchIndex) -> float | None:
+    """Synonym precision@10 of an oracle image tower for a trained fashion-mini: every
+    gallery vector replaced by the mean of the text tower's vectors of all the training
+    captions its item satisfies (what the contrastive loss pulls each image toward).
+    It tells how far the frozen text tower lets synonyms go; None for other encoders."""
+    from retrieval.captions import paraphrase_bank
+
+    config = getattr(encoder, "info", {}).get("train_config")
+    if not config:
+        return None
+    keys, bank = paraphrase_bank(config["paraphrases_per_key"], config["seed"])
+    per_key = len(bank[0])
+    caption_vectors = encoder.encode_texts([t for texts in bank for t in texts])
+    key_vectors = caption_vectors.reshape(len(keys), per_key, -1).mean(1)
+    key_values = np.array([[-1 if k is None else k for k in key] for key in keys])
+    combos = vocab.attribute_combinations()
+    prototypes = []
+    for combo in combos:
+        values = np.array([vocab.ATTRIBUTES[n].index(combo[n]) for n in ATTRIBUTE_NAMES])
+        satisfied = ((key_values == -1) | (key_values == values)).all(1)
+        prototypes.append(key_vectors[satisfied].mean(0))
+    prototypes = np.array(prototypes) / np.linalg.norm(prototypes, axis=1, keepdims=True)
+    row = {tuple(c[n] for n in ATTRIBUTE_NAMES): i for i, c in enumerate(combos)}
+    items = [tuple(item.attributes[n] for n in ATTRIBUTE_NAMES) for item in index.items]
+    gallery = prototypes[[row[a] for a in items]]
+    queries = synonym_queries()
+    scores = encoder.encode_texts([q[0] for q in queries]) @ gallery.T
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+    column = {name: i for i, name in enumerate(ATTRIBUTE_NAMES)}
+    return float(
+        np.mean(
+            [
+                np.mean([items[j][column[attr]] == value for j in rows])
+                for (_, attr, value, _), rows in zip(queries, top)
+            ]
+        )
+    )
+
+
 def evaluate_encoder(encoder: Encoder, index: SearchIndex) -> dict:
     mean_synonym, per_synonym = synonym_precision_at_10(encoder, index)
     info = getattr(encoder, "info", {})
@@ -146,6 +185,7 @@ def evaluate_encoder(encoder: Encoder, index: SearchIndex) -> dict:
         "synonym_precision_at_10": mean_synonym,
         "train_seconds": info.get("train_seconds"),
         "synonym_precision_by_synonym": per_synonym,
+        "synonym_precision_oracle": synonym_precision_oracle(encoder, index),
         "model_id": encoder.model_id,
         "gallery": {"catalogue": index.manifest.catalogue, "items": len(index)},
     }

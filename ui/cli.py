@@ -102,6 +102,11 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
     print(f"| text-to-image hit@10 (480 captions) | {report['text_to_image_hit_at_10']:.4f} |")
     print(f"| held-out synonym precision@10 | {report['synonym_precision_at_10']:.4f} |")
     print(f"| train seconds | {report['train_seconds']} |")
+    if report["synonym_precision_oracle"] is not None:
+        print(
+            "| held-out synonym precision@10 of an oracle image tower (each item at the mean "
+            f"of its training captions) | {report['synonym_precision_oracle']:.4f} |"
+        )
     worst = sorted(report["synonym_precision_by_synonym"].items(), key=lambda kv: kv[1])[:5]
     print("weakest synonyms: " + ", ".join(f"{s} {p:.2f}" for s, p in worst))
     return 0
