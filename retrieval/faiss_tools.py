@@ -20,6 +20,12 @@ def gpu_available() -> bool:
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
+# FAISS's default of 40 candidates per insertion builds an HNSW graph that misses neighbours
+# among near-duplicates (a garment in many colours): on the 100k variants gallery, recall@10
+# at efSearch 128 is 0.88 with 40 and 0.98 with 200, for 3x the build time.
+HNSW_EF_CONSTRUCTION = 200
+
+
 def new_faiss_index(dim: int, factory: str, train_vectors: np.ndarray | None = None) -> faiss.Index:
     """An inner-product index from a factory string, trained on a sample where it needs it."""
     try:
@@ -29,6 +35,8 @@ def new_faiss_index(dim: int, factory: str, train_vectors: np.ndarray | None = N
             f"bad FAISS factory string {factory!r}: {str(err).splitlines()[0]}"
         ) from None
     _skip_polysemous_training(index)
+    if isinstance(_unwrap(index), faiss.IndexHNSW):
+        _unwrap(index).hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
         if train_vectors is None or len(train_vectors) == 0:
             raise ValueError(f"factory {factory!r} needs training vectors")

@@ -58,6 +58,13 @@ def test_defaults_are_chosen_per_index_type_and_stored(ivfpq, vectors):
     assert _index(vectors[:200], "Flat").settings == {}
 
 
+def test_hnsw_graphs_are_built_with_a_wide_candidate_list(vectors):
+    from retrieval.faiss_tools import HNSW_EF_CONSTRUCTION, new_faiss_index
+
+    index = faiss.downcast_index(new_faiss_index(vectors.shape[1], "HNSW8"))
+    assert index.hnsw.efConstruction == HNSW_EF_CONSTRUCTION == 200
+
+
 def test_full_probe_and_full_rerank_give_the_exact_ranking(ivfpq, vectors):
     for query in vectors[[3, 1_500, 2_999]]:
         hits = ivfpq.search(query, k=10, nprobe=16, rerank=len(vectors))[0]
