@@ -49,12 +49,18 @@ def variants_gallery(encoder: Encoder, n: int, progress: bool = True) -> SearchI
     return SearchIndex.load(folder, encoder, mmap=True)
 
 
+def query_kinds(count: int) -> dict[str, tuple[int, int]]:
+    """Rows [a, b) of each kind of query among `count` real queries (see real_queries)."""
+    third = max(1, count // 3)
+    return {"captions": (0, third), "composed": (third, 2 * third), "images": (2 * third, count)}
+
+
 def real_queries(encoder: Encoder, gallery: SearchIndex, count: int, seed: int) -> np.ndarray:
     """(Q, D): caption texts, composed (gallery image + edit text) queries and held-out images."""
     from retrieval.variants import FmnistVariantsCatalogue
 
     rng = np.random.default_rng(seed)
-    third = max(1, count // 3)
+    third = query_kinds(count)["composed"][0]
     attrs = [
         {name: values[rng.integers(len(values))] for name, values in vocab.ATTRIBUTES.items()}
         for _ in range(2 * third)
@@ -148,10 +154,11 @@ def bench_factory(
 
 
 def _recall_by_kind(found: list[np.ndarray], truth: np.ndarray) -> dict[str, float]:
-    """recall@10 of each third of the queries (see real_queries)."""
-    third = max(1, len(truth) // 3)
-    bounds = {"captions": (0, third), "composed": (third, 2 * third), "images": (2 * third, None)}
-    return {kind: round(recall_at_k(found[a:b], truth[a:b]), 4) for kind, (a, b) in bounds.items()}
+    """recall@10 of each kind of query (see real_queries)."""
+    return {
+        kind: round(recall_at_k(found[a:b], truth[a:b]), 4)
+        for kind, (a, b) in query_kinds(len(truth)).items()
+    }
 
 
 def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = True) -> list[dict]:

@@ -436,15 +436,14 @@ def embed_loaded(
     batch,
     encoder: Encoder,
     cache: EmbeddingCache | None,
-    found: list[np.ndarray | None] | None = None,
     put: Callable | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors of a batch of loaded images; only cache misses reach the encoder.
 
-    `found`: the batch's cache lookups, when done already; `put`: how to write new vectors
-    to the cache (default: `cache.put_many`, e.g. a thread pool's submit of it instead).
+    `put`: how to write new vectors to the cache (default: `cache.put_many`, e.g. a thread
+    pool's submit of it instead).
     """
-    found = list(look_up(batch, encoder, cache) if found is None else found)
+    found = look_up(batch, encoder, cache)
     missing = [i for i, v in enumerate(found) if v is None]
     if missing:
         fresh = encoder.encode_image_batch([batch[i].image for i in missing])

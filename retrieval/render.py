@@ -30,14 +30,13 @@ def _nearest_is_own(rgb: np.ndarray, own: int, palette: np.ndarray, margin: floa
 def shading() -> tuple[np.ndarray, np.ndarray]:
     """Per colour: the shadow direction (black for light colours, white for dark ones) and
     the deepest shading that keeps every shade nearer its own named colour than any other."""
-    palette = np.array([COLOR_RGB[c] for c in COLORS], dtype=np.float32)
     targets, depths = [], []
-    for own, rgb in enumerate(palette):
+    for own, rgb in enumerate(PALETTE):
         luminance = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) / 255.0
         target = np.zeros(3) if luminance > 0.25 else np.full(3, 255.0)
         depth = 0.0
         for step in np.arange(0.01, MAX_SHADE_DEPTH + 1e-9, 0.01):
-            if not _nearest_is_own(rgb + (target - rgb) * step, own, palette, SHADE_MARGIN):
+            if not _nearest_is_own(rgb + (target - rgb) * step, own, PALETTE, SHADE_MARGIN):
                 break
             depth = step
         targets.append(target)
