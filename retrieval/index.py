@@ -6,8 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -333,42 +332,33 @@ def encode_catalogue(
     bar = tqdm(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    writes: list = []  # cache writes run behind the encoder; their errors surface below
-
-    def put(*args) -> None:
-        writes.append(cache_writes.submit(cache.put_many, *args))
 
     def embed_positions(positions: range) -> tuple[list, list, np.ndarray | None, int]:
-        """Load (render, decode), look up and encode one batch: runs on a worker core."""
+        """Load (render, decode), look up, encode and cache one batch: runs on a worker core."""
         batch = catalogue.load(positions)
         readable = [b for b in batch if b.image is not None]
         if not readable:
             return batch, readable, None, 0
-        return batch, readable, *embed_loaded(readable, encoder, cache, put=put)
+        return batch, readable, *embed_loaded(readable, encoder, cache)
 
     positions = (
         range(start, min(start + batch_size, len(catalogue)))
         for start in range(0, len(catalogue), batch_size)
     )
-    with ThreadPoolExecutor(1, thread_name_prefix="circhat-cache") as cache_writes:
-        for batch, readable, vectors, fresh in per_core_map(
-            embed_positions, positions, encoder.parallel_batches
-        ):
-            skipped += [
-                SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
-                for b in batch
-                if b.image is None
-            ]
-            if readable:
-                encoded += fresh
-                items += [b.item for b in readable]
-                writer.write(vectors)
-            bar.update(len(batch))
-            bar.set_postfix(encoded=encoded, skipped=len(skipped))
-            while writes and writes[0].done():
-                writes.pop(0).result()
-    for write in writes:
-        write.result()
+    for batch, readable, vectors, fresh in per_core_map(
+        embed_positions, positions, encoder.parallel_batches
+    ):
+        skipped += [
+            SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
+            for b in batch
+            if b.image is None
+        ]
+        if readable:
+            encoded += fresh
+            items += [b.item for b in readable]
+            writer.write(vectors)
+        bar.update(len(batch))
+        bar.set_postfix(encoded=encoded, skipped=len(skipped))
     bar.close()
     if not items:
         raise ValueError(f"catalogue {catalogue.name} has no readable images")
@@ -432,17 +422,8 @@ def look_up(batch, encoder: Encoder, cache: EmbeddingCache | None) -> list[np.nd
     return cache.get_many(encoder.fingerprint, [b.content_hash for b in batch])
 
 
-def embed_loaded(
-    batch,
-    encoder: Encoder,
-    cache: EmbeddingCache | None,
-    put: Callable | None = None,
-) -> tuple[np.ndarray, int]:
-    """Vectors of a batch of loaded images; only cache misses reach the encoder.
-
-    `put`: how to write new vectors to the cache (default: `cache.put_many`, e.g. a thread
-    pool's submit of it instead).
-    """
+def embed_loaded(batch, encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
+    """Vectors of a batch of loaded images; only cache misses reach the encoder."""
     found = look_up(batch, encoder, cache)
     missing = [i for i, v in enumerate(found) if v is None]
     if missing:
@@ -451,5 +432,5 @@ def embed_loaded(
             found[i] = vector
         if cache is not None:
             hashes = [batch[i].content_hash for i in missing]
-            (put or cache.put_many)(encoder.fingerprint, hashes, fresh)
+            cache.put_many(encoder.fingerprint, hashes, fresh)
     return np.stack(found).astype(np.float32), len(missing)

@@ -126,17 +126,3 @@ def test_bad_factory_string_is_explained(tiny_encoder):
     catalogue = FmnistColorCatalogue("test", limit=20)
     with pytest.raises(ValueError, match="bad FAISS factory string"):
         build_index(catalogue, tiny_encoder, factory="Nonsense12", progress=False)
-
-
-def test_embedding_cache_keys_by_model_and_content(tmp_path):
-    cache = EmbeddingCache(tmp_path / "cache")
-    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
-    hashes = ["ab" * 32, "cd" * 32, "not-hex content key"]
-    cache.put_many("model-a", hashes, vectors)
-    found = cache.get_many("model-a", [*hashes, "ef" * 32])
-    np.testing.assert_array_equal(np.stack(found[:3]), vectors)
-    assert found[3] is None
-    assert cache.get_many("model-b", hashes[:1]) == [None]  # another model's vectors differ
-    cache.close()
-    reopened = EmbeddingCache(tmp_path / "cache")
-    np.testing.assert_array_equal(reopened.get_many("model-a", hashes[1:2])[0], vectors[1])
