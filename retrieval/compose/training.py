@@ -20,6 +20,8 @@ class TrainSettings:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     hard_negatives: int = 8  # same-attribute distractors per triplet: the image side must matter
+    lookalike_negatives: int = 4  # the target's colour and pattern in another category, nearest
+    attribute_weight: float = 0.5  # a second term: every candidate with the target's attributes
     init_scale: float = 20.0
     image_steps: int = 300  # pic2word trains on images alone, through the frozen text tower
     image_batch_size: int = 128
@@ -48,6 +50,49 @@ def hard_negative_rows(
             pool = np.array([t.target])
         rows[i] = rng.choice(pool, count, replace=len(pool) < count)
     return rows
+
+
+def lookalike_rows(
+    features: TripletFeatures, count: int, rng: np.random.Generator, pool_size: int = 64
+) -> np.ndarray:
+    """(M, count) catalogue rows with each target's colour and pattern but another category,
+    the nearest to the target's image among `pool_size` drawn: the garments an encoder
+    confuses (shirt / t-shirt / pullover / coat), which attribute-level retrieval must tell
+    apart."""
+    items = features.catalogue.items
+    looks: dict[tuple, list[int]] = {}
+    for i, item in enumerate(items):
+        looks.setdefault((item.attributes["color"], item.attributes["pattern"]), []).append(i)
+    pools = {k: np.array(v) for k, v in looks.items()}
+    rows = np.empty((len(features.triplets), count), dtype=np.int64)
+    for i, t in enumerate(features.triplets):
+        target = items[t.target].attributes
+        pool = pools[(target["color"], target["pattern"])]
+        drawn = rng.choice(pool, min(pool_size, len(pool)), replace=False)
+        other = [r for r in drawn if items[r].attributes["category"] != target["category"]]
+        if not other:
+            other = [t.target]
+        scores = features.gallery[other] @ features.gallery[t.target]
+        nearest = np.asarray(other)[np.argsort(-scores, kind="stable")]
+        rows[i] = np.resize(nearest[:count], count)
+    return rows
+
+
+def attribute_ids(features: TripletFeatures) -> np.ndarray:
+    """(N,) one id per distinct attribute combination of the catalogue's items."""
+    ids: dict[tuple, int] = {}
+    return np.array(
+        [
+            ids.setdefault(tuple(item.attributes.values()), len(ids))
+            for item in features.catalogue.items
+        ]
+    )
+
+
+def soft_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against every positive of a row at once (weights summing to one)."""
+    targets = positives / positives.sum(1, keepdim=True)
+    return -(targets * logits.log_softmax(1)).sum(1).mean()
 
 
 class Batcher:
@@ -89,7 +134,10 @@ class Batcher:
 def train_on_triplets(
     model, features: TripletFeatures, encoder, settings: TrainSettings, stage: str | None = None
 ):
-    """Contrastive training of query -> target against in-batch and same-attribute negatives."""
+    """Contrastive training of query -> target against in-batch targets, items with the
+    target's attributes, and lookalikes (its colour and pattern, another category); plus, with
+    `attribute_weight`, the same logits scored with every item of the target's attributes as a
+    positive: finding that kind of item (attribute recall) matters beside the item itself."""
     rng = np.random.default_rng(settings.seed)
     torch.manual_seed(settings.seed)
     if stage:
@@ -100,8 +148,11 @@ def train_on_triplets(
         [*params, scale], lr=settings.lr, weight_decay=settings.weight_decay
     )
     negatives = hard_negative_rows(features, settings.hard_negatives, rng)
+    if settings.lookalike_negatives:
+        lookalikes = lookalike_rows(features, settings.lookalike_negatives, rng)
+        negatives = np.concatenate([negatives, lookalikes], axis=1)
+    attributes = torch.from_numpy(attribute_ids(features))
     batcher = Batcher(features, encoder, getattr(model, "needs_maps", False))
-    targets = batcher.gallery[features.targets]
     steps = len(features.triplets) // settings.batch_size
     model.train()
     bar = tqdm(
@@ -114,9 +165,13 @@ def train_on_triplets(
         for step in range(steps):
             idx = order[step * settings.batch_size : (step + 1) * settings.batch_size]
             query = model(batcher(idx))  # (B, D)
-            candidates = torch.cat([targets[idx], batcher.gallery[negatives[idx].ravel()]])
+            candidate_rows = np.concatenate([features.targets[idx], negatives[idx].ravel()])
+            candidates = batcher.gallery[candidate_rows]
             logits = scale.exp().clamp(max=100) * query @ candidates.T
             loss = F.cross_entropy(logits, torch.arange(len(idx)))
+            if settings.attribute_weight:
+                same = attributes[features.targets[idx]][:, None] == attributes[candidate_rows]
+                loss = loss + settings.attribute_weight * soft_cross_entropy(logits, same.float())
             if hasattr(model, "auxiliary_loss"):
                 loss = loss + settings.self_contrast_weight * model.auxiliary_loss
             optimizer.zero_grad(set_to_none=True)
