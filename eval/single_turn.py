@@ -11,6 +11,7 @@ from tqdm import tqdm
 from eval import metrics
 from retrieval.compose import build_composer
 from retrieval.compose.data import TripletFeatures, triplet_features
+from retrieval.compose.training import attribute_ids
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.phrasebook import Phrasebook
 
@@ -29,13 +30,6 @@ def benchmark_features(encoder, count: int = 2000, seed: int = 1) -> TripletFeat
         cache.close()
 
 
-def _attribute_labels(features: TripletFeatures) -> np.ndarray:
-    keys: dict[tuple, int] = {}
-    return np.array(
-        [keys.setdefault(tuple(i.attributes.values()), len(keys)) for i in features.catalogue.items]
-    )
-
-
 def evaluate_composer(composer, features: TripletFeatures, batch_size: int = 500) -> dict:
     """R@K, attribute-level and exact, with the reference removed from each ranking."""
     index = faiss.IndexFlatIP(features.gallery.shape[1])
@@ -49,7 +43,7 @@ def evaluate_composer(composer, features: TripletFeatures, batch_size: int = 500
         queries = composer.compose(features.gallery[rows], texts, images)
         rankings.append(index.search(queries, max(KS) + 1)[1])
     ranking = metrics.remove_items(np.concatenate(rankings), references)
-    labels = _attribute_labels(features)
+    labels = attribute_ids(features)
     exact = metrics.target_ranks(ranking, targets)
     attribute = metrics.attribute_ranks(ranking, labels, labels[targets])
     return {

@@ -35,10 +35,13 @@ class Pic2Word(nn.Module):
         )
         self.train_prompt = config.get("train_prompt", "a photo of *")
         self.query_prompt = config.get("query_prompt", "a photo of * , {text}")
+        self.pseudo_scale = config.get("pseudo_scale", 1.0)
         self._encoder = [encoder]  # a list keeps the frozen encoder out of state_dict
 
-    def encode_prompts(self, prompts: list[str], reference: torch.Tensor) -> torch.Tensor:
-        pseudo = self.mapping(reference)  # (B, W)
+    def encode_prompts(
+        self, prompts: list[str], reference: torch.Tensor, scale: float = 1.0
+    ) -> torch.Tensor:
+        pseudo = self.mapping(reference) * scale  # (B, W)
         return F.normalize(
             self._encoder[0].encode_with_pseudo_words(prompts, pseudo).float(), dim=-1
         )
@@ -52,4 +55,4 @@ class Pic2Word(nn.Module):
 
     def forward(self, batch: dict) -> torch.Tensor:
         prompts = [self.query_prompt.format(text=t) for t in batch["texts"]]
-        return self.encode_prompts(prompts, batch["reference"])
+        return self.encode_prompts(prompts, batch["reference"], self.pseudo_scale)

@@ -92,6 +92,23 @@ def test_pseudo_word_splice_matches_the_real_word(tiny_encoder):
     torch.testing.assert_close(spliced, plain, rtol=1e-5, atol=1e-5)
 
 
+def test_pic2word_query_splices_the_scaled_pseudo_word(tiny_encoder):
+    from retrieval.compose.pic2word import Pic2Word
+
+    config = {"query_prompt": "a photo of * that is {text}", "pseudo_scale": 0.25}
+    model = Pic2Word(tiny_encoder.dim, config, tiny_encoder).eval()
+    reference = torch.from_numpy(_vectors(2, tiny_encoder.dim))
+    with torch.no_grad():
+        query = model({"reference": reference, "texts": ["red", "striped"]})
+        pseudo = model.mapping(reference)
+        by_hand = tiny_encoder.encode_with_pseudo_words(
+            ["a photo of * that is red", "a photo of * that is striped"], 0.25 * pseudo
+        )
+        full = model.encode_prompts(["a photo of * that is red"] * 2, reference)
+    torch.testing.assert_close(query, torch.nn.functional.normalize(by_hand, dim=-1))
+    assert not torch.allclose(query[0], full[0], atol=1e-3)  # the scale changes the query
+
+
 @pytest.fixture(scope="module")
 def tiny_triplets(tiny_encoder):
     return triplet_features(tiny_encoder, "test", 96, Phrasebook.load(), seed=0, limit=400)
