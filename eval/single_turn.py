@@ -11,7 +11,6 @@ from tqdm import tqdm
 from eval import metrics
 from retrieval.compose import build_composer
 from retrieval.compose.data import TripletFeatures, triplet_features
-from retrieval.compose.training import attribute_ids
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.phrasebook import Phrasebook
 
@@ -43,7 +42,7 @@ def evaluate_composer(composer, features: TripletFeatures, batch_size: int = 500
         queries = composer.compose(features.gallery[rows], texts, images)
         rankings.append(index.search(queries, max(KS) + 1)[1])
     ranking = metrics.remove_items(np.concatenate(rankings), references)
-    labels = attribute_ids(features)
+    labels = features.attribute_ids
     exact = metrics.target_ranks(ranking, targets)
     attribute = metrics.attribute_ranks(ranking, labels, labels[targets])
     return {

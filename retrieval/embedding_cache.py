@@ -109,13 +109,13 @@ class EmbeddingCache:
             if model not in self._located:
                 self._located[model] = {
                     digest: (record, row)
-                    for record, hashes in self._hash_records(model)
+                    for _, record, hashes in self._hash_records(model)
                     for row, digest in enumerate(hashes)
                 }
             return self._located[model]
 
     def _hash_records(self, model: str | None = None):
-        """(record, hashes) of every stored record (of `model`, or of every model)."""
+        """(model, record, hashes) of every stored record (of `model`, or of every model)."""
         for key in self.store.iterkeys():
             if not isinstance(key, str):
                 continue
@@ -124,12 +124,12 @@ class EmbeddingCache:
                 continue
             raw = self.store.get(key)
             if raw is not None:
-                yield (owner, record) if model is None else record, raw.decode().split("\n")
+                yield owner, record, raw.decode().split("\n")
 
     def __len__(self) -> int:
         """Distinct (model, hash) pairs stored (reads every record's hashes: reports, tests)."""
         return len(
-            {(owner, digest) for (owner, _), hashes in self._hash_records() for digest in hashes}
+            {(owner, digest) for owner, _, hashes in self._hash_records() for digest in hashes}
         )
 
     def close(self) -> None:

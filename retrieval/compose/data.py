@@ -76,6 +76,14 @@ class TripletFeatures:
         return np.array([t.target for t in self.triplets])
 
     @cached_property
+    def attribute_ids(self) -> np.ndarray:
+        """(N,) one id per distinct attribute combination of the catalogue's items."""
+        ids: dict[tuple, int] = {}
+        return np.array(
+            [ids.setdefault(tuple(i.attributes.values()), len(ids)) for i in self.catalogue.items]
+        )
+
+    @cached_property
     def texts(self) -> list[str]:
         return [t.text for t in self.triplets]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -29,22 +30,31 @@ class TrainSettings:
     seed: int = 0
 
 
-def _same_attribute_groups(features: TripletFeatures) -> dict[tuple, np.ndarray]:
+def _rows_by(features: TripletFeatures, key: Callable[[dict], tuple]) -> dict[tuple, np.ndarray]:
+    """Catalogue rows grouped by `key` of their attributes, in catalogue order."""
     groups: dict[tuple, list[int]] = {}
     for i, item in enumerate(features.catalogue.items):
-        groups.setdefault(tuple(item.attributes.values()), []).append(i)
+        groups.setdefault(key(item.attributes), []).append(i)
     return {k: np.array(v) for k, v in groups.items()}
+
+
+def _all_attributes(attributes: dict) -> tuple:
+    return tuple(attributes.values())
+
+
+def _color_and_pattern(attributes: dict) -> tuple:
+    return attributes["color"], attributes["pattern"]
 
 
 def hard_negative_rows(
     features: TripletFeatures, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """(M, count) catalogue rows sharing each target's attributes (targets excluded)."""
-    groups = _same_attribute_groups(features)
+    groups = _rows_by(features, _all_attributes)
     items = features.catalogue.items
     rows = np.empty((len(features.triplets), count), dtype=np.int64)
     for i, t in enumerate(features.triplets):
-        pool = groups[tuple(items[t.target].attributes.values())]
+        pool = groups[_all_attributes(items[t.target].attributes)]
         pool = pool[pool != t.target]
         if len(pool) == 0:
             pool = np.array([t.target])
@@ -60,14 +70,11 @@ def lookalike_rows(
     confuses (shirt / t-shirt / pullover / coat), which attribute-level retrieval must tell
     apart."""
     items = features.catalogue.items
-    looks: dict[tuple, list[int]] = {}
-    for i, item in enumerate(items):
-        looks.setdefault((item.attributes["color"], item.attributes["pattern"]), []).append(i)
-    pools = {k: np.array(v) for k, v in looks.items()}
+    pools = _rows_by(features, _color_and_pattern)
     rows = np.empty((len(features.triplets), count), dtype=np.int64)
     for i, t in enumerate(features.triplets):
         target = items[t.target].attributes
-        pool = pools[(target["color"], target["pattern"])]
+        pool = pools[_color_and_pattern(target)]
         drawn = rng.choice(pool, min(pool_size, len(pool)), replace=False)
         other = [r for r in drawn if items[r].attributes["category"] != target["category"]]
         if not other:
@@ -76,17 +83,6 @@ def lookalike_rows(
         nearest = np.asarray(other)[np.argsort(-scores, kind="stable")]
         rows[i] = np.resize(nearest[:count], count)
     return rows
-
-
-def attribute_ids(features: TripletFeatures) -> np.ndarray:
-    """(N,) one id per distinct attribute combination of the catalogue's items."""
-    ids: dict[tuple, int] = {}
-    return np.array(
-        [
-            ids.setdefault(tuple(item.attributes.values()), len(ids))
-            for item in features.catalogue.items
-        ]
-    )
 
 
 def soft_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
@@ -151,7 +147,7 @@ def train_on_triplets(
     if settings.lookalike_negatives:
         lookalikes = lookalike_rows(features, settings.lookalike_negatives, rng)
         negatives = np.concatenate([negatives, lookalikes], axis=1)
-    attributes = torch.from_numpy(attribute_ids(features))
+    attributes = torch.from_numpy(features.attribute_ids)
     batcher = Batcher(features, encoder, getattr(model, "needs_maps", False))
     steps = len(features.triplets) // settings.batch_size
     model.train()

@@ -10,7 +10,6 @@ from retrieval.compose.data import triplet_features
 from retrieval.compose.trained import TrainedComposer, load_checkpoint, new_module, save_checkpoint
 from retrieval.compose.training import (
     TrainSettings,
-    attribute_ids,
     fit,
     lookalike_rows,
     soft_cross_entropy,
@@ -194,7 +193,7 @@ def test_lookalikes_share_colour_and_pattern_but_not_category(tiny_triplets):
 
 
 def test_attribute_ids_group_identical_attributes(tiny_triplets):
-    ids = attribute_ids(tiny_triplets)
+    ids = tiny_triplets.attribute_ids
     items = tiny_triplets.catalogue.items
     for a in range(0, len(items), 7):
         for b in range(0, len(items), 5):
