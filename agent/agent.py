@@ -69,7 +69,8 @@ class Agent:
 
     def composer(self, name: str):
         if name not in self._composers:
-            self._composers[name] = build_composer(name, self.encoder)
+            reader = RuleRewriter(None, self.has_attributes)  # lexicon only: cirevl's edits
+            self._composers[name] = build_composer(name, self.encoder, rewriter=reader)
         return self._composers[name]
 
     def new_state(self, composer: str | None = None) -> DialogueState:

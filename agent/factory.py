@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 from agent.agent import Agent, AgentConfig
 from agent.llm_rewriter import make_rewriter
 from agent.rewriter import catalogue_has_attributes
-from retrieval.catalogue import open_catalogue
+from retrieval.catalogues import open_catalogue
 from retrieval.compose import DEFAULT_COMPOSER
-from retrieval.gallery import open_gallery
+from retrieval.indexing.gallery import open_gallery
+
+log = logging.getLogger(__name__)
 
 
 def build_agent(
@@ -35,6 +37,6 @@ def build_agent(
         if composer != DEFAULT_COMPOSER:
             raise
         # the default's weights exist for fashion-mini only: other encoders start training-free
-        print(f"{err}; using the training-free 'sum' for now", file=sys.stderr)
+        log.warning("%s; using the training-free 'sum' for now", err)
         agent = Agent(encoder, index, "sum", chosen, config, image_loader=load_image)
     return agent, items

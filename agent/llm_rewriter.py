@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agent.rewriter import Rewrite, RuleRewriter, clean_message
 from agent.state import Constraint
+from retrieval.catalogues.fmnist_vocab import ATTRIBUTES
 from retrieval.paths import home
-from retrieval.vocab import ATTRIBUTES
 
 PROMPT_VERSION = "v1"
 SYSTEM_PROMPT = (

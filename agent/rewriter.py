@@ -7,27 +7,15 @@ import unicodedata
 
 from pydantic import BaseModel, Field
 
+from agent.language.parser import FILLER, AttributeParser, tokenize
 from agent.state import Constraint
-from retrieval.attributes import STOPWORDS, AttributeParser, tokenize
-from retrieval.vocab import ATTRIBUTES
+from retrieval.catalogues.fmnist_vocab import ATTRIBUTES
 
 MAX_MESSAGE_CHARS = 500
 NEGATIVE_FEEDBACK = re.compile(
     r"\b(none of (these|them|those)|not (this|that|these|those)( ones?)?|neither|nope|"
     r"no(ne)? good|i don'?t like (these|them|this|that))\b"
 )
-FILLER = STOPWORDS | {
-    "but",
-    "please",
-    "instead",
-    "though",
-    "hmm",
-    "ehh",
-    "uh",
-    "um",
-    "well",
-    "thanks",
-}
 
 
 class Rewrite(BaseModel):
@@ -37,6 +25,7 @@ class Rewrite(BaseModel):
     negative_feedback: bool = False  # "not this one", "none of these"
     fallback_reason: str | None = None
     note: str = ""  # e.g. "your message was shortened to 500 characters"
+    unmapped: str = ""  # the words that named no attribute value ("longer sleeves")
 
 
 def clean_message(text: str) -> tuple[str, str]:
@@ -78,18 +67,20 @@ class RuleRewriter:
             if i not in mapped and t not in FILLER and not _is_negation_or_feedback(t)
         ]
         required = [c.value for c in constraints if c.polarity == "require"]
-        caption = ", ".join(required + ([" ".join(leftovers)] if leftovers else []))
+        unmapped = " ".join(leftovers)
+        caption = ", ".join(required + ([unmapped] if unmapped else []))
         return Rewrite(
             caption=caption,
             constraints=constraints,
             rewriter=self.name,
             negative_feedback=negative,
             note=note,
+            unmapped=unmapped,
         )
 
 
 def _is_negation_or_feedback(token: str) -> bool:
-    from retrieval.attributes import KEEPERS, NEGATORS
+    from agent.language.parser import KEEPERS, NEGATORS
 
     return (
         token in NEGATORS

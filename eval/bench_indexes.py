@@ -4,7 +4,7 @@ search, on real query vectors (caption texts, composed queries, held-out item im
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,13 +12,15 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from retrieval import faiss_tools, vocab
+from retrieval.catalogues import fmnist_vocab as vocab
 from retrieval.compose import build_composer
 from retrieval.encoders import Encoder
-from retrieval.index import MANIFEST_FILE, SearchIndex
+from retrieval.index import MANIFEST_FILE, SearchIndex, faiss_tools
 from retrieval.paths import default_index_dir, home
 
+log = logging.getLogger(__name__)
 K = 10
+BLOCK = 65_536  # gallery rows searched at a time by the exact oracle
 
 
 @dataclass
@@ -40,7 +42,7 @@ def ivf_factory(n: int) -> str:
 
 def variants_gallery(encoder: Encoder, n: int, progress: bool = True) -> SearchIndex:
     """The saved fmnist-color-variants:n gallery (built with the embedding cache if absent)."""
-    from retrieval.gallery import build_and_save
+    from retrieval.indexing.gallery import build_and_save
 
     spec = f"fmnist-color-variants:{n}"
     folder = default_index_dir(spec, encoder.model_id)
@@ -57,7 +59,7 @@ def query_kinds(count: int) -> dict[str, tuple[int, int]]:
 
 def real_queries(encoder: Encoder, gallery: SearchIndex, count: int, seed: int) -> np.ndarray:
     """(Q, D): caption texts, composed (gallery image + edit text) queries and held-out images."""
-    from retrieval.variants import FmnistVariantsCatalogue
+    from retrieval.catalogues import FmnistVariantsCatalogue
 
     rng = np.random.default_rng(seed)
     third = query_kinds(count)["composed"][0]
@@ -77,32 +79,30 @@ def real_queries(encoder: Encoder, gallery: SearchIndex, count: int, seed: int) 
 
 
 def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int = K) -> np.ndarray:
-    """(Q, k) rows of exact inner-product search (the oracle), chunk by chunk of `vectors`."""
-    best_s = np.full((len(queries), 0), -np.inf, np.float32)
-    best_r = np.zeros((len(queries), 0), np.int64)
-    for start in range(0, len(vectors), 65_536):
-        chunk = np.asarray(vectors[start : start + 65_536], dtype=np.float32)
-        scores = np.concatenate([best_s, queries @ chunk.T], axis=1)  # (Q, k + C)
-        rows = np.concatenate(
-            [
-                best_r,
-                np.broadcast_to(np.arange(start, start + len(chunk)), (len(queries), len(chunk))),
-            ],
-            axis=1,
-        )
-        top = np.argpartition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, :k]
-        best_s, best_r = np.take_along_axis(scores, top, 1), np.take_along_axis(rows, top, 1)
-    order = np.argsort(-best_s, axis=1, kind="stable")
-    return np.take_along_axis(best_r, order, 1)
+    """(Q, k) rows of exact inner-product search (the oracle): FAISS's ground-truth search
+    over blocks of `vectors`, which may be a memory-mapped file larger than RAM."""
+    from faiss.contrib.exhaustive_search import knn_ground_truth
+
+    blocks = (
+        np.ascontiguousarray(vectors[start : start + BLOCK], dtype=np.float32)
+        for start in range(0, len(vectors), BLOCK)
+    )
+    _, rows = knn_ground_truth(queries, blocks, k, faiss.METRIC_INNER_PRODUCT, ngpu=0)
+    return rows
 
 
 def recall_at_k(found: list[np.ndarray], truth: np.ndarray) -> float:
-    """Mean share of each query's exact top-k among its k results."""
+    """Mean share of each query's exact top-k among its k results (FAISS's intersection
+    measure; a query with fewer than k results has its missing ones counted as misses)."""
+    from faiss.contrib.evaluation import knn_intersection_measure
+
+    if len(found) != len(truth):
+        raise ValueError(f"{len(found)} result lists for {len(truth)} queries")
     k = truth.shape[1]
-    assert len(found) == len(truth), (len(found), truth.shape)
-    return float(
-        np.mean([len(set(f[:k].tolist()) & set(t.tolist())) / k for f, t in zip(found, truth)])
-    )
+    padded = np.full(truth.shape, -1, np.int64)
+    for row, f in zip(padded, found):
+        row[: min(k, len(f))] = np.asarray(f[:k])
+    return float(knn_intersection_measure(padded, truth))
 
 
 def bench_factory(
@@ -174,10 +174,13 @@ def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = T
             rows.append(bench_factory(gallery, factory, queries, truth, config, folder))
             if progress:
                 r = rows[-1]
-                print(
-                    f"  {factory} @ {n}: {r['bytes_per_item']} B/item, build {r['build_s']} s, "
-                    f"p95 {r['p95_ms']} ms, recall@10 {r['recall_at_10']}",
-                    file=sys.stderr,
-                    flush=True,
+                log.info(
+                    "  %s @ %d: %s B/item, build %s s, p95 %s ms, recall@10 %s",
+                    factory,
+                    n,
+                    r["bytes_per_item"],
+                    r["build_s"],
+                    r["p95_ms"],
+                    r["recall_at_10"],
                 )
     return rows

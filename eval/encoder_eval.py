@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrieval import vocab
+from retrieval.catalogues import fmnist_vocab as vocab
 from retrieval.encoders import Encoder
 from retrieval.index import SearchIndex
 
@@ -82,7 +82,7 @@ def caption_prompts(encoder: Encoder, combos: list[dict], ensemble: int) -> np.n
     of that many paraphrases, as CLIP's zero-shot prompt ensembles do."""
     if not ensemble:
         return encoder.encode_texts([vocab.caption(**c) for c in combos])
-    from retrieval.captions import paraphrase_bank
+    from retrieval.training.captions import paraphrase_bank
 
     keys, bank = paraphrase_bank(ensemble, seed=1)
     row = {key: i for i, key in enumerate(keys)}
@@ -141,7 +141,7 @@ def synonym_precision_oracle(encoder: Encoder, index: SearchIndex) -> float | No
     gallery vector replaced by the mean of the text tower's vectors of all the training
     captions its item satisfies (what the contrastive loss pulls each image toward).
     It tells how far the frozen text tower lets synonyms go; None for other encoders."""
-    from retrieval.captions import paraphrase_bank
+    from retrieval.training.captions import paraphrase_bank
 
     config = getattr(encoder, "info", {}).get("train_config")
     if not config:

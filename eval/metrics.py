@@ -1,70 +1,18 @@
-"""Retrieval metrics as pure numpy array functions: single-turn, multi-turn, CIRR and FashionIQ.
+"""Single-turn retrieval metrics as pure numpy array functions, CIRR's and FashionIQ's included.
 
 Conventions: a rank is the 0-based position of the target in a ranking; -1 (or any negative
 value) and any rank >= the ranking length mean "not found". Recalls are fractions in [0, 1].
 Rankings may carry faiss-style -1 padding where fewer results than columns were returned.
+Multi-turn metrics are in eval/dialogue_metrics.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-# ---- validation helpers ----
-
-
-def _int_array(x, name: str, ndim: int) -> np.ndarray:
-    """`x` as an integer array with `ndim` dimensions, else a one-line ValueError naming `name`."""
-    a = np.asarray(x)
-    if a.size == 0 and not np.issubdtype(a.dtype, np.integer):
-        a = a.astype(np.int64)
-    if a.ndim != ndim:
-        raise ValueError(f"{name}: expected {ndim} dimension(s), got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"{name}: expected an integer array, got dtype {a.dtype}")
-    return a
-
-
-def _check_rows(a: np.ndarray, name: str, n_rows: int, rows_name: str) -> None:
-    """Raise unless `a` has one entry per row of `rows_name`."""
-    if a.shape[0] != n_rows:
-        raise ValueError(
-            f"{name}: expected {n_rows} entries (one per row of {rows_name}), got {a.shape[0]}"
-        )
-
-
-def _check_k(k, name: str = "k") -> int:
-    """`k` as a positive int, else a one-line ValueError."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {k!r}")
-    return int(k)
-
-
-def _check_ks(ks: Iterable[int]) -> tuple[int, ...]:
-    """Each cutoff of `ks` as a positive int; at least one."""
-    ks = tuple(_check_k(k, "ks") for k in ks)
-    if not ks:
-        raise ValueError("ks: expected at least one cutoff")
-    return ks
-
-
-def _float_ranks(ranks, name: str, ndim: int) -> np.ndarray:
-    """Integer ranks as floats with np.inf for "not found" (negative); at least one query."""
-    r = _int_array(ranks, name, ndim)
-    if r.shape[0] == 0 or (ndim == 2 and r.shape[1] == 0):
-        raise ValueError(f"{name}: expected at least one query (and turn), got shape {r.shape}")
-    return np.where(r < 0, np.inf, r.astype(np.float64))
-
-
-def _first_match(matches: np.ndarray) -> np.ndarray:
-    """(Q, L) bool -> (Q,) column of the first True per row, -1 where none."""
-    if matches.shape[1] == 0:
-        return np.full(matches.shape[0], -1, dtype=np.int64)
-    return np.where(matches.any(axis=1), matches.argmax(axis=1), -1).astype(np.int64)
-
-
-# ---- single-turn ----
+from eval.metric_inputs import check_ks, check_rows, first_match, float_ranks, int_array
 
 
 def target_ranks(rankings: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -77,12 +25,12 @@ def target_ranks(rankings: np.ndarray, targets: np.ndarray) -> np.ndarray:
     Returns:
         (Q,) int64 rank of the first occurrence of the target, or -1.
     """
-    rankings = _int_array(rankings, "rankings", 2)
-    targets = _int_array(targets, "targets", 1)
-    _check_rows(targets, "targets", rankings.shape[0], "rankings")
+    rankings = int_array(rankings, "rankings", 2)
+    targets = int_array(targets, "targets", 1)
+    check_rows(targets, "targets", rankings.shape[0], "rankings")
     if (targets < 0).any():
         raise ValueError("targets: expected non-negative item indices")
-    return _first_match(rankings == targets[:, None])  # (Q, L) -> (Q,)
+    return first_match(rankings == targets[:, None])  # (Q, L) -> (Q,)
 
 
 def recall_at_k(ranks: np.ndarray, ks: Sequence[int] = (1, 5, 10, 50)) -> dict[int, float]:
@@ -95,8 +43,8 @@ def recall_at_k(ranks: np.ndarray, ks: Sequence[int] = (1, 5, 10, 50)) -> dict[i
     Returns:
         {k: recall@k} with recalls in [0, 1].
     """
-    r = _float_ranks(ranks, "ranks", 1)  # (Q,), inf = not found
-    return {k: float(np.mean(r < k)) for k in _check_ks(ks)}
+    r = float_ranks(ranks, "ranks", 1)  # (Q,), inf = not found
+    return {k: float(np.mean(r < k)) for k in check_ks(ks)}
 
 
 def attribute_ranks(
@@ -115,131 +63,19 @@ def attribute_ranks(
     Returns:
         (Q,) int64 rank of the first item whose label equals the target label, or -1.
     """
-    rankings = _int_array(rankings, "rankings", 2)
-    item_labels = _int_array(item_labels, "item_labels", 1)
-    target_labels = _int_array(target_labels, "target_labels", 1)
-    _check_rows(target_labels, "target_labels", rankings.shape[0], "rankings")
+    rankings = int_array(rankings, "rankings", 2)
+    item_labels = int_array(item_labels, "item_labels", 1)
+    target_labels = int_array(target_labels, "target_labels", 1)
+    check_rows(target_labels, "target_labels", rankings.shape[0], "rankings")
     if (rankings >= item_labels.shape[0]).any():
         raise ValueError(
             f"rankings: item index out of range for {item_labels.shape[0]} item_labels"
         )
     valid = rankings >= 0  # (Q, L), False on -1 padding
     if not valid.any():
-        return _first_match(valid)
+        return first_match(valid)
     labels = item_labels[np.where(valid, rankings, 0)]  # (Q, L)
-    return _first_match(valid & (labels == target_labels[:, None]))
-
-
-# ---- multi-turn: ranks_by_turn (Q, T+1), column t = rank at turn t (t = 0: starting results) ----
-
-
-def _hits_by_turn(ranks_by_turn: np.ndarray, k: int) -> np.ndarray:
-    """(Q, T+1) ranks -> (Q, T+1) bool: target within the first k at turn t."""
-    return _float_ranks(ranks_by_turn, "ranks_by_turn", 2) < _check_k(k)
-
-
-def recall_at_k_by_turn(ranks_by_turn: np.ndarray, k: int) -> np.ndarray:
-    """Share of dialogues whose target is within the first k results at each turn.
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        k: positive cutoff.
-
-    Returns:
-        (T+1,) float64 recall@k per turn.
-    """
-    return _hits_by_turn(ranks_by_turn, k).mean(axis=0)
-
-
-def hits_at_k_by_turn(ranks_by_turn: np.ndarray, k: int) -> np.ndarray:
-    """Share of dialogues whose target was within the first k at any turn <= t (cumulative).
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        k: positive cutoff.
-
-    Returns:
-        (T+1,) float64 cumulative hit rate per turn, non-decreasing.
-    """
-    hits = _hits_by_turn(ranks_by_turn, k)  # (Q, T+1)
-    return np.logical_or.accumulate(hits, axis=1).mean(axis=0)
-
-
-def success_within(ranks_by_turn: np.ndarray, k: int, n_turns: int) -> float:
-    """Share of dialogues whose target was within the first k at some turn t <= n_turns.
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        k: positive cutoff.
-        n_turns: last turn index counted, 0 <= n_turns <= T.
-
-    Returns:
-        Success rate in [0, 1].
-    """
-    hits = _hits_by_turn(ranks_by_turn, k)  # (Q, T+1)
-    if isinstance(n_turns, bool) or not isinstance(n_turns, int | np.integer):
-        raise ValueError(f"n_turns: expected an integer, got {n_turns!r}")
-    if not 0 <= n_turns < hits.shape[1]:
-        raise ValueError(
-            f"n_turns: expected 0..{hits.shape[1] - 1} for {hits.shape[1]} turns, got {n_turns}"
-        )
-    return float(hits[:, : n_turns + 1].any(axis=1).mean())
-
-
-def turns_to_first_hit(ranks_by_turn: np.ndarray, k: int) -> np.ndarray:
-    """Index of the first turn at which each target is within the first k, NaN if never.
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        k: positive cutoff.
-
-    Returns:
-        (Q,) float64 first hit turn (0 = hit in the starting results), or np.nan.
-    """
-    first = _first_match(_hits_by_turn(ranks_by_turn, k))  # (Q,), -1 = never
-    return np.where(first >= 0, first, np.nan).astype(np.float64)
-
-
-def turns_to_hit_summary(ranks_by_turn: np.ndarray, k: int) -> dict[str, float]:
-    """Mean and median first hit turn over dialogues that hit, and the share that hit.
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        k: positive cutoff.
-
-    Returns:
-        {"mean", "median"} (NaN when no dialogue hits) and "hit_rate" in [0, 1].
-    """
-    turns = turns_to_first_hit(ranks_by_turn, k)  # (Q,)
-    hit = turns[~np.isnan(turns)]
-    return {
-        "mean": float(hit.mean()) if hit.size else float("nan"),
-        "median": float(np.median(hit)) if hit.size else float("nan"),
-        "hit_rate": float(hit.size / turns.size),
-    }
-
-
-def bri(ranks_by_turn: np.ndarray, gallery_size: int) -> float:
-    """Best log Rank Integral (BRI, PlugIR, Lee et al. 2024): lower is better.
-
-    BRI = mean_q [ (1/(T+1)) * sum_{t=0..T} log2(best_rank_q(t)) ], where
-    best_rank_q(t) = min_{s<=t} (rank_q(s) + 1) is the 1-based best rank so far and a missing
-    rank (-1, or >= gallery_size) counts as gallery_size. BRI is 0 exactly when every target is
-    first from turn 0 on. PlugIR integrates the area under the log best-rank curve; this is the
-    trapezoid-free, per-turn-average form of that integral.
-
-    Args:
-        ranks_by_turn: (Q, T+1) int rank at turn t (t = 0 the starting results), -1 if missing.
-        gallery_size: positive number of gallery items.
-
-    Returns:
-        BRI in [0, log2(gallery_size)].
-    """
-    r = _float_ranks(ranks_by_turn, "ranks_by_turn", 2)  # (Q, T+1), inf = missing
-    gallery_size = _check_k(gallery_size, "gallery_size")
-    one_based = np.minimum(r + 1, gallery_size)  # (Q, T+1)
-    best = np.minimum.accumulate(one_based, axis=1)  # (Q, T+1), best rank so far
-    return float(np.log2(best).mean(axis=1).mean())
+    return first_match(valid & (labels == target_labels[:, None]))
 
 
 # ---- CIRR ----
@@ -258,13 +94,13 @@ def remove_items(rankings: np.ndarray, items_to_remove: np.ndarray) -> np.ndarra
     Returns:
         (Q, L-1) rankings with one entry removed per row.
     """
-    rankings = _int_array(rankings, "rankings", 2)
-    items_to_remove = _int_array(items_to_remove, "items_to_remove", 1)
-    _check_rows(items_to_remove, "items_to_remove", rankings.shape[0], "rankings")
+    rankings = int_array(rankings, "rankings", 2)
+    items_to_remove = int_array(items_to_remove, "items_to_remove", 1)
+    check_rows(items_to_remove, "items_to_remove", rankings.shape[0], "rankings")
     q, length = rankings.shape
     if length == 0:
         raise ValueError("rankings: expected at least one column to remove")
-    drop = _first_match(rankings == items_to_remove[:, None])  # (Q,)
+    drop = first_match(rankings == items_to_remove[:, None])  # (Q,)
     drop = np.where(drop >= 0, drop, length - 1)
     keep = np.ones(rankings.shape, dtype=bool)  # (Q, L)
     keep[np.arange(q), drop] = False
@@ -301,9 +137,9 @@ def subset_ranks(
         (Q,) int64 number of subset members ranked before the target, or -1 if the target is
         not in its subset.
     """
-    rankings = _int_array(rankings, "rankings", 2)
-    targets = _int_array(targets, "targets", 1)
-    _check_rows(targets, "targets", rankings.shape[0], "rankings")
+    rankings = int_array(rankings, "rankings", 2)
+    targets = int_array(targets, "targets", 1)
+    check_rows(targets, "targets", rankings.shape[0], "rankings")
     members = _pad_subsets(subsets, rankings.shape[0])  # (Q, S), -1 padding
     if (rankings < 0).any():
         raise ValueError("rankings: expected non-negative item indices (full rankings, no padding)")

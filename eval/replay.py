@@ -6,13 +6,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from agent.agent import Agent, Turn
-from eval import metrics
+from eval import dialogue_metrics as metrics
 from eval.simulator import SimulatedShopper
-from retrieval.phrasebook import Phrasebook
-from retrieval.triplets import garment_shapes
+from retrieval.progress import bar as progress_bar
+from retrieval.training.phrasebook import Phrasebook
 
 KS = (1, 5, 10, 50)
 
@@ -65,7 +64,7 @@ def replay_model(
     """Run `dialogues` seeded dialogues of `turns` turns with composition model `model`."""
     items = agent.index.items
     items_by_id = {item.id: item for item in items}
-    shapes = garment_shapes(catalogue)
+    shapes = catalogue.shape_features()
     depth = max(KS)
     exact = np.full((dialogues, turns + 1), -1)
     attribute = np.full((dialogues, turns + 1), -1)
@@ -73,7 +72,9 @@ def replay_model(
     transcripts = []
     started = time.perf_counter()
     for d, (target, start) in enumerate(
-        tqdm(dialogue_plan(len(items), dialogues, seed), desc=f"replay {model}", unit="dialogue")
+        progress_bar(
+            dialogue_plan(len(items), dialogues, seed), desc=f"replay {model}", unit="dialogue"
+        )
     ):
         rng = np.random.default_rng([seed, 1, d])
         shopper = SimulatedShopper(target, items, shapes, phrasebook, rng)

@@ -35,7 +35,7 @@ def plot(summary: dict, exact_ranks: dict[str, np.ndarray], out: Path, k: int = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from eval.metrics import turns_to_first_hit
+    from eval.dialogue_metrics import turns_to_first_hit
 
     paths = []
     fig, ax = plt.subplots(figsize=(7, 4.5))

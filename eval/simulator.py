@@ -6,8 +6,8 @@ import numpy as np
 
 from agent.agent import Turn
 from agent.state import Result
-from retrieval.phrasebook import Phrasebook
-from retrieval.vocab import ATTRIBUTES
+from retrieval.catalogues.fmnist_vocab import ATTRIBUTES
+from retrieval.training.phrasebook import Phrasebook
 
 CLOSER_PHRASES = ("closer, more like this", "more like this one", "this is close")
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from tqdm import tqdm
 
+from agent.rewriter import RuleRewriter
 from eval import metrics
 from retrieval.compose import build_composer
-from retrieval.compose.data import TripletFeatures, triplet_features
-from retrieval.embedding_cache import EmbeddingCache
-from retrieval.phrasebook import Phrasebook
+from retrieval.indexing.embedding_cache import EmbeddingCache
+from retrieval.progress import bar as progress_bar
+from retrieval.training.features import TripletFeatures, triplet_features
+from retrieval.training.phrasebook import Phrasebook
 
 DEFAULT_PHRASEBOOK = Path(__file__).parent / "phrasebooks" / "default.json"
 KS = (1, 5, 10, 50)
@@ -54,8 +55,9 @@ def evaluate_composer(composer, features: TripletFeatures, batch_size: int = 500
 def run_benchmark(encoder, names: list[str], count: int = 2000, seed: int = 1) -> dict:
     features = benchmark_features(encoder, count, seed)
     results = {}
-    for name in tqdm(names, desc="benchmark", unit="model"):
-        results[name] = evaluate_composer(build_composer(name, encoder), features)
+    for name in progress_bar(names, desc="benchmark", unit="model"):
+        composer = build_composer(name, encoder, rewriter=RuleRewriter(None))
+        results[name] = evaluate_composer(composer, features)
     return {"models": results, "queries": count, "gallery": len(features.gallery), "seed": seed}
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.catalogue import FmnistColorCatalogue
+from retrieval.catalogues import FmnistColorCatalogue
 from retrieval.encoders.fashion_mini import FashionMiniEncoder
 from retrieval.encoders.image_tower import ImageTower, ImageTowerConfig
-from retrieval.index import build_index
+from retrieval.indexing.local import build_index
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from agent.agent import Agent, Turn, TurnError, merge_constraints
 from agent.state import Constraint, DialogueState
-from retrieval.catalogue import decode_image
+from retrieval.catalogues import decode_image
 from ui import view
 
 MAX_SHOWN_CHARS = 1000  # a longer message is cut in the chat (the agent notes its own cut)

@@ -1,52 +1,68 @@
-"""Registry of composition models, each built from a JSON config in `configs/`."""
+"""Registry of composition models: each is a JSON config in `configs/` of a registered kind."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from dataclasses import dataclass
 
-from retrieval.compose.base import Composer
+from retrieval.compose.base import Composer, ComposerModule
+from retrieval.compose.baselines import EditedDescription, ImageOnly, TextOnly, WeightedSum
+from retrieval.compose.config import ComposerConfig, list_models, model_config
+from retrieval.compose.trained import MODULES, TrainedComposer, new_module
 from retrieval.encoders import Encoder
 
-CONFIG_DIR = Path(__file__).parent / "configs"
-TRAINED_KINDS = ("combiner", "artemis", "pic2word", "cmap")
 DEFAULT_COMPOSER = "combiner"  # best exact-item R@10 on `circhat eval single` (README)
 
 
-def _baseline_kinds() -> dict[str, type[Composer]]:
-    from retrieval.compose.baselines import EditedDescription, ImageOnly, TextOnly, WeightedSum
+@dataclass(frozen=True)
+class Kind:
+    """How a kind of composition model is built: a training-free composer class, or the
+    network that a TrainedComposer wraps with its checkpoint."""
 
-    return {cls.name: cls for cls in (ImageOnly, TextOnly, WeightedSum, EditedDescription)}
-
-
-def list_models() -> list[str]:
-    """Names of the registered composition models (one JSON config each)."""
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.json"))
+    composer: type[Composer] | None = None
+    module: type[ComposerModule] | None = None
 
 
-def model_config(name: str) -> dict:
-    path = CONFIG_DIR / f"{name}.json"
-    if not path.exists():
-        raise ValueError(
-            f"unknown composition model {name!r}: choose one of {', '.join(list_models())}"
-        )
-    return json.loads(path.read_text())
+KINDS: dict[str, Kind] = {
+    "image-only": Kind(ImageOnly),
+    "text-only": Kind(TextOnly),
+    "sum": Kind(WeightedSum),
+    "cirevl": Kind(EditedDescription),
+    **{name: Kind(module=module) for name, module in MODULES.items()},
+}
+TRAINED_KINDS = tuple(k for k, kind in KINDS.items() if kind.module is not None)
 
 
-def build_composer(name: str, encoder: Encoder, overrides: dict | None = None) -> Composer:
-    """The composition model `name` for an encoder (trained ones load their checkpoint)."""
-    config = {**model_config(name), **(overrides or {})}
-    kind = config["kind"]
-    if kind in TRAINED_KINDS:
-        from retrieval.compose.trained import TrainedComposer
+def build_composer(
+    name: str, encoder: Encoder, overrides: dict | None = None, rewriter=None
+) -> Composer:
+    """The composition model `name` for an encoder (trained ones load their checkpoint).
 
+    `rewriter` reads requests into attribute changes, for the models that edit a
+    description of the reference (cirevl); the agent passes its own.
+    """
+    config = model_config(name, overrides)
+    kind = KINDS[config.kind]
+    if kind.module is not None:
         composer = TrainedComposer.load(name, encoder, config)
-    elif kind in _baseline_kinds():
-        composer = _baseline_kinds()[kind](encoder, config)
     else:
-        raise ValueError(f"composition model {name!r} has unknown kind {kind!r}")
+        composer = kind.composer(encoder, config, rewriter=rewriter)
     composer.name = name
     return composer
 
 
-__all__ = ["DEFAULT_COMPOSER", "Composer", "build_composer", "list_models", "model_config"]
+def trainable_models() -> list[str]:
+    return [n for n in list_models() if model_config(n).kind in TRAINED_KINDS]
+
+
+__all__ = [
+    "DEFAULT_COMPOSER",
+    "KINDS",
+    "TRAINED_KINDS",
+    "Composer",
+    "ComposerConfig",
+    "build_composer",
+    "list_models",
+    "model_config",
+    "new_module",
+    "trainable_models",
+]

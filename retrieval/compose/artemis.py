@@ -11,15 +11,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from retrieval.compose.base import ComposerModule
+from retrieval.compose.config import ArtemisConfig, as_config
+
 
 def _attention(dim: int, hidden: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
 
 
-class Artemis(nn.Module):
-    def __init__(self, dim: int, config: dict, encoder=None):
+class Artemis(ComposerModule):
+    def __init__(self, dim: int, config: ArtemisConfig | dict, encoder=None):
         super().__init__()
-        hidden = config.get("hidden_dim", 768)
+        config = as_config("artemis", config)
+        hidden = config.hidden_dim
         self.text_transform = nn.Sequential(
             nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim)
         )

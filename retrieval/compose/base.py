@@ -3,20 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+import torch
+from torch import nn
 
 from retrieval.encoders import Encoder
 from retrieval.encoders.base import normalize
+
+if TYPE_CHECKING:
+    from retrieval.compose.config import ComposerConfig
+
+
+@runtime_checkable
+class TrainableModule(Protocol):
+    """What the training loop asks of a composition network."""
+
+    stages: tuple[str | None, ...]  # trained one after the other (None: a single stage)
+    uses_triplets: bool  # False: trained on images alone (Pic2Word)
+    needs_maps: bool  # reads the reference image's feature maps (CMAP)
+    auxiliary_loss: torch.Tensor | None  # a loss term set by the last forward pass
+
+    def trainable(self, stage: str | None) -> list[nn.Parameter]: ...
+
+    def __call__(self, batch: dict) -> torch.Tensor: ...
+
+
+class ComposerModule(nn.Module):
+    """Base of the trained composition networks: the TrainableModule defaults."""
+
+    stages: tuple[str | None, ...] = (None,)
+    uses_triplets = True
+    needs_maps = False
+    auxiliary_loss: torch.Tensor | None = None
+    stage: str | None = None
+
+    def trainable(self, stage: str | None) -> list[nn.Parameter]:
+        return list(self.parameters())
+
+    def image_loss(self, images: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} trains on triplets")
 
 
 class Composer:
     """Base class; subclasses implement `_compose` for rows that have both a reference and text."""
 
     name: str = ""
-    trainable: bool = False
 
-    def __init__(self, encoder: Encoder, config: dict):
+    def __init__(self, encoder: Encoder, config: ComposerConfig, rewriter=None):
         self.encoder = encoder
         self.config = config
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from retrieval.compose.base import Composer
@@ -27,8 +29,14 @@ class WeightedSum(Composer):
     name = "sum"
 
     def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
-        weight = float(self.config.get("image_weight", 0.5))
+        weight = self.config.image_weight
         return weight * references + (1 - weight) * self.encoder.encode_texts(texts)
+
+
+class ReadsEdits(Protocol):
+    """Reads a request into attribute changes: the agent's rewriter."""
+
+    def rewrite(self, text: str): ...  # -> .constraints (attribute, value, polarity), .unmapped
 
 
 class EditedDescription(Composer):
@@ -37,12 +45,13 @@ class EditedDescription(Composer):
 
     name = "cirevl"
 
-    def __init__(self, encoder, config: dict):
+    def __init__(self, encoder, config, rewriter: ReadsEdits | None = None):
         super().__init__(encoder, config)
-        from retrieval.attributes import AttributeParser
-        from retrieval.vocab import attribute_combinations, caption
+        if rewriter is None:
+            raise ValueError("cirevl reads each request's attribute changes: give it a rewriter")
+        from retrieval.catalogues.fmnist_vocab import attribute_combinations, caption
 
-        self.parser = AttributeParser()
+        self.rewriter = rewriter
         self.combinations = attribute_combinations()
         self.prompts = encoder.encode_texts([caption(**c) for c in self.combinations])  # (480, D)
         self._caption = caption
@@ -52,55 +61,15 @@ class EditedDescription(Composer):
         return [self.combinations[i] for i in (references @ self.prompts.T).argmax(1)]
 
     def edit(self, description: dict[str, str], text: str) -> str:
-        from retrieval.attributes import apply_mentions, tokenize
-
-        mentions = self.parser.parse(text)
-        edited = {**description, **apply_mentions({}, mentions)}
-        words = tokenize(text)
-        known = {i for m in mentions for i in range(m.start, m.end)}
-        rest = " ".join(w for i, w in enumerate(words) if i not in known and w not in _FILLER)
+        read = self.rewriter.rewrite(text)
+        wanted = {c.attribute: c.value for c in read.constraints if c.polarity == "require"}
+        edited = {**description, **wanted}
         described = self._caption(edited["category"], edited["color"], edited["pattern"])
-        return (
-            f"{described} {rest}".strip() if self.config.get("keep_unparsed", True) else described
-        )
+        if self.config.keep_unparsed and read.unmapped:
+            return f"{described} {read.unmapped}"
+        return described
 
     def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
-        weight = float(self.config.get("image_weight", 0.3))
+        weight = self.config.image_weight
         edited = [self.edit(d, t) for d, t in zip(self.describe(references), texts)]
         return self.encoder.encode_texts(edited) + weight * references
-
-
-_FILLER = {
-    "make",
-    "it",
-    "in",
-    "a",
-    "an",
-    "the",
-    "with",
-    "same",
-    "but",
-    "instead",
-    "and",
-    "change",
-    "to",
-    "colour",
-    "color",
-    "i",
-    "want",
-    "please",
-    "one",
-    "as",
-    "look",
-    "have",
-    "add",
-    "id",
-    "i'd",
-    "like",
-    "turn",
-    "also",
-    "pattern",
-    "of",
-    "pair",
-    "so",
-}

@@ -13,6 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from retrieval.compose.base import ComposerModule
+from retrieval.compose.config import CmapConfig, as_config
+from retrieval.encoders.base import FeatureMapEncoder
+
 # Stage maps used and the grid each is pooled to (tokens per level = grid ** 2).
 LEVEL_GRIDS = (2, 2, 4)
 
@@ -26,31 +30,30 @@ def pooled_levels(maps: list[torch.Tensor]) -> list[torch.Tensor]:
     ]
 
 
-class CmapStyle(nn.Module):
+class CmapStyle(ComposerModule):
     needs_maps = True
 
-    def __init__(self, dim: int, config: dict, encoder=None):
+    def __init__(self, dim: int, config: CmapConfig | dict, encoder=None):
         super().__init__()
-        if encoder is None or not hasattr(encoder, "feature_maps"):
+        config = as_config("cmap", config)
+        if not isinstance(encoder, FeatureMapEncoder):
             raise ValueError("cmap needs an encoder that exposes feature maps (fashion-mini)")
         widths = encoder.image_tower.config.widths[-len(LEVEL_GRIDS) :]
-        hidden = config.get("hidden_dim", 256)
+        hidden = config.hidden_dim
         self.level_projections = nn.ModuleList(nn.Linear(c, hidden) for c in widths)
         self.level_embeddings = nn.Parameter(torch.zeros(len(widths), hidden))
         self.norm = nn.LayerNorm(hidden)
         self.text_query = nn.Linear(dim, hidden)
-        self.cross_attention = nn.MultiheadAttention(
-            hidden, config.get("heads", 4), batch_first=True
-        )
+        self.cross_attention = nn.MultiheadAttention(hidden, config.heads, batch_first=True)
         self.part_projection = nn.Linear(hidden, dim)
         self.fuse = nn.Sequential(
             nn.Linear(3 * hidden, 2 * hidden),
             nn.ReLU(),
-            nn.Dropout(config.get("dropout", 0.1)),
+            nn.Dropout(config.dropout),
             nn.Linear(2 * hidden, dim),
         )
         self.mix = nn.Linear(dim, 1)
-        self.contrast_temperature = config.get("self_contrast_temperature", 0.1)
+        self.contrast_temperature = config.self_contrast_temperature
         self.auxiliary_loss = torch.tensor(0.0)
 
     def tokens(self, levels: list[torch.Tensor]) -> torch.Tensor:

@@ -6,6 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from retrieval.compose.base import ComposerModule
+from retrieval.compose.config import CombinerConfig, as_config
+
 
 class TextAdapter(nn.Module):
     """Stage 1 stand-in for fine-tuning a frozen text tower: t' = t + MLP(t), zero-initialised."""
@@ -47,20 +50,16 @@ class Combiner(nn.Module):
         return F.normalize(combined + mix * text + (1 - mix) * image, dim=-1)
 
 
-class CombinerModel(nn.Module):
+class CombinerModel(ComposerModule):
     """Both CLIP4Cir stages; stage 1 trains the adapter with a sum, stage 2 the Combiner."""
 
     stages = ("adapter", "combiner")
 
-    def __init__(self, dim: int, config: dict, encoder=None):
+    def __init__(self, dim: int, config: CombinerConfig | dict, encoder=None):
         super().__init__()
-        self.adapter = TextAdapter(dim, config.get("adapter_hidden", 512))
-        self.combiner = Combiner(
-            dim,
-            config.get("projection_dim", 640),
-            config.get("hidden_dim", 1280),
-            config.get("dropout", 0.1),
-        )
+        config = as_config("combiner", config)
+        self.adapter = TextAdapter(dim, config.adapter_hidden)
+        self.combiner = Combiner(dim, config.projection_dim, config.hidden_dim, config.dropout)
         self.stage = "combiner"
 
     def trainable(self, stage: str) -> list[nn.Parameter]:

@@ -11,19 +11,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from retrieval.compose.base import ComposerModule
+from retrieval.compose.config import Pic2WordConfig, as_config
+from retrieval.encoders.base import PseudoWordEncoder
 
-class Pic2Word(nn.Module):
+
+class Pic2Word(ComposerModule):
     uses_triplets = False
 
-    def __init__(self, dim: int, config: dict, encoder=None):
+    def __init__(self, dim: int, config: Pic2WordConfig | dict, encoder=None):
         super().__init__()
-        if encoder is None or not hasattr(encoder, "encode_with_pseudo_words"):
+        config = as_config("pic2word", config)
+        if not isinstance(encoder, PseudoWordEncoder):
             raise ValueError(
                 "pic2word needs an encoder whose text tower accepts pseudo words "
                 "(fashion-mini or open_clip)"
             )
-        hidden = config.get("hidden_dim", 512)
-        dropout = config.get("dropout", 0.1)
+        hidden, dropout = config.hidden_dim, config.dropout
         self.mapping = nn.Sequential(
             nn.Linear(dim, hidden),
             nn.Dropout(dropout),
@@ -33,9 +37,9 @@ class Pic2Word(nn.Module):
             nn.ReLU(),
             nn.Linear(hidden, encoder.word_dim),
         )
-        self.train_prompt = config.get("train_prompt", "a photo of *")
-        self.query_prompt = config.get("query_prompt", "a photo of * , {text}")
-        self.pseudo_scale = config.get("pseudo_scale", 1.0)
+        self.train_prompt = config.train_prompt
+        self.query_prompt = config.query_prompt
+        self.pseudo_scale = config.pseudo_scale
         self._encoder = [encoder]  # a list keeps the frozen encoder out of state_dict
 
     def encode_prompts(

@@ -9,41 +9,49 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from retrieval.compose.base import Composer
-from retrieval.paths import home
+from retrieval.compose.artemis import Artemis
+from retrieval.compose.base import Composer, ComposerModule
+from retrieval.compose.cmap import CmapStyle, pooled_levels
+from retrieval.compose.combiner import CombinerModel
+from retrieval.compose.config import ComposerConfig, parse_config
+from retrieval.compose.pic2word import Pic2Word
+from retrieval.paths import home, safe_name
 
 PACKAGED_DIR = Path(__file__).parent / "weights"
+# the networks of the trainable kinds (the registry's other kinds are training-free)
+MODULES: dict[str, type[ComposerModule]] = {
+    "combiner": CombinerModel,
+    "artemis": Artemis,
+    "pic2word": Pic2Word,
+    "cmap": CmapStyle,
+}
 
 
-def _modules() -> dict:
-    from retrieval.compose.artemis import Artemis
-    from retrieval.compose.cmap import CmapStyle
-    from retrieval.compose.combiner import CombinerModel
-    from retrieval.compose.pic2word import Pic2Word
-
-    return {"combiner": CombinerModel, "artemis": Artemis, "pic2word": Pic2Word, "cmap": CmapStyle}
-
-
-def new_module(config: dict, encoder) -> torch.nn.Module:
-    return _modules()[config["kind"]](encoder.dim, config, encoder)
+def new_module(config: ComposerConfig, encoder) -> ComposerModule:
+    """An untrained network of a trainable kind."""
+    return MODULES[config.kind](encoder.dim, config, encoder)
 
 
 def checkpoint_path(name: str, encoder) -> Path:
     """Packaged weights for the embedded default model; $CIRCHAT_HOME for any other encoder."""
     if encoder.model_id == "fashion-mini":
         return PACKAGED_DIR / f"{name}.safetensors"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.fingerprint)
-    return home() / "composers" / safe / f"{name}.safetensors"
+    return home() / "composers" / safe_name(encoder.fingerprint) / f"{name}.safetensors"
 
 
 def save_checkpoint(
-    module: torch.nn.Module, path: Path, name: str, config: dict, encoder, metadata: dict
+    module: ComposerModule,
+    path: Path,
+    name: str,
+    config: ComposerConfig,
+    encoder,
+    metadata: dict,
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
     info = {
         "name": name,
-        "config": config,
+        "config": config.model_dump(),
         "encoder": {"model_id": encoder.model_id, "fingerprint": encoder.fingerprint},
         **metadata,
     }
@@ -51,32 +59,35 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: Path, encoder, config: dict | None = None
-) -> tuple[torch.nn.Module, dict]:
-    """The module and its metadata; `config` overrides query-time settings (e.g. a prompt)."""
+    path: Path, encoder, config: ComposerConfig | None = None
+) -> tuple[ComposerModule, dict]:
+    """The module and its metadata; `config` (the model's current config) sets query-time
+    settings such as a prompt; without it the config the checkpoint was trained with."""
     info = json.loads(path.with_suffix(".json").read_text())
     if info["encoder"]["fingerprint"] != encoder.fingerprint:
         raise ValueError(
             f"{path.name} was trained for {info['encoder']['model_id']} with other weights: "
             f"retrain it with `circhat train composers --model {encoder.model_id}`"
         )
-    module = new_module({**info["config"], **(config or {})}, encoder)
+    module = new_module(config or parse_config(info["config"], str(path)), encoder)
     module.load_state_dict(load_file(str(path)))
     return module.eval(), info
 
 
 class TrainedComposer(Composer):
-    trainable = True
-
     def __init__(
-        self, encoder, config: dict, module: torch.nn.Module | None = None, info: dict | None = None
+        self,
+        encoder,
+        config: ComposerConfig,
+        module: ComposerModule | None = None,
+        info: dict | None = None,
     ):
         super().__init__(encoder, config)
         self.module, self.info = module, info or {}
-        self.needs_images = bool(getattr(module, "needs_maps", False))
+        self.needs_images = bool(module is not None and module.needs_maps)
 
     @classmethod
-    def load(cls, name: str, encoder, config: dict) -> TrainedComposer:
+    def load(cls, name: str, encoder, config: ComposerConfig) -> TrainedComposer:
         path = checkpoint_path(name, encoder)
         if not path.exists():
             raise FileNotFoundError(
@@ -93,8 +104,6 @@ class TrainedComposer(Composer):
             "texts": texts,
         }
         if self.needs_images:
-            from retrieval.compose.cmap import pooled_levels
-
             batch["levels"] = pooled_levels(self.encoder.feature_maps(list(images)))
         with torch.inference_mode():
             return self.module(batch).float().numpy()

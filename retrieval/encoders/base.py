@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -38,6 +39,24 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+@runtime_checkable
+class PseudoWordEncoder(Protocol):
+    """An encoder whose text tower reads pseudo-word embeddings (Pic2Word)."""
+
+    word_dim: int
+
+    def encode_with_pseudo_words(
+        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
+    ) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class FeatureMapEncoder(Protocol):
+    """An encoder that exposes its image tower's stage maps (CMAP)."""
+
+    def feature_maps(self, images: list) -> list[torch.Tensor]: ...
 
 
 class Encoder:

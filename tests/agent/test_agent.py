@@ -192,11 +192,11 @@ def test_revising_the_caption_redoes_the_last_turn(agent):
         agent.revise(agent.new_state(), "red")
 
 
-def test_factory_falls_back_to_sum_where_the_default_has_no_weights(tiny_weights, tmp_path, capsys):
+def test_factory_falls_back_to_sum_where_the_default_has_no_weights(tiny_weights, tmp_path, caplog):
     from agent.factory import build_agent
-    from retrieval.catalogue import FmnistColorCatalogue
+    from retrieval.catalogues import FmnistColorCatalogue
     from retrieval.encoders import load_encoder
-    from retrieval.index import build_index
+    from retrieval.indexing.local import build_index
 
     model = f"fashion-mini:{tiny_weights}"
     build_index(FmnistColorCatalogue("test", limit=50), load_encoder(model), progress=False).save(
@@ -204,6 +204,6 @@ def test_factory_falls_back_to_sum_where_the_default_has_no_weights(tiny_weights
     )
     agent, _ = build_agent(model, index_dir=tmp_path / "idx")
     assert agent.default_composer == "sum"
-    assert "training-free 'sum'" in capsys.readouterr().err
+    assert "training-free 'sum'" in caplog.text  # logged (the CLI prints the log on stderr)
     with pytest.raises(FileNotFoundError, match="no trained weights"):
         build_agent(model, index_dir=tmp_path / "idx", composer="artemis")

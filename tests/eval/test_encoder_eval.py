@@ -10,9 +10,9 @@ from eval.encoder_eval import (
     text_to_image_hit_at_10,
     zero_shot_accuracy,
 )
-from retrieval.captions import paraphrase_bank
-from retrieval.catalogue import FmnistColorCatalogue
-from retrieval.index import build_index
+from retrieval.catalogues import FmnistColorCatalogue
+from retrieval.indexing.local import build_index
+from retrieval.training.captions import paraphrase_bank
 
 
 @pytest.fixture(scope="module")

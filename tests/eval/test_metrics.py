@@ -7,20 +7,23 @@ import math
 import numpy as np
 import pytest
 
+from eval.dialogue_metrics import (
+    bri,
+    hits_at_k_by_turn,
+    plugir_bri,
+    recall_at_k_by_turn,
+    success_within,
+    turns_to_first_hit,
+    turns_to_hit_summary,
+)
 from eval.metrics import (
     attribute_ranks,
-    bri,
     fashion_iq_average,
-    hits_at_k_by_turn,
     recall_at_k,
-    recall_at_k_by_turn,
     recall_subset_at_k,
     remove_items,
     subset_ranks,
-    success_within,
     target_ranks,
-    turns_to_first_hit,
-    turns_to_hit_summary,
 )
 
 SEEDS = [0, 1, 2, 3]
@@ -245,6 +248,88 @@ def test_bri_matches_oracle(seed):
     ranks = _ranks_by_turn(rng)
     for gallery_size in (50, 60, 1000):
         assert bri(ranks, gallery_size) == pytest.approx(_oracle_bri(ranks.tolist(), gallery_size))
+
+
+# ---- PlugIR's BRI ----
+
+
+def _plugir_eval_bri(ranks: list[list[int]]) -> float:
+    """Saehyung-Lee/PlugIR eval.py `PlugIREval.run` (commit ce79c9f), loop for loop.
+
+    `dialog_recalls` is round dl's 0-based target rank of every dialogue; torch.minimum and
+    torch.log become per-element Python calls, `.mean()` a sum over dialogues.
+    """
+    num_rounds = len(ranks[0])
+    min_ranks = []
+    for dl in range(num_rounds):
+        dialog_recalls = [row[dl] for row in ranks]
+        if dl == 0:
+            min_ranks.append(dialog_recalls)
+        else:
+            min_ranks.append([min(a, b) for a, b in zip(min_ranks[dl - 1], dialog_recalls)])
+    bri = 0
+    for dl in range(num_rounds - 1):
+        halves = [
+            (math.log(a + 1.0) + math.log(b + 1.0)) / 2
+            for a, b in zip(min_ranks[dl], min_ranks[dl + 1])
+        ]
+        bri += sum(halves) / len(halves)
+    bri /= num_rounds - 1
+    return bri
+
+
+PLUGIR_FIXED = [
+    [[0, 0]],
+    [[3, 1]],
+    [[5, 10, 2], [0, 7, 7]],  # worse ranks later: the running minimum ignores them
+    [[49999, 120, 300, 4, 4, 9, 0, 0, 1, 0, 2]],  # PlugIR's 11 rounds, a 50k gallery
+    [[7, 7, 7, 7], [1, 2, 3, 4], [100, 50, 25, 60], [0, 9, 0, 9]],
+]
+
+
+def test_plugir_bri_hand_examples():
+    assert plugir_bri(np.zeros((4, 11), dtype=int)) == 0.0
+    # One interval: (ln 4 + ln 2) / 2 = 1.5 ln 2.
+    assert plugir_bri(np.array([[3, 1]])) == pytest.approx(1.5 * math.log(2), abs=1e-12)
+    # Best ranks [5, 5, 2]: ((ln6 + ln6)/2 + (ln6 + ln3)/2) / 2; the 10 is ignored.
+    want = (math.log(6) + (math.log(6) + math.log(3)) / 2) / 2
+    assert plugir_bri(np.array([[5, 10, 2]])) == pytest.approx(want, abs=1e-12)
+
+
+def test_plugir_bri_ignores_ranks_that_get_worse():
+    worse = np.array([[5, 10, 2, 40], [0, 3, 8, 1]])
+    running_min = np.array([[5, 5, 2, 2], [0, 0, 0, 0]])
+    assert plugir_bri(worse) == plugir_bri(running_min)
+
+
+@pytest.mark.parametrize("ranks", PLUGIR_FIXED)
+def test_plugir_bri_matches_plugir_loop_on_fixed_ranks(ranks):
+    assert abs(plugir_bri(np.array(ranks)) - _plugir_eval_bri(ranks)) < 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("n", "rounds", "gallery"), [(1, 2, 10), (37, 11, 50_000), (200, 5, 100)])
+def test_plugir_bri_matches_plugir_loop_on_seeded_ranks(seed, n, rounds, gallery):
+    rng = np.random.default_rng(seed)
+    ranks = rng.integers(0, gallery, size=(n, rounds))  # improves and worsens at random
+    assert abs(plugir_bri(ranks) - _plugir_eval_bri(ranks.tolist())) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("ranks", "says"),
+    [
+        (np.array([0, 1, 2]), "dimension"),
+        (np.zeros((3, 1), dtype=int), "at least 2 rounds"),
+        (np.zeros((0, 3), dtype=int), "at least one dialogue"),
+        (np.array([[0, -1]]), "non-negative"),
+        (np.array([[0.0, 1.0]]), "integer"),
+    ],
+)
+def test_plugir_bri_rejects_bad_ranks(ranks, says):
+    with pytest.raises(ValueError, match="^best_ranks:") as info:
+        plugir_bri(ranks)
+    assert says in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 # ---- CIRR ----

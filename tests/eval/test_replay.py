@@ -8,8 +8,7 @@ from eval.replay import dialogue_plan, replay_model, summarize
 from eval.report import write_reports
 from eval.simulator import SimulatedShopper
 from eval.single_turn import DEFAULT_PHRASEBOOK
-from retrieval.phrasebook import Phrasebook
-from retrieval.triplets import garment_shapes
+from retrieval.training.phrasebook import Phrasebook
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +61,7 @@ def test_shopper_picks_the_closest_and_names_what_differs(small_gallery):
     shopper = SimulatedShopper(
         target,
         items,
-        garment_shapes(catalogue),
+        catalogue.shape_features(),
         Phrasebook.load(DEFAULT_PHRASEBOOK),
         np.random.default_rng(0),
     )

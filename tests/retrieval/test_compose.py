@@ -4,17 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from retrieval.compose import build_composer, list_models
+from retrieval.compose import build_composer, list_models, new_module
 from retrieval.compose.artemis import Artemis
-from retrieval.compose.data import triplet_features
-from retrieval.compose.trained import TrainedComposer, load_checkpoint, new_module, save_checkpoint
-from retrieval.compose.training import (
+from retrieval.compose.trained import TrainedComposer, load_checkpoint, save_checkpoint
+from retrieval.training.composer_loop import (
     TrainSettings,
     fit,
-    lookalike_rows,
-    soft_cross_entropy,
 )
-from retrieval.phrasebook import Phrasebook
 
 ALL_MODELS = ["artemis", "cirevl", "cmap", "combiner", "image-only", "pic2word", "sum", "text-only"]
 TINY = TrainSettings(epochs=1, batch_size=32, hard_negatives=2, image_steps=3, image_batch_size=16)
@@ -108,11 +104,6 @@ def test_pic2word_query_splices_the_scaled_pseudo_word(tiny_encoder):
     assert not torch.allclose(query[0], full[0], atol=1e-3)  # the scale changes the query
 
 
-@pytest.fixture(scope="module")
-def tiny_triplets(tiny_encoder):
-    return triplet_features(tiny_encoder, "test", 96, Phrasebook.load(), seed=0, limit=400)
-
-
 @pytest.mark.parametrize("name", ["combiner", "artemis", "pic2word", "cmap"])
 def test_trained_models_round_trip_through_save_and_load(
     name, tiny_encoder, tiny_triplets, tmp_path
@@ -161,52 +152,3 @@ def test_cmap_needs_reference_images(tiny_encoder, tiny_triplets):
     composer = TrainedComposer(tiny_encoder, config, new_module(config, tiny_encoder).eval())
     with pytest.raises(ValueError, match="needs the reference images"):
         composer.compose(tiny_triplets.gallery[:1], ["make it red"])
-
-
-def test_triplet_targets_keep_the_other_attributes(tiny_triplets):
-    items = tiny_triplets.catalogue.items
-    for t in tiny_triplets.triplets:
-        ref, target = items[t.reference].attributes, items[t.target].attributes
-        changed = dict(t.changes)
-        assert 1 <= len(changed) <= 2
-        for attribute in ref:
-            expected = changed.get(attribute, ref[attribute])
-            assert target[attribute] == expected
-        assert t.text
-
-
-def test_lookalikes_share_colour_and_pattern_but_not_category(tiny_triplets):
-    items = tiny_triplets.catalogue.items
-    rows = lookalike_rows(tiny_triplets, 3, np.random.default_rng(0))
-    assert rows.shape == (len(tiny_triplets.triplets), 3)
-    checked = 0
-    for t, picks in zip(tiny_triplets.triplets, rows):
-        target = items[t.target].attributes
-        for row in picks:
-            if row == t.target:
-                continue  # no other category in this tiny catalogue's colour and pattern
-            other = items[row].attributes
-            assert (other["color"], other["pattern"]) == (target["color"], target["pattern"])
-            assert other["category"] != target["category"]
-            checked += 1
-    assert checked > 0
-
-
-def test_attribute_ids_group_identical_attributes(tiny_triplets):
-    ids = tiny_triplets.attribute_ids
-    items = tiny_triplets.catalogue.items
-    for a in range(0, len(items), 7):
-        for b in range(0, len(items), 5):
-            same = items[a].attributes == items[b].attributes
-            assert (ids[a] == ids[b]) == same
-
-
-def test_soft_cross_entropy_spreads_over_every_positive():
-    logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
-    one = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    expected = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 2]))
-    assert soft_cross_entropy(logits, one).item() == pytest.approx(expected.item())
-    both = torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
-    log_p = logits.log_softmax(1)
-    by_hand = -0.25 * (log_p[0, 0] + log_p[0, 1] + log_p[1, 1] + log_p[1, 2])
-    assert soft_cross_entropy(logits, both).item() == pytest.approx(by_hand.item())

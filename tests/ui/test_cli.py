@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from retrieval.catalogue import FmnistColorCatalogue
+from retrieval.catalogues import FmnistColorCatalogue
 from ui.cli import main
 
 

@@ -1,0 +1,100 @@
+"""What every catalogue is: items with ids, attributes and captions, whose images load in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from retrieval.catalogues.schema import CatalogueSchema
+
+
+@dataclass(frozen=True)
+class Item:
+    """One catalogue product: a stable id, its attributes (may be empty), a caption, a title."""
+
+    id: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    caption: str = ""
+    source: str = ""
+    title: str = ""  # the shop's product name, where its metadata has one
+
+    def to_json(self) -> dict:
+        out = {
+            "id": self.id,
+            "attributes": self.attributes,
+            "caption": self.caption,
+            "source": self.source,
+        }
+        if self.title:
+            out["title"] = self.title
+        return out
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An item's decoded RGB image, or the reason it could not be read."""
+
+    item: Item
+    content_hash: str
+    image: np.ndarray | None  # (H, W, 3) uint8
+    error: str = ""
+
+
+@runtime_checkable
+class Catalogue(Protocol):
+    """A sequence of items whose images load in batches, described by a schema."""
+
+    name: str
+    items: Sequence[Item]
+    schema: CatalogueSchema
+
+    def __len__(self) -> int: ...
+
+    def load(self, indices: Sequence[int]) -> list[LoadedImage]: ...
+
+    def fingerprint(self) -> str: ...
+
+    def index_of(self, item_id: str) -> int: ...
+
+
+class CatalogueBase:
+    """Shared behaviour of the catalogues: length, batches, lookups by id, a fingerprint."""
+
+    name: str
+    items: Sequence[Item]
+    schema: CatalogueSchema
+
+    def load(self, indices: Sequence[int]) -> list[LoadedImage]:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """Hash of the catalogue's identity: item ids, attributes and sources."""
+        digest = hashlib.sha256(self.name.encode())
+        for item in self.items:
+            digest.update(json.dumps(item.to_json(), sort_keys=True).encode())
+        return digest.hexdigest()[:16]
+
+    def batches(self, batch_size: int) -> Iterator[list[LoadedImage]]:
+        for start in range(0, len(self.items), batch_size):
+            yield self.load(range(start, min(start + batch_size, len(self.items))))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def index_of(self, item_id: str) -> int:
+        if not hasattr(self, "_positions"):
+            self._positions = {item.id: i for i, item in enumerate(self.items)}
+        if item_id not in self._positions:
+            raise KeyError(f"no item {item_id!r} in catalogue {self.name!r}")
+        return self._positions[item_id]
+
+    def shape_features(self) -> np.ndarray | None:
+        """(N, F) unit vectors of what items look like apart from colour, where the catalogue
+        knows it (the rendered garments' grey pixels); None for photos."""
+        return None

@@ -1,0 +1,154 @@
+"""Reading a shop's metadata file (CSV or JSONL) without losing a row silently.
+
+Rows that cannot be read (a wrong number of fields, bad encoding, invalid JSON) are skipped
+and reported with their line numbers; the rest are returned as string dicts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+METADATA_NAMES = ("metadata.csv", "metadata.jsonl")
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # values that mean "not given"
+SHOWN_LINES = 5  # line numbers listed per problem in a report
+
+
+@dataclass
+class Problems:
+    """Skipped rows and images, by kind: {kind: [(line or path, detail), ...]}."""
+
+    found: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was done about the file as a whole
+
+    def add(self, kind: str, where: str | int, detail: str = "") -> None:
+        self.found.setdefault(kind, []).append((str(where), detail))
+
+    def count(self, kind: str) -> int:
+        return len(self.found.get(kind, []))
+
+    def lines(self) -> list[str]:
+        """One line per kind: '2 malformed rows skipped (lines 7, 12: has 11 fields, ...)'."""
+        out = list(self.notes)
+        for kind, entries in self.found.items():
+            shown = ", ".join(w for w, _ in entries[:SHOWN_LINES])
+            more = f" and {len(entries) - SHOWN_LINES} more" if len(entries) > SHOWN_LINES else ""
+            first_detail = next((d for _, d in entries if d), "")
+            detail = f": {first_detail}" if first_detail else ""
+            out.append(f"{len(entries)} {kind} ({shown}{more}{detail})")
+        return out
+
+    def as_dict(self) -> dict[str, dict]:
+        return {
+            kind: {"count": len(entries), "first": [w for w, _ in entries[:SHOWN_LINES]]}
+            for kind, entries in self.found.items()
+        }
+
+
+@dataclass
+class Metadata:
+    """The rows of a metadata file: columns in file order, rows as {column: value}."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]]
+    lines: list[int]  # the file line each row starts on
+    problems: Problems
+
+
+def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None:
+    """The metadata file: the one named, else metadata.csv / .jsonl in the folder, else the
+    folder's only .csv or .jsonl file (a Kaggle-style styles.csv)."""
+    if metadata:
+        path = Path(metadata)
+        if not path.is_file():
+            raise FileNotFoundError(f"metadata file {path} does not exist: check --metadata")
+        return path
+    for name in METADATA_NAMES:
+        if (root / name).is_file():
+            return root / name
+    candidates = sorted(p for p in root.iterdir() if p.suffix.lower() in (".csv", ".jsonl"))
+    if len(candidates) == 1:
+        log.info("using %s as the catalogue's metadata", candidates[0])
+        return candidates[0]
+    return None
+
+
+def read_metadata(path: Path) -> Metadata:
+    """Rows of a .csv or .jsonl file; unreadable rows are skipped and listed in `problems`."""
+    data = path.read_bytes()
+    if path.suffix.lower() == ".jsonl":
+        return _read_jsonl(path, data)
+    return _read_csv(path, data)
+
+
+def _decode(data: bytes, problems: Problems) -> str:
+    """UTF-8 (a byte-order mark, as Excel writes, is dropped); undecodable bytes become
+    U+FFFD so that the rows holding them can be reported."""
+    text = data.decode("utf-8-sig", errors="replace")
+    if "\ufffd" in text and text.count("\ufffd") > 0.01 * len(text):
+        problems.notes.append("the file is not UTF-8: it was read as Windows-1252")
+        return data.decode("cp1252", errors="replace")
+    return text
+
+
+def _clean(value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    return "" if text.lower() in MISSING else text
+
+
+def _read_csv(path: Path, data: bytes) -> Metadata:
+    problems = Problems()
+    reader = csv.reader(io.StringIO(_decode(data, problems), newline=""))
+    header: list[str] | None = None
+    rows, lines = [], []
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in record]
+            continue
+        if len(record) != len(header):
+            problems.add(
+                "malformed rows skipped",
+                f"line {line}",
+                f"has {len(record)} fields, the header has {len(header)}",
+            )
+        elif any("\ufffd" in cell for cell in record):
+            problems.add("malformed rows skipped", f"line {line}", "bad encoding (not UTF-8)")
+        else:
+            rows.append({c: _clean(v) for c, v in zip(header, record)})
+            lines.append(line)
+    if header is None:
+        raise ValueError(
+            f"metadata file {path} is empty: give it a header row and one row per image"
+        )
+    return Metadata(path, header, rows, lines, problems)
+
+
+def _read_jsonl(path: Path, data: bytes) -> Metadata:
+    problems = Problems()
+    columns: dict[str, None] = {}
+    rows, lines = [], []
+    for number, line in enumerate(_decode(data, problems).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            problems.add("malformed rows skipped", f"line {number}", "not valid JSON")
+            continue
+        if not isinstance(row, dict):
+            problems.add("malformed rows skipped", f"line {number}", "not a JSON object")
+            continue
+        columns.update(dict.fromkeys(row))
+        rows.append({str(k): _clean(v) for k, v in row.items()})
+        lines.append(number)
+    return Metadata(path, list(columns), rows, lines, problems)

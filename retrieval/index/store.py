@@ -1,0 +1,142 @@
+"""The on-disk format of an index folder: the FAISS file, items, vectors, schema, manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, Field
+
+from retrieval.catalogues.base import Item
+from retrieval.catalogues.schema import CatalogueSchema
+from retrieval.index import faiss_tools
+
+if TYPE_CHECKING:
+    from retrieval.encoders import Encoder
+
+INDEX_FILE, ITEMS_FILE, VECTORS_FILE, MANIFEST_FILE, SCHEMA_FILE = (
+    "index.faiss",
+    "items.jsonl",
+    "vectors.npy",
+    "manifest.json",
+    "schema.json",
+)
+SCRATCH_VECTORS = ".vectors-building.npy"  # a build's vectors, renamed to VECTORS_FILE on save
+COPY_CHUNK = 65_536  # rows copied at a time
+
+
+class IndexMismatchError(ValueError):
+    """The index was built with another model than the one in use."""
+
+
+class SkippedItem(BaseModel):
+    id: str
+    source: str
+    reason: str
+
+
+class Manifest(BaseModel):
+    model_id: str
+    model_fingerprint: str
+    dim: int
+    factory: str
+    metric: str = "inner_product"
+    catalogue: str
+    catalogue_fingerprint: str
+    count: int
+    skipped: list[SkippedItem] = Field(default_factory=list)
+    build_seconds: float = 0.0
+    encoded: int = 0  # images encoded by this build (the rest came from the cache)
+    built_at: str = ""
+    search_defaults: dict[str, int] = Field(default_factory=dict)  # nprobe / efSearch / rerank
+
+
+def check_compatible(manifest: Manifest, encoder: Encoder, folder: Path | str = "index") -> None:
+    if manifest.model_id != encoder.model_id or manifest.dim != encoder.dim:
+        raise IndexMismatchError(
+            f"index {folder} was built with {manifest.model_id} ({manifest.dim}-d) but the model in "
+            f"use is {encoder.model_id} ({encoder.dim}-d): rebuild it with "
+            f"`circhat index build --model {encoder.model_id} --out {folder}` or use that model"
+        )
+    if manifest.model_fingerprint != encoder.fingerprint:
+        raise IndexMismatchError(
+            f"index {folder} was built with other weights of {manifest.model_id}: rebuild it with "
+            f"`circhat index build --model {encoder.model_id} --out {folder}`"
+        )
+
+
+def _replace(folder: Path, name: str, write) -> None:
+    """Write `name` through a temporary file, then move it into place atomically."""
+    tmp = folder / f".{name}.tmp"
+    write(tmp)
+    os.replace(tmp, folder / name)
+
+
+def write_folder(
+    folder: Path,
+    cpu_index: faiss.Index,
+    items,
+    manifest: Manifest,
+    schema: CatalogueSchema | None,
+) -> None:
+    """Every file but the vectors (see `save_vectors`); each is replaced atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _replace(folder, INDEX_FILE, lambda tmp: faiss.write_index(cpu_index, str(tmp)))
+
+    def write_items(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for item in items:
+                f.write(json.dumps(item.to_json()) + "\n")
+
+    _replace(folder, ITEMS_FILE, write_items)
+    if schema is not None:
+        _replace(folder, SCHEMA_FILE, lambda tmp: tmp.write_text(schema.model_dump_json(indent=1)))
+    (folder / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
+
+
+def save_vectors(vectors: np.ndarray, path: Path, scratch: Path | None) -> np.ndarray:
+    """Put (N, D) `vectors` at `path` (moving a build's scratch file there when it is one);
+    returns them memory-mapped from `path` where they came from a file."""
+    source = getattr(vectors, "filename", None)
+    if source and Path(source).resolve() == path.resolve():
+        return vectors  # already there (loaded from this folder)
+    if scratch is not None and scratch.parent == path.parent:
+        vectors.flush()
+        os.replace(scratch, path)
+    else:
+        tmp = path.with_name(f".{path.name}.tmp")
+        out = np.lib.format.open_memmap(tmp, "w+", np.float32, vectors.shape)
+        for start in range(0, len(vectors), COPY_CHUNK):
+            out[start : start + COPY_CHUNK] = vectors[start : start + COPY_CHUNK]
+        out.flush()
+        del out
+        os.replace(tmp, path)
+    if scratch is not None or source:
+        return np.load(path, mmap_mode="r")
+    return vectors
+
+
+def read_folder(folder: Path, encoder: Encoder | None, mmap: bool):
+    """(faiss index, items, vectors, manifest, schema or None, note) of a saved index."""
+    if not (folder / MANIFEST_FILE).exists():
+        raise FileNotFoundError(
+            f"no index at {folder}: build one with `circhat index build --out {folder}`"
+        )
+    manifest = Manifest.model_validate_json((folder / MANIFEST_FILE).read_text())
+    if encoder is not None:
+        check_compatible(manifest, encoder, folder)
+    items = [
+        Item(**json.loads(line))
+        for line in (folder / ITEMS_FILE).read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    schema = None
+    if (folder / SCHEMA_FILE).exists():
+        schema = CatalogueSchema.model_validate_json((folder / SCHEMA_FILE).read_text())
+    vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+    index, note = faiss_tools.read_index(folder / INDEX_FILE, mmap)
+    return index, items, vectors, manifest, schema, note

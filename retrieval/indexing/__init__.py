@@ -1,0 +1,1 @@
+"""Building indexes: the embedding stages, the local and Ray engines, the embedding cache."""

@@ -1,0 +1,1 @@
+"""Everything offline: encoder and composer training, captions, triplets, phrasebooks."""

@@ -1,0 +1,42 @@
+"""Train every trainable composition model for an encoder and save the checkpoints."""
+
+from __future__ import annotations
+
+import time
+
+from retrieval.compose import model_config, new_module, trainable_models
+from retrieval.compose.trained import checkpoint_path, save_checkpoint
+from retrieval.indexing.embedding_cache import EmbeddingCache
+from retrieval.training.composer_loop import TrainSettings, fit
+from retrieval.training.features import triplet_features
+from retrieval.training.phrasebook import Phrasebook
+
+
+def train_composers(
+    encoder,
+    names: list[str] | None = None,
+    triplets: int = 100_000,
+    settings: TrainSettings = TrainSettings(),
+) -> dict[str, dict]:
+    """Fit the named (default: all trainable) models on train-split triplets; returns metadata."""
+    started = time.time()
+    names = names or trainable_models()
+    unknown = [n for n in names if n not in trainable_models()]
+    if unknown:
+        raise ValueError(f"not trainable composition models: {', '.join(unknown)}")
+    cache = EmbeddingCache()
+    try:
+        features = triplet_features(
+            encoder, "train", triplets, Phrasebook.load(), settings.seed, cache
+        )
+    finally:
+        cache.close()
+    results = {}
+    for name in names:
+        config = model_config(name)
+        module = new_module(config, encoder)
+        metadata = fit(module, features, encoder, settings)
+        save_checkpoint(module, checkpoint_path(name, encoder), name, config, encoder, metadata)
+        results[name] = metadata
+    results["total_seconds"] = round(time.time() - started, 1)
+    return results

@@ -1,0 +1,135 @@
+"""Verbs over catalogues and indexes: `index build`, `search`, `models`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ui.cli import options
+from ui.cli.options import UserError
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from retrieval.encoders import load_encoder
+    from retrieval.indexing.gallery import build_and_save
+    from retrieval.paths import default_index_dir
+
+    out = (
+        Path(args.out) if args.out else default_index_dir(args.catalogue, args.model, args.metadata)
+    )
+    index = build_and_save(
+        args.catalogue,
+        load_encoder(args.model),
+        out,
+        args.factory,
+        not args.no_cache,
+        options.positive("--batch-size", args.batch_size),
+        engine=args.engine,
+        metadata=args.metadata,
+    )
+    m = index.manifest
+    print(
+        f"indexed {m.count} items of {m.catalogue} with {m.model_id} ({m.factory}) in "
+        f"{m.build_seconds:.1f} s: {m.encoded} encoded, {m.count - m.encoded} from the cache, "
+        f"{len(m.skipped)} skipped -> {out}"
+    )
+    return 0
+
+
+def _reference_vector(image: str, encoder, index):
+    """A gallery item id's stored vector, or the encoding of an image file."""
+    if image in index.positions:
+        return index.vector(image)
+    path = Path(image)
+    if not path.exists():
+        raise UserError(f"--image {image!r} is neither an item id of the index nor an image file")
+    from retrieval.catalogues import decode_image
+
+    try:
+        pixels = decode_image(path.read_bytes(), str(path))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    return encoder.encode_images([pixels])[0]
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from agent.rewriter import RuleRewriter
+    from retrieval.compose import build_composer
+    from retrieval.indexing.gallery import open_gallery
+
+    text = (args.text or "").strip()
+    if not text and not args.image:
+        raise UserError("search needs --text, --image, or both")
+    encoder, index = open_gallery(
+        args.catalogue, args.model, args.index, mmap=args.mmap, metadata=args.metadata
+    )
+    reference = _reference_vector(args.image, encoder, index)[None] if args.image else None
+    reader = RuleRewriter(None)
+    query = build_composer(args.composer, encoder, rewriter=reader).compose(reference, [text])
+    exclude = [args.image] if args.image and args.image in index.positions else []
+    settings = {"nprobe": args.nprobe, "ef_search": args.ef_search, "rerank": args.rerank}
+    hits = index.search(query, k=args.k, exclude=exclude, **settings)[0]
+    results = [
+        {"id": h.item.id, "score": round(h.score, 4), "attributes": h.item.attributes} for h in hits
+    ]
+    if args.json:
+        print(json.dumps({"results": results}))
+    else:
+        for rank, r in enumerate(results, 1):
+            attrs = ", ".join(f"{k}={v}" for k, v in r["attributes"].items())
+            print(f"{rank:>3}. {r['id']:<16} {r['score']:.3f}  {attrs}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from retrieval.compose import list_models, model_config
+
+    for name in list_models():
+        print(f"{name:<12} {model_config(name).description}")
+    return 0
+
+
+def register(verbs) -> None:
+    model, catalogue = options.model(), options.catalogue()
+    index = verbs.add_parser("index", help="build search indexes").add_subparsers(
+        dest="action", required=True
+    )
+    build = index.add_parser(
+        "build", parents=[catalogue, model], help="encode a catalogue and save a FAISS index"
+    )
+    build.add_argument(
+        "--factory", default="Flat", help="FAISS factory string (Flat, IVF256,PQ48, HNSW32)"
+    )
+    build.add_argument("--out", help="index folder (default under $CIRCHAT_HOME/indexes)")
+    build.add_argument(
+        "--batch-size", type=int, help="images per batch (default: the encoder's, 64 on CPU)"
+    )
+    build.add_argument("--no-cache", action="store_true", help="do not reuse cached embeddings")
+    build.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="embed here, or on Ray Data (RAY_ADDRESS, else a local Ray)",
+    )
+    build.set_defaults(func=cmd_index_build)
+
+    search = verbs.add_parser(
+        "search",
+        parents=[catalogue, model, options.index(), options.composer(), options.json_output()],
+        help="search the index with text and/or an image",
+    )
+    search.add_argument("--text", default="")
+    search.add_argument("--image", help="a gallery item id or an image file (the reference)")
+    search.add_argument("--k", type=int, default=10)
+    search.add_argument("--nprobe", type=int, help="IVF lists scanned (IVF indexes)")
+    search.add_argument("--ef-search", type=int, help="HNSW search breadth (HNSW indexes)")
+    search.add_argument(
+        "--rerank", type=int, help="re-score this many candidates with the stored vectors (0: off)"
+    )
+    search.add_argument(
+        "--mmap", action="store_true", help="memory-map the index from disk instead of reading it"
+    )
+    search.set_defaults(func=cmd_search)
+
+    verbs.add_parser("models", help="list the composition models").set_defaults(func=cmd_models)

@@ -1,0 +1,82 @@
+"""Options shared by several verbs, declared once as argparse parent parsers."""
+
+from __future__ import annotations
+
+import argparse
+
+from retrieval.compose import DEFAULT_COMPOSER
+
+DEFAULT_CATALOGUE = "fmnist-color"
+DEFAULT_MODEL = "fashion-mini"
+REWRITERS = "rules, openai, gemma-270m or gguf:PATH"
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit code 2."""
+
+
+def _parent() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(add_help=False)
+
+
+def model() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id (fashion-mini)")
+    return parser
+
+
+def catalogue() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument(
+        "--catalogue",
+        default=DEFAULT_CATALOGUE,
+        help="fmnist-color[:train|test], fmnist-color-variants:N or a folder of images",
+    )
+    parser.add_argument(
+        "--metadata", help="the folder's metadata file (default: metadata.csv/.jsonl in it)"
+    )
+    return parser
+
+
+def index() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument("--index", help="index folder (default: the catalogue's, built if missing)")
+    return parser
+
+
+def composer() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument(
+        "--composer", default=DEFAULT_COMPOSER, help="composition model (circhat models)"
+    )
+    return parser
+
+
+def rewriter() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument("--rewriter", default="rules", help=REWRITERS)
+    return parser
+
+
+def json_output() -> argparse.ArgumentParser:
+    parser = _parent()
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def composers() -> argparse.ArgumentParser:
+    """`--composers` (alias `--models`, its name before 0.2) for the models compared."""
+    parser = _parent()
+    parser.add_argument(
+        "--composers",
+        "--models",
+        dest="composers",
+        help="comma-separated composition models (default: all; --models is the old name)",
+    )
+    return parser
+
+
+def positive(name: str, value: int | None, minimum: int = 1) -> int | None:
+    if value is not None and value < minimum:
+        raise UserError(f"{name} must be at least {minimum}, not {value}")
+    return value

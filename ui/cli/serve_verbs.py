@@ -1,0 +1,61 @@
+"""Verbs that talk with a shopper: `rewrite` (one message) and `app` (the browser chat)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ui.cli import options
+
+
+def cmd_rewrite(args: argparse.Namespace) -> int:
+    from agent.llm_rewriter import make_rewriter
+    from retrieval.encoders import load_encoder
+
+    rewriter = make_rewriter(args.rewriter, load_encoder(args.model))
+    rewrite = rewriter.rewrite(args.text)
+    constraints = [c.model_dump() for c in rewrite.constraints]
+    if args.json:
+        print(json.dumps({"caption": rewrite.caption, "constraints": constraints}))
+        return 0
+    print(f"caption: {rewrite.caption!r}  (rewriter: {rewrite.rewriter})")
+    for c in constraints:
+        print(f"  {c['polarity']:<7} {c['attribute']}={c['value']}")
+    if rewrite.fallback_reason:
+        print(f"  fell back to the rules: {rewrite.fallback_reason}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the chat app; the index is built first if it is missing."""
+    from agent.factory import build_agent
+    from ui.app import build_app, launch
+
+    agent, catalogue = build_agent(
+        args.model, args.catalogue, args.index, args.composer, args.rewriter
+    )
+    launch(
+        build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
+    )
+    return 0
+
+
+def register(verbs) -> None:
+    model, rewriter = options.model(), options.rewriter()
+    rewrite = verbs.add_parser(
+        "rewrite",
+        parents=[model, rewriter, options.json_output()],
+        help="show what the rewriter makes of a message",
+    )
+    rewrite.add_argument("text")
+    rewrite.set_defaults(func=cmd_rewrite)
+
+    app = verbs.add_parser(
+        "app",
+        parents=[options.catalogue(), model, options.index(), options.composer(), rewriter],
+        help="serve the chat app in the browser",
+    )
+    app.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("--concurrency", type=int, default=4, help="turns served at once")
+    app.set_defaults(func=cmd_app)
