@@ -10,8 +10,9 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from agent.rewriter import Rewrite, RuleRewriter, catalogue_has_attributes, clean_message
+from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
+from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
@@ -50,26 +51,28 @@ class Agent:
         encoder,
         index: SearchIndex,
         composer: str = "sum",
-        rewriter=None,
+        rewriter: Rewriter | None = None,
         config: AgentConfig | None = None,
         image_loader: Callable[[str], np.ndarray] | None = None,
+        schema: CatalogueSchema | None = None,
     ):
         self.encoder, self.index = encoder, index
+        self.schema = schema or index.schema
         self.config = config or AgentConfig()
-        self.has_attributes = catalogue_has_attributes(index.items)
-        self.rewriter = rewriter or RuleRewriter(encoder, self.has_attributes)
+        self.has_attributes = bool(self.schema.categorical)
+        self.rewriter = rewriter or RuleRewriter(encoder, self.schema)
         self.image_loader = image_loader
         self._composers = {}
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
         self._attribute_columns = {
             name: np.array([item.attributes.get(name, "") for item in index.items])
-            for name in (index.items[0].attributes if index.items else {})
+            for name in self.schema.attributes
         }
 
     def composer(self, name: str):
         if name not in self._composers:
-            reader = RuleRewriter(None, self.has_attributes)  # lexicon only: cirevl's edits
+            reader = RuleRewriter(None, self.schema)  # lexicon only: cirevl's edits
             self._composers[name] = build_composer(name, self.encoder, rewriter=reader)
         return self._composers[name]
 
@@ -101,19 +104,25 @@ class Agent:
         if turn.caption is not None:
             rewrite = rewrite.model_copy(update={"caption": " ".join(turn.caption.split())})
         timings["rewrite"] = _ms(started)
+        restart = self._starts_new_search(new, turn, rewrite)
+        dropped = self._restart(new) if restart else []
         if rewrite.negative_feedback and not turn.none_of_these:
             self._reject_shown(new)
-        new.constraints = merge_constraints(new.constraints, rewrite.constraints)
+        new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
+        caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
 
         t = time.perf_counter()
-        query = self._query(new, rewrite.caption or clean_message(turn.text)[0])
+        started_over = rewrite.reset and not caption and new.reference is None
+        query = None if started_over else self._query(new, caption)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
-        results, ranking, note = self._search(new, query, depth)
+        results, ranking, note = ([], [], "") if query is None else self._search(new, query, depth)
+        if started_over:
+            note = "started over: tell me what you are looking for"
         timings["search"] = _ms(t)
         timings["total"] = _ms(started)
 
-        new.last_query = query.tolist()
+        new.last_query = None if query is None else query.tolist()
         new.shown += [r.id for r in results if r.id not in new.shown]
         new.turns.append(
             TurnRecord(
@@ -126,11 +135,40 @@ class Agent:
                 reference_id=new.reference.item_id if new.reference else None,
                 results=results,
                 ranking=ranking,
+                new_search=restart or not state.turns,
+                dropped=dropped,
                 timings_ms=timings,
                 note="; ".join(n for n in (rewrite.note, note) if n),
             )
         )
         return new, results
+
+    def _starts_new_search(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
+        """True for "start over", and for a request for something else: a message that opens
+        like a new request, with no pick, asking for another kind of item, for "something",
+        or for attributes the current search does not constrain. "in blue" is a refinement."""
+        if rewrite.reset:
+            return True
+        picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
+        if picked or not rewrite.new_search or not (state.constraints or state.reference):
+            return False
+        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
+        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
+        new_kind = any(
+            c.attribute in family and (c.attribute, c.value) not in active for c in asked
+        )
+        overlap = {c.attribute for c in asked} & {a for a, _ in active}
+        return new_kind or rewrite.indefinite or not overlap
+
+    @staticmethod
+    def _restart(state: DialogueState) -> list[Constraint]:
+        """Drop the earlier search from `state` (not its turns or undo history); returns the
+        constraints it had."""
+        dropped = list(state.constraints)
+        state.constraints, state.reference = [], None
+        state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
+        return dropped
 
     def _validate(self, state: DialogueState, turn: Turn) -> None:
         if turn.item is not None and turn.item not in self.index.positions:
@@ -266,6 +304,7 @@ class Agent:
                 id=h.item.id,
                 score=round(h.score, 4),
                 attributes=h.item.attributes,
+                title=h.item.title,
                 matches=[
                     f"{c.attribute}={c.value}"
                     for c in required
@@ -300,17 +339,26 @@ class Agent:
         return state.reset()
 
 
-def merge_constraints(active: list[Constraint], new: list[Constraint]) -> list[Constraint]:
-    """New constraints override contradicting old ones; the rest persist."""
+def merge_constraints(
+    active: list[Constraint], new: list[Constraint], schema: CatalogueSchema | None = None
+) -> list[Constraint]:
+    """New constraints override contradicting old ones; the rest persist. Where attributes
+    nest, a required value replaces the requirements of its whole family ("casual shoes"
+    after "footwear"; "a watch" after "footwear")."""
     merged = list(active)
     for c in new:
-        if (
-            c.polarity == "require"
-        ):  # "actually plain" replaces "striped"; a required value is no longer avoided
+        family = (
+            schema.family(c.attribute)
+            if schema and c.attribute in schema.attributes
+            else {c.attribute}
+        )
+        if c.polarity == "require":
+            # "actually plain" replaces "striped"; a required value is no longer avoided
             merged = [
                 m
                 for m in merged
-                if m.attribute != c.attribute or (m.polarity == "avoid" and m.value != c.value)
+                if not (m.polarity == "require" and m.attribute in family)
+                and not (m.attribute == c.attribute and m.value == c.value)
             ]
         else:  # "not red" drops a required red
             merged = [m for m in merged if not (m.attribute == c.attribute and m.value == c.value)]

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from agent.agent import Agent, AgentConfig
 from agent.llm_rewriter import make_rewriter
-from agent.rewriter import catalogue_has_attributes
-from retrieval.catalogues import open_catalogue
+from retrieval.catalogues import Catalogue, open_catalogue
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.indexing.gallery import open_gallery
 
@@ -22,21 +21,24 @@ def build_agent(
     composer: str = DEFAULT_COMPOSER,
     rewriter: str = "rules",
     config: AgentConfig | None = None,
-) -> tuple[Agent, object]:
-    """(agent, catalogue); the index is built first if it is missing."""
-    encoder, index = open_gallery(catalogue, model_id, index_dir)
-    items = open_catalogue(catalogue)
+    metadata: str | Path | None = None,
+) -> tuple[Agent, Catalogue]:
+    """(agent, catalogue); the index is built first if it is missing. The agent reads the
+    catalogue's schema: its attributes, values and synonyms drive the rewriter and filters."""
+    items = open_catalogue(catalogue, metadata)
+    encoder, index = open_gallery(catalogue, model_id, index_dir, metadata=metadata)
 
     def load_image(item_id: str):
         return items.load([items.index_of(item_id)])[0].image
 
-    chosen = make_rewriter(rewriter, encoder, catalogue_has_attributes(index.items))
+    chosen = make_rewriter(rewriter, encoder, items.schema)
+    parts = {"config": config, "image_loader": load_image, "schema": items.schema}
     try:
-        agent = Agent(encoder, index, composer, chosen, config, image_loader=load_image)
+        agent = Agent(encoder, index, composer, chosen, **parts)
     except FileNotFoundError as err:
         if composer != DEFAULT_COMPOSER:
             raise
         # the default's weights exist for fashion-mini only: other encoders start training-free
         log.warning("%s; using the training-free 'sum' for now", err)
-        agent = Agent(encoder, index, "sum", chosen, config, image_loader=load_image)
+        agent = Agent(encoder, index, "sum", chosen, **parts)
     return agent, items

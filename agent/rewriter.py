@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from agent.language.parser import FILLER, AttributeParser, tokenize
+from agent.language.intent import read_intent
+from agent.language.parser import FILLER, KEEPERS, NEGATORS, AttributeParser
+from agent.language.phrases import tokenize
 from agent.state import Constraint
-from retrieval.catalogues.fmnist_vocab import ATTRIBUTES
+from retrieval.catalogues.schema import CatalogueSchema
 
 MAX_MESSAGE_CHARS = 500
 NEGATIVE_FEEDBACK = re.compile(
     r"\b(none of (these|them|those)|not (this|that|these|those)( ones?)?|neither|nope|"
     r"no(ne)? good|i don'?t like (these|them|this|that))\b"
 )
+FEEDBACK_WORDS = frozenset({"none", "these", "those", "neither", "nope", "them"})
 
 
 class Rewrite(BaseModel):
@@ -23,9 +27,21 @@ class Rewrite(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     rewriter: str = "rules"
     negative_feedback: bool = False  # "not this one", "none of these"
+    new_search: bool = False  # reads as a new request ("now show me ...") or "start over"
+    reset: bool = False  # "start over": drop the earlier search entirely
+    indefinite: bool = False  # asks for "something" rather than for the item shown
     fallback_reason: str | None = None
     note: str = ""  # e.g. "your message was shortened to 500 characters"
     unmapped: str = ""  # the words that named no attribute value ("longer sleeves")
+
+
+@runtime_checkable
+class Rewriter(Protocol):
+    """What the agent asks of a rewriter (the rules, an LLM, ...)."""
+
+    name: str
+
+    def rewrite(self, text: str) -> Rewrite: ...
 
 
 def clean_message(text: str) -> tuple[str, str]:
@@ -40,18 +56,33 @@ def clean_message(text: str) -> tuple[str, str]:
 
 
 class RuleRewriter:
-    """The default, no-LLM rewriter: lexicon + text-encoder matching + negation/keep rules."""
+    """The default, no-LLM rewriter: the catalogue's phrase table, text-encoder matching, and
+    rules for negation, "keep", and a new search versus a refinement.
+
+    `schema` is the catalogue's (default: fmnist-color's); a schema without attributes passes
+    the text through, cleaned.
+    """
 
     name = "rules"
 
-    def __init__(self, encoder=None, has_attributes: bool = True):
-        self.parser = AttributeParser(encoder) if has_attributes else None
+    def __init__(self, encoder=None, schema: CatalogueSchema | None = None):
+        self.schema = schema
+        has_attributes = schema is None or bool(schema.categorical)
+        self.parser = AttributeParser(encoder, schema) if has_attributes else None
 
     def rewrite(self, text: str) -> Rewrite:
         text, note = clean_message(text)
-        negative = bool(NEGATIVE_FEEDBACK.search(text.lower()))
+        intent = read_intent(text)
+        said = {
+            "rewriter": self.name,
+            "negative_feedback": bool(NEGATIVE_FEEDBACK.search(text.lower())),
+            "new_search": intent.new_request,
+            "reset": intent.reset,
+            "indefinite": intent.indefinite,
+            "note": note,
+        }
         if self.parser is None:
-            return Rewrite(caption=text, rewriter=self.name, negative_feedback=negative, note=note)
+            return Rewrite(caption=text, unmapped=text, **said)
         mentions = self.parser.parse(text)
         constraints = _dedupe(
             [
@@ -59,34 +90,20 @@ class RuleRewriter:
                 for m in mentions
             ]
         )
-        tokens = tokenize(text)
-        mapped = {i for m in mentions for i in range(m.start, m.end)}
+        mapped = {i for m in mentions for i in range(m.start, m.end)} | intent.reset_words
         leftovers = [
             t
-            for i, t in enumerate(tokens)
+            for i, t in enumerate(tokenize(text))
             if i not in mapped and t not in FILLER and not _is_negation_or_feedback(t)
         ]
         required = [c.value for c in constraints if c.polarity == "require"]
         unmapped = " ".join(leftovers)
         caption = ", ".join(required + ([unmapped] if unmapped else []))
-        return Rewrite(
-            caption=caption,
-            constraints=constraints,
-            rewriter=self.name,
-            negative_feedback=negative,
-            note=note,
-            unmapped=unmapped,
-        )
+        return Rewrite(caption=caption, constraints=constraints, unmapped=unmapped, **said)
 
 
 def _is_negation_or_feedback(token: str) -> bool:
-    from agent.language.parser import KEEPERS, NEGATORS
-
-    return (
-        token in NEGATORS
-        or token in KEEPERS
-        or token in {"none", "these", "those", "neither", "nope", "them"}
-    )
+    return token in NEGATORS or token in KEEPERS or token in FEEDBACK_WORDS
 
 
 def _dedupe(constraints: list[Constraint]) -> list[Constraint]:
@@ -98,8 +115,3 @@ def _dedupe(constraints: list[Constraint]) -> list[Constraint]:
         out = [o for o in out if not (o.attribute == c.attribute and o.value == c.value)]
         out.append(c)
     return out
-
-
-def catalogue_has_attributes(items) -> bool:
-    """True when items carry the fmnist-color attribute vocabulary."""
-    return bool(items) and set(ATTRIBUTES) <= set(items[0].attributes)

@@ -23,6 +23,7 @@ class Result(BaseModel):
     score: float
     attributes: dict[str, str] = Field(default_factory=dict)
     matches: list[str] = Field(default_factory=list)  # e.g. ["color=red", "pattern=striped"]
+    title: str = ""  # the shop's product name, where it has one
 
 
 class Reference(BaseModel):
@@ -44,6 +45,8 @@ class TurnRecord(BaseModel):
     reference_id: str | None = None
     results: list[Result] = Field(default_factory=list)
     ranking: list[str] = Field(default_factory=list)  # top-depth ids, when asked (evaluation)
+    new_search: bool = False  # this turn started a search (the first turn, or a new request)
+    dropped: list[Constraint] = Field(default_factory=list)  # what a new search let go
     timings_ms: dict[str, float] = Field(default_factory=dict)
     note: str = ""  # what the agent tells the shopper about this turn
 

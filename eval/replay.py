@@ -12,6 +12,7 @@ from eval import dialogue_metrics as metrics
 from eval.simulator import SimulatedShopper
 from retrieval.progress import bar as progress_bar
 from retrieval.training.phrasebook import Phrasebook
+from retrieval.training.triplets import edit_attributes
 
 KS = (1, 5, 10, 50)
 
@@ -29,12 +30,15 @@ class ReplayResult:
 def _ranks(
     ranking: list[str], target_id: str, target_attributes: dict, items_by_id: dict
 ) -> tuple[int, int]:
+    """The target's rank, and the rank of the first item with all its (asked-about) attributes."""
     exact = ranking.index(target_id) if target_id in ranking else -1
     attribute = next(
         (
             i
             for i, item_id in enumerate(ranking)
-            if items_by_id[item_id].attributes == target_attributes
+            if all(
+                items_by_id[item_id].attributes.get(a) == v for a, v in target_attributes.items()
+            )
         ),
         -1,
     )
@@ -65,6 +69,9 @@ def replay_model(
     items = agent.index.items
     items_by_id = {item.id: item for item in items}
     shapes = catalogue.shape_features()
+    if shapes is None:  # photos: the encoder's image vectors stand for what items look like
+        shapes = np.asarray(agent.index.vectors, np.float32)
+    attributes = edit_attributes(agent.schema)
     depth = max(KS)
     exact = np.full((dialogues, turns + 1), -1)
     attribute = np.full((dialogues, turns + 1), -1)
@@ -77,14 +84,14 @@ def replay_model(
         )
     ):
         rng = np.random.default_rng([seed, 1, d])
-        shopper = SimulatedShopper(target, items, shapes, phrasebook, rng)
+        shopper = SimulatedShopper(target, items, shapes, phrasebook, rng, attributes=attributes)
         state = agent.new_state(model)
         state, shown = agent.step(state, Turn(item=items[start].id), depth=depth)
         target_id = items[target].id
         for t in range(turns + 1):
             ranking = state.turns[-1].ranking
             exact[d, t], attribute[d, t] = _ranks(
-                ranking, target_id, items[target].attributes, items_by_id
+                ranking, target_id, shopper.target_attributes, items_by_id
             )
             if t == turns:
                 break

@@ -6,7 +6,6 @@ import numpy as np
 
 from agent.agent import Turn
 from agent.state import Result
-from retrieval.catalogues.fmnist_vocab import ATTRIBUTES
 from retrieval.training.phrasebook import Phrasebook
 
 CLOSER_PHRASES = ("closer, more like this", "more like this one", "this is close")
@@ -24,20 +23,25 @@ class SimulatedShopper:
         phrasebook: Phrasebook,
         rng: np.random.Generator,
         max_changes: int = 2,
+        attributes: list[str] | None = None,
     ):
+        """`attributes`: those the shopper asks about, in order (default: the target's)."""
         self.target, self.items, self.shapes = target, items, shapes
         self.phrasebook, self.rng, self.max_changes = phrasebook, rng, max_changes
-        self.target_attributes = items[target].attributes
+        wanted = items[target].attributes
+        names = attributes if attributes is not None else list(wanted)
+        self.target_attributes = {a: wanted[a] for a in names if wanted.get(a)}
         self.positions = {item.id: i for i, item in enumerate(items)}
 
     def closeness(self, item_id: str) -> tuple[int, float]:
         row = self.positions[item_id]
-        same = sum(self.items[row].attributes[a] == v for a, v in self.target_attributes.items())
+        attributes = self.items[row].attributes
+        same = sum(attributes.get(a) == v for a, v in self.target_attributes.items())
         return same, float(self.shapes[row] @ self.shapes[self.target])
 
     def differences(self, item_id: str) -> dict[str, str]:
         attributes = self.items[self.positions[item_id]].attributes
-        return {a: v for a, v in self.target_attributes.items() if attributes[a] != v}
+        return {a: v for a, v in self.target_attributes.items() if attributes.get(a) != v}
 
     def respond(self, shown: list[Result]) -> Turn:
         """Select the closest shown item and ask for one or two of the remaining differences."""
@@ -45,7 +49,7 @@ class SimulatedShopper:
         diffs = self.differences(best)
         if not diffs:
             return Turn(select=best, text=CLOSER_PHRASES[self.rng.integers(len(CLOSER_PHRASES))])
-        names = [a for a in ATTRIBUTES if a in diffs]
+        names = [a for a in self.target_attributes if a in diffs]
         count = min(len(names), int(self.rng.integers(1, self.max_changes + 1)))
         chosen = sorted(self.rng.choice(len(names), count, replace=False))
         changes = {names[i]: diffs[names[i]] for i in chosen}

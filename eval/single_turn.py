@@ -16,6 +16,7 @@ from retrieval.training.features import TripletFeatures, triplet_features
 from retrieval.training.phrasebook import Phrasebook
 
 DEFAULT_PHRASEBOOK = Path(__file__).parent / "phrasebooks" / "default.json"
+EVAL_ROLES = Path(__file__).parent / "phrasebooks" / "roles.json"  # for other catalogues
 KS = (1, 5, 10, 50)
 
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from agent.agent import Agent, Turn, TurnError, merge_constraints
 from agent.state import Constraint, DialogueState
 from retrieval.catalogues import decode_image
-from ui import view
+from retrieval.catalogues.schema import CatalogueSchema
+from ui import replies, view
 
 MAX_SHOWN_CHARS = 1000  # a longer message is cut in the chat (the agent notes its own cut)
 
@@ -43,8 +44,11 @@ class AppContext:
         return Session(dialogue=self.agent.new_state())
 
     def categories(self) -> list[str]:
-        values = {item.attributes.get("category") for item in self.agent.index.items}
-        return [view.ANY_CATEGORY] + sorted(v for v in values if v)
+        """The kind-of-item filter's choices: the schema's kind attribute values, by count."""
+        kind = self.agent.schema.kind
+        if not kind:
+            return [view.ANY_CATEGORY]
+        return [view.ANY_CATEGORY, *self.agent.schema.attributes[kind].values]
 
 
 class Update(NamedTuple):
@@ -86,24 +90,25 @@ def render(
         caption=dialogue.turns[-1].caption if dialogue.turns else "",
         details=view.details_markdown(ctx.agent, dialogue),
         reference=view.reference_image(ctx.catalogue, dialogue, session.picked),
-        category=category or view.active_category(dialogue),
+        category=category or view.active_category(dialogue, ctx.agent.schema.kind),
         composer=composer or dialogue.composer,
         message=message,
     )
 
 
-def with_settings(dialogue: DialogueState, category: str, composer: str) -> DialogueState:
-    """A copy of `dialogue` with the page's composition model and category filter applied."""
+def with_settings(
+    dialogue: DialogueState, category: str, composer: str, schema: CatalogueSchema
+) -> DialogueState:
+    """A copy of `dialogue` with the page's composition model and kind filter applied."""
     ready = dialogue.model_copy(deep=True)
     ready.composer = composer or dialogue.composer
-    if category and category != view.ANY_CATEGORY:
-        required = Constraint(attribute="category", value=category, polarity="require")
-        ready.constraints = merge_constraints(ready.constraints, [required])
-    elif category == view.ANY_CATEGORY:
+    kind = schema.kind
+    if kind and category and category != view.ANY_CATEGORY:
+        required = Constraint(attribute=kind, value=category, polarity="require")
+        ready.constraints = merge_constraints(ready.constraints, [required], schema)
+    elif kind and category == view.ANY_CATEGORY:
         ready.constraints = [
-            c
-            for c in ready.constraints
-            if not (c.attribute == "category" and c.polarity == "require")
+            c for c in ready.constraints if not (c.attribute == kind and c.polarity == "require")
         ]
     return ready
 
@@ -145,7 +150,7 @@ def run_turn(
 ) -> Update:
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
     page's settings; on failure the reason goes to the chat."""
-    ready = with_settings(session.dialogue, category, composer)
+    ready = with_settings(session.dialogue, category, composer, ctx.agent.schema)
     problem = composer_problem(ctx, ready.composer)
     if problem:
         return failed(ctx, session, said, problem, category, composer, message)
@@ -159,7 +164,11 @@ def run_turn(
         return failed(ctx, session, said, str(err), category, composer, message)
     # the settings belong to this turn: undo goes back to the dialogue as it was before them
     dialogue.undo_stack[-1] = session.dialogue.snapshot()
-    chat = [*session.chat, _line("user", said), _line("assistant", view.assistant_reply(dialogue))]
+    chat = [
+        *session.chat,
+        _line("user", said),
+        _line("assistant", replies.reply(dialogue, ctx.agent.schema)),
+    ]
     return render(ctx, Session(dialogue=dialogue, chat=chat))
 
 

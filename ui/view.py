@@ -7,7 +7,8 @@ import io
 
 import numpy as np
 
-from agent.state import Constraint, DialogueState, Result, TurnRecord
+from agent.state import DialogueState, Result
+from ui.replies import constraint_text
 
 ANY_CATEGORY = "any"
 DISPLAY_SCALE = 3  # 64 px catalogue images are shown at 192 px
@@ -67,34 +68,11 @@ def reference_image(catalogue, state: DialogueState, picked: str | None) -> np.n
     return item_images(catalogue, [ref.item_id])[0]
 
 
-def active_category(state: DialogueState) -> str:
+def active_category(state: DialogueState, kind: str | None) -> str:
     required = [
-        c.value for c in state.constraints if c.attribute == "category" and c.polarity == "require"
+        c.value for c in state.constraints if c.attribute == kind and c.polarity == "require"
     ]
     return required[-1] if required else ANY_CATEGORY
-
-
-def constraint_text(constraints: list[Constraint]) -> str:
-    return ", ".join(
-        f"{c.attribute}={c.value}" if c.polarity == "require" else f"not {c.attribute}={c.value}"
-        for c in constraints
-    )
-
-
-def assistant_reply(state: DialogueState) -> str:
-    """The chat answer to the last turn: the searched caption, filters and notes."""
-    turn: TurnRecord = state.turns[-1]
-    if turn.caption:
-        lines = [f"Searched for “{turn.caption}” ({len(turn.results)} results)."]
-    else:
-        lines = [f"Showing items like the reference ({len(turn.results)} results)."]
-    if state.constraints:
-        lines.append(f"Filters: {constraint_text(state.constraints)}.")
-    if turn.fallback_reason:
-        lines.append(f"The rewriter fell back to the rules: {turn.fallback_reason}.")
-    if turn.note:
-        lines.append(f"Note: {turn.note}.")
-    return "\n".join(lines)
 
 
 def details_markdown(agent, state: DialogueState) -> str:

@@ -48,7 +48,10 @@ class FolderCatalogue(CatalogueBase):
         self.problems = table.problems
         override_path = find_override(self.metadata_path.parent, self.root)
         override = read_override(override_path) if override_path else None
-        self.schema = infer_schema(table.columns, table.rows, override)
+        try:
+            self.schema = infer_schema(table.columns, table.rows, override)
+        except ValueError as err:
+            raise ValueError(f"{override_path}: {err}") from None
         self.items = self._match(table, images)
         for line in self.problems.lines():
             log.warning("%s: %s", self.metadata_path, line)

@@ -101,11 +101,12 @@ class CatalogueSchema(BaseModel):
         words = [
             attributes[n]
             for n in self.categorical
-            if n != self.kind and attributes.get(n) and n not in self._broader_than_kind()
+            if n != self.kind and attributes.get(n) and n not in self.ancestors_of_kind()
         ]
         return " ".join(["a", *words, kind]).strip() if (words or kind) else ""
 
-    def _broader_than_kind(self) -> set[str]:
+    def ancestors_of_kind(self) -> set[str]:
+        """The attributes broader than the kind (implied by it: subCategory, masterCategory)."""
         return set(self.ancestors(self.kind)) if self.kind else set()
 
 
@@ -270,7 +271,7 @@ def _check_override_columns(override: SchemaOverride, columns: list[str]) -> Non
     for key, column in named.items():
         if column and column not in columns and not (key == "kind" and column in named.values()):
             raise ValueError(
-                f"schema file: {key} names {column!r}, which is not a column of the metadata "
+                f"{key} names {column!r}, which is not a column of the metadata "
                 f"(columns: {', '.join(columns)})"
             )
 
@@ -306,7 +307,7 @@ def _apply(spec: AttributeSpec, change: AttributeOverride, rows, name: str) -> N
     unknown = [v for v in change.synonyms if v not in spec.values]
     if unknown:
         raise ValueError(
-            f"schema file: attributes.{name}.synonyms names {unknown[0]!r}, which is not a "
+            f"attributes.{name}.synonyms names {unknown[0]!r}, which is not a "
             f"value of {name} (values: {', '.join(spec.values[:12])}...)"
         )
     spec.synonyms = {**spec.synonyms, **change.synonyms}

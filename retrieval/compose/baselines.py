@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Protocol
 
 import numpy as np
 
+from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
 from retrieval.compose.base import Composer
+
+MAX_JOINT_PROMPTS = 4096  # describe jointly while the combinations are this few (fmnist: 480)
 
 
 class ImageOnly(Composer):
@@ -36,12 +41,16 @@ class WeightedSum(Composer):
 class ReadsEdits(Protocol):
     """Reads a request into attribute changes: the agent's rewriter."""
 
+    schema: CatalogueSchema | None  # the catalogue's (None: fmnist-color's)
+
     def rewrite(self, text: str): ...  # -> .constraints (attribute, value, polarity), .unmapped
 
 
 class EditedDescription(Composer):
-    """CIReVL without an LLM: describe the reference by its nearest caption prompt, apply the
-    requested attribute changes to that description, encode it, and add some of the image."""
+    """CIReVL without an LLM: describe the reference by its nearest caption prompt (jointly
+    over the catalogue's attributes where their combinations are few, else attribute by
+    attribute), apply the requested attribute changes to that description, encode it, and
+    add some of the image."""
 
     name = "cirevl"
 
@@ -49,22 +58,29 @@ class EditedDescription(Composer):
         super().__init__(encoder, config)
         if rewriter is None:
             raise ValueError("cirevl reads each request's attribute changes: give it a rewriter")
-        from retrieval.catalogues.fmnist_vocab import attribute_combinations, caption
-
         self.rewriter = rewriter
-        self.combinations = attribute_combinations()
-        self.prompts = encoder.encode_texts([caption(**c) for c in self.combinations])  # (480, D)
-        self._caption = caption
+        self.schema = rewriter.schema or fmnist_schema()
+        names = [n for n in self.schema.categorical if n not in self.schema.ancestors_of_kind()]
+        sizes = [len(self.schema.attributes[n].values) for n in names]
+        groups = [names] if math.prod(sizes) <= MAX_JOINT_PROMPTS else [[n] for n in names]
+        self.groups = [(group, _combinations(self.schema, group)) for group in groups]
+        self.prompts = [
+            encoder.encode_texts([self.schema.caption(c) for c in combos])
+            for _, combos in self.groups
+        ]  # one (C, D) table per group
 
     def describe(self, references: np.ndarray) -> list[dict[str, str]]:
-        """Attributes of the nearest caption prompt to each reference vector."""
-        return [self.combinations[i] for i in (references @ self.prompts.T).argmax(1)]
+        """Attributes of the nearest caption prompt(s) to each reference vector."""
+        described = [{} for _ in references]
+        for (_, combos), prompts in zip(self.groups, self.prompts):
+            for row, best in zip(described, (references @ prompts.T).argmax(1)):
+                row.update(combos[best])
+        return described
 
     def edit(self, description: dict[str, str], text: str) -> str:
         read = self.rewriter.rewrite(text)
         wanted = {c.attribute: c.value for c in read.constraints if c.polarity == "require"}
-        edited = {**description, **wanted}
-        described = self._caption(edited["category"], edited["color"], edited["pattern"])
+        described = self.schema.caption({**description, **wanted})
         if self.config.keep_unparsed and read.unmapped:
             return f"{described} {read.unmapped}"
         return described
@@ -73,3 +89,9 @@ class EditedDescription(Composer):
         weight = self.config.image_weight
         edited = [self.edit(d, t) for d, t in zip(self.describe(references), texts)]
         return self.encoder.encode_texts(edited) + weight * references
+
+
+def _combinations(schema: CatalogueSchema, names: list[str]) -> list[dict[str, str]]:
+    """Every combination of the named attributes' values, in the schema's order."""
+    values = [schema.attributes[n].values for n in names]
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]

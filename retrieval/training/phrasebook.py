@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.catalogues.schema import CatalogueSchema
+
 TRAIN_PHRASEBOOK = Path(__file__).parent / "phrasebooks" / "train.json"
+TRAIN_ROLES = Path(__file__).parent / "phrasebooks" / "roles.json"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,28 @@ class Phrasebook:
         if not data["joiners"]:
             raise ValueError(f"phrasebook {path}: 'joiners' is empty")
         return cls(data["templates"], data["values"], data["joiners"], str(path))
+
+    @classmethod
+    def for_schema(cls, schema: CatalogueSchema, roles: str | Path = TRAIN_ROLES) -> Phrasebook:
+        """A phrasebook generated from a catalogue's schema: each attribute takes the
+        templates of its role (from `roles`, a JSON file), each value is said by its name
+        (lower case) or a schema synonym."""
+        path = Path(roles)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        by_role = data["templates"]
+        templates = {
+            a: by_role.get(schema.role(a) or "", by_role["default"]) for a in schema.categorical
+        }
+        values = {
+            a: {
+                v: list(dict.fromkeys([v.lower(), *schema.attributes[a].synonyms.get(v, [])]))
+                for v in schema.attributes[a].values
+            }
+            for a in schema.categorical
+        }
+        return cls(
+            templates, values, data["joiners"], f"{path} for {schema.name or 'the catalogue'}"
+        )
 
     def phrase(self, attribute: str, value: str, rng: np.random.Generator) -> str:
         """One way of asking for `value` of `attribute`."""

@@ -131,3 +131,25 @@ def test_real_local_model_is_validated_cached_and_falls_back(tmp_path):
     )
     assert again.rewrite("same but in navy with stripes") == first
     assert again.calls == 0
+
+
+def test_the_answer_schema_carries_the_catalogues_values_as_enums(tmp_path):
+    from catalogue_fixtures import write_styles_shop
+
+    from agent.llm_rewriter import answer_model, system_prompt
+    from retrieval.catalogues import FolderCatalogue
+
+    folder = write_styles_shop(tmp_path)
+    schema = FolderCatalogue(folder, folder / "styles.csv").schema
+    spec = json.dumps(answer_model(schema).model_json_schema())
+    assert '"enum": ["Black", "Navy Blue", "Blue", "Brown", "Grey", "Maroon", "White"]' in spec
+    assert '"const": "baseColour"' in spec and '"const": "articleType"' in spec
+    assert "- articleType: Shirts, Tshirts" in system_prompt(schema)
+    good = '{"caption": "navy shirt", "constraints": [{"attribute": "baseColour", "value": "Navy Blue"}]}'
+    assert parse_answer(good, schema).constraints[0].value == "Navy Blue"
+    for bad in (
+        '{"caption": "x", "constraints": [{"attribute": "baseColour", "value": "navy"}]}',
+        '{"caption": "x", "constraints": [{"attribute": "color", "value": "blue"}]}',
+    ):
+        with pytest.raises(ValueError, match="does not fit the schema"):
+            parse_answer(bad, schema)

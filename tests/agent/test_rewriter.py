@@ -4,6 +4,7 @@ import pytest
 from heldout_phrasings import HELD_OUT_BLIND
 
 from agent.rewriter import MAX_MESSAGE_CHARS, RuleRewriter, clean_message
+from retrieval.catalogues.schema import CatalogueSchema
 
 # Development phrasings: written alongside the lexicon (retrieval/attributes.py), so they
 # measure coverage, not generalisation. The held-out set is tests/agent/heldout_phrasings.py.
@@ -107,7 +108,7 @@ def test_negative_feedback_is_detected(rewriter):
 
 
 def test_catalogue_without_attributes_passes_text_through_cleaned():
-    rewrite = RuleRewriter(None, has_attributes=False).rewrite("  a  red\tleather\n sofa ")
+    rewrite = RuleRewriter(None, CatalogueSchema()).rewrite("  a  red\tleather\n sofa ")
     assert rewrite.caption == "a red leather sofa" and rewrite.constraints == []
 
 
@@ -128,4 +129,5 @@ def test_cli_rewrite_json(capsys, trained_encoder):
             {"attribute": "color", "value": "blue", "polarity": "require"},
             {"attribute": "pattern", "value": "striped", "polarity": "require"},
         ],
+        "new_search": False,
     }

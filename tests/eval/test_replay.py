@@ -150,3 +150,32 @@ def test_replay_with_an_llm_rewriter_is_reproducible_and_cached(
     first, second = run(), run()
     assert first.llm_calls > 0 and second.llm_calls == 0
     np.testing.assert_array_equal(first.exact_ranks, second.exact_ranks)
+
+
+def test_replay_runs_on_a_folder_catalogue_with_its_own_schema(tmp_path, tiny_encoder):
+    from catalogue_fixtures import write_styles_shop
+
+    from eval.single_turn import EVAL_ROLES
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.local import build_index
+
+    folder = write_styles_shop(tmp_path)
+    catalogue = FolderCatalogue(folder, folder / "styles.csv")
+    agent = Agent(
+        tiny_encoder,
+        build_index(catalogue, tiny_encoder, progress=False),
+        "sum",
+        config=AgentConfig(k=5),
+        schema=catalogue.schema,
+    )
+    phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
+    assert set(phrasebook.templates) == set(catalogue.schema.categorical)
+    assert "navy blue" in phrasebook.values["baseColour"]["Navy Blue"]
+    result = replay_model(agent, catalogue, "sum", 6, 3, phrasebook, seed=0, keep_transcripts=2)
+    assert result.exact_ranks.shape == (6, 4) and result.attribute_ranks.shape == (6, 4)
+    said = [t["text"] for d in result.transcripts for t in d["turns"][1:]]
+    assert said and all(isinstance(s, str) and s for s in said)
+    summary = summarize(result, len(agent.index), 5)
+    assert len(summary["exact_hits_at_5_by_turn"]) == 4
+    # the shopper asks in the catalogue's own words, so the rewriter reads its requests
+    assert any(t["caption"] for d in result.transcripts for t in d["turns"][1:])

@@ -65,7 +65,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         args.catalogue, args.model, args.index, mmap=args.mmap, metadata=args.metadata
     )
     reference = _reference_vector(args.image, encoder, index)[None] if args.image else None
-    reader = RuleRewriter(None)
+    reader = RuleRewriter(None, index.schema)
     query = build_composer(args.composer, encoder, rewriter=reader).compose(reference, [text])
     exclude = [args.image] if args.image and args.image in index.positions else []
     settings = {"nprobe": args.nprobe, "ef_search": args.ef_search, "rerank": args.rerank}
@@ -79,6 +79,72 @@ def cmd_search(args: argparse.Namespace) -> int:
         for rank, r in enumerate(results, 1):
             attrs = ", ".join(f"{k}={v}" for k, v in r["attributes"].items())
             print(f"{rank:>3}. {r['id']:<16} {r['score']:.3f}  {attrs}")
+    return 0
+
+
+def inspect_report(catalogue) -> dict:
+    """The schema of a catalogue (attributes with their value counts, roles and nesting; the
+    id, title and kind), what its metadata matched, and what was skipped."""
+    schema = catalogue.schema
+    report = {
+        "catalogue": catalogue.name,
+        "items": len(catalogue),
+        "id_column": schema.id_column,
+        "file_column": schema.file_column,
+        "title_column": schema.title_column,
+        "kind": schema.kind,
+        "attributes": {
+            name: {
+                "label": spec.label,
+                "kind": spec.kind,
+                "role": spec.role,
+                "parent": spec.parent,
+                **({"range": list(spec.range)} if spec.range else {}),
+                **(
+                    {"values": spec.counts or dict.fromkeys(spec.values, None)}
+                    if spec.values
+                    else {}
+                ),
+            }
+            for name, spec in schema.attributes.items()
+        },
+        "ignored": schema.ignored,
+    }
+    if hasattr(catalogue, "report"):
+        report.update(catalogue.report())
+    return report
+
+
+def _print_inspection(report: dict) -> None:
+    print(f"{report['catalogue']}: {report['items']} items")
+    for key in ("metadata", "id_column", "file_column", "title_column", "kind"):
+        if report.get(key) is not None:
+            print(f"  {key.replace('_', ' ')}: {report[key]}")
+    for name, a in report["attributes"].items():
+        where = ", ".join(f"{k} {a[k]}" for k in ("role", "parent") if a.get(k))
+        head = f"  {name} ({a['kind']}{', ' + where if where else ''})"
+        if "range" in a:
+            print(f"{head}: {a['range'][0]:g} to {a['range'][1]:g}")
+            continue
+        values = list(a.get("values", {}).items())
+        shown = ", ".join(f"{v} {n}" if n is not None else v for v, n in values[:12])
+        print(f"{head}, {len(values)} values: {shown}{' ...' if len(values) > 12 else ''}")
+    if report["ignored"]:
+        print(f"  ignored columns: {', '.join(report['ignored'])}")
+    for kind, found in report.get("skipped", {}).items():
+        print(f"  {found['count']} {kind} (first: {', '.join(found['first'])})")
+    for note in report.get("notes", []):
+        print(f"  note: {note}")
+
+
+def cmd_catalogue_inspect(args: argparse.Namespace) -> int:
+    from retrieval.catalogues import open_catalogue
+
+    report = inspect_report(open_catalogue(args.folder, args.metadata))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_inspection(report)
     return 0
 
 
@@ -133,3 +199,13 @@ def register(verbs) -> None:
     search.set_defaults(func=cmd_search)
 
     verbs.add_parser("models", help="list the composition models").set_defaults(func=cmd_models)
+
+    catalogues = verbs.add_parser("catalogue", help="look at a catalogue").add_subparsers(
+        dest="action", required=True
+    )
+    inspect = catalogues.add_parser(
+        "inspect", parents=[options.json_output()], help="the schema inferred from its metadata"
+    )
+    inspect.add_argument("folder", help="a folder of images, or fmnist-color")
+    inspect.add_argument("--metadata", help="its metadata file (default: metadata.csv in it)")
+    inspect.set_defaults(func=cmd_catalogue_inspect)

@@ -64,14 +64,23 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     from agent.factory import build_agent
     from eval.replay import replay_model, summarize
     from eval.report import write_reports
-    from eval.single_turn import DEFAULT_PHRASEBOOK
+    from eval.single_turn import DEFAULT_PHRASEBOOK, EVAL_ROLES
     from retrieval.training.phrasebook import Phrasebook
 
     names = _composer_names(args)
-    phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
     agent, catalogue = build_agent(
-        args.model, args.catalogue, args.index, names[0], args.rewriter, AgentConfig(k=args.k)
+        args.model,
+        args.catalogue,
+        args.index,
+        names[0],
+        args.rewriter,
+        AgentConfig(k=args.k),
+        metadata=args.metadata,
     )
+    if args.phrasebook or args.catalogue.startswith("fmnist-color"):
+        phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
+    else:  # a catalogue of the user's: say its values by its schema's names and synonyms
+        phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
     results, summary = {}, {"models": {}}
     for name in names:
         agent.composer(name)
@@ -88,6 +97,7 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
         "phrasebook": str(phrasebook.source),
         "rewriter": args.rewriter,
         "model": args.model,
+        "catalogue": catalogue.name,
     }
     paths = write_reports(summary, results, args.out)
     if args.json:
@@ -158,7 +168,9 @@ def register(verbs) -> None:
     replay.add_argument("--turns", type=int, default=5)
     replay.add_argument("--k", type=int, default=10, help="results shown per turn")
     replay.add_argument(
-        "--phrasebook", help="phrasebook JSON (default: eval/phrasebooks/default.json)"
+        "--phrasebook",
+        help="phrasebook JSON (default: eval/phrasebooks/default.json for fmnist-color, else "
+        "one generated from the catalogue's schema)",
     )
     replay.add_argument("--seed", type=int, default=0)
     replay.add_argument(

@@ -10,13 +10,16 @@ from ui.cli import options
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
     from agent.llm_rewriter import make_rewriter
+    from retrieval.catalogues import open_catalogue
     from retrieval.encoders import load_encoder
 
-    rewriter = make_rewriter(args.rewriter, load_encoder(args.model))
+    schema = open_catalogue(args.catalogue, args.metadata).schema
+    rewriter = make_rewriter(args.rewriter, load_encoder(args.model), schema)
     rewrite = rewriter.rewrite(args.text)
     constraints = [c.model_dump() for c in rewrite.constraints]
     if args.json:
-        print(json.dumps({"caption": rewrite.caption, "constraints": constraints}))
+        out = {"caption": rewrite.caption, "constraints": constraints}
+        print(json.dumps({**out, "new_search": rewrite.new_search}))
         return 0
     print(f"caption: {rewrite.caption!r}  (rewriter: {rewrite.rewriter})")
     for c in constraints:
@@ -32,7 +35,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     from ui.app import build_app, launch
 
     agent, catalogue = build_agent(
-        args.model, args.catalogue, args.index, args.composer, args.rewriter
+        args.model, args.catalogue, args.index, args.composer, args.rewriter, metadata=args.metadata
     )
     launch(
         build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
@@ -40,15 +43,39 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    """The conversation in a terminal; with --json one JSON object per line in and out."""
+    import sys
+
+    from agent.factory import build_agent
+    from ui.chat import ChatSession, run_json, run_terminal
+
+    agent, _ = build_agent(
+        args.model, args.catalogue, args.index, args.composer, args.rewriter, metadata=args.metadata
+    )
+    session = ChatSession(agent)
+    return (
+        run_json(session, sys.stdin, sys.stdout) if args.json else run_terminal(session, sys.stdout)
+    )
+
+
 def register(verbs) -> None:
     model, rewriter = options.model(), options.rewriter()
     rewrite = verbs.add_parser(
         "rewrite",
-        parents=[model, rewriter, options.json_output()],
+        parents=[options.catalogue(), model, rewriter, options.json_output()],
         help="show what the rewriter makes of a message",
     )
     rewrite.add_argument("text")
     rewrite.set_defaults(func=cmd_rewrite)
+
+    chat = verbs.add_parser(
+        "chat",
+        parents=[options.catalogue(), model, options.index(), options.composer(), rewriter],
+        help="the conversation in a terminal (--json: one JSON object per line in and out)",
+    )
+    chat.add_argument("--json", action="store_true", help="read and write JSON lines")
+    chat.set_defaults(func=cmd_chat)
 
     app = verbs.add_parser(
         "app",

@@ -1,0 +1,61 @@
+"""Is a message a new search or a refinement of the current one? Read from its words.
+
+"start over" is a reset. A message that opens like a new request ("now show me ...", "I'm
+looking for ...") and points at nothing shown ("it", "this", "same", "one") reads as a new
+search; "in blue", "what about this in navy" and a pick with words are refinements. The agent
+decides with the dialogue in view (agent/agent.py: a new kind of item, or "something").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.language.phrases import tokenize
+
+_WORDS = json.loads((Path(__file__).parent / "words.json").read_text(encoding="utf-8"))
+RESET_PHRASES = tuple(tuple(tokenize(p)) for p in _WORDS["reset_phrases"])
+OPENERS = tuple(sorted((tuple(tokenize(p)) for p in _WORDS["new_search_openers"]), key=len)[::-1])
+REFINEMENT_WORDS = frozenset(_WORDS["refinement_words"])
+INDEFINITE_WORDS = frozenset(_WORDS["indefinite_words"])
+LEADING = {"ok", "okay", "hmm", "so", "and", "well", "right", "actually", "please", "now"}
+
+
+@dataclass(frozen=True)
+class Intent:
+    reset: bool  # "start over": drop the whole search
+    new_request: bool  # opens like a new request and points at nothing shown
+    indefinite: bool  # asks for "something" / "anything" rather than for this item
+    reset_words: frozenset[int] = frozenset()  # token positions of the reset phrase
+
+
+def _find(tokens: list[str], phrase: tuple[str, ...]) -> set[int]:
+    n = len(phrase)
+    return {
+        j
+        for i in range(len(tokens) - n + 1)
+        if tuple(tokens[i : i + n]) == phrase
+        for j in range(i, i + n)
+    }
+
+
+def _opens(tokens: list[str]) -> bool:
+    for start in range(min(len(tokens), 3)):  # "ok so now show me", "hmm, i'm looking for"
+        if any(tuple(tokens[start : start + len(o)]) == o for o in OPENERS):
+            return True
+        if tokens[start] not in LEADING:
+            return False
+    return False
+
+
+def read_intent(text: str) -> Intent:
+    tokens = tokenize(text)
+    reset_words = frozenset(j for p in RESET_PHRASES for j in _find(tokens, p))
+    refers = any(t in REFINEMENT_WORDS for i, t in enumerate(tokens) if i not in reset_words)
+    return Intent(
+        reset=bool(reset_words),
+        new_request=bool(reset_words) or (_opens(tokens) and not refers),
+        indefinite=any(t in INDEFINITE_WORDS for t in tokens) and "else" not in tokens,
+        reset_words=reset_words,
+    )

@@ -1,0 +1,65 @@
+"""Small catalogues that tests write for themselves: a shop in the fashion-products layout
+(images/<id>.jpg and a Kaggle-style styles.csv) with made-up rows of its own."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PIL import Image
+
+STYLES_COLUMNS = [
+    "id",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "baseColour",
+    "season",
+    "year",
+    "usage",
+    "productDisplayName",
+]
+# (gender, master, sub, article, colour, season, usage): the made-up shop's products
+PRODUCTS = [
+    ("Men", "Apparel", "Topwear", "Tshirts", "Navy Blue", "Summer", "Casual"),
+    ("Men", "Apparel", "Topwear", "Shirts", "Navy Blue", "Fall", "Formal"),
+    ("Men", "Apparel", "Topwear", "Shirts", "Black", "Fall", "Formal"),
+    ("Women", "Apparel", "Topwear", "Tshirts", "Black", "Summer", "Casual"),
+    ("Women", "Apparel", "Topwear", "Kurtas", "Maroon", "Fall", "Ethnic"),
+    ("Women", "Footwear", "Shoes", "Casual Shoes", "White", "Summer", "Casual"),
+    ("Men", "Footwear", "Shoes", "Sports Shoes", "Grey", "Winter", "Sports"),
+    ("Men", "Footwear", "Flip Flops", "Flip Flops", "Blue", "Summer", "Casual"),
+    ("Unisex", "Accessories", "Watches", "Watches", "Black", "Winter", "Casual"),
+    ("Women", "Accessories", "Bags", "Handbags", "Brown", "Fall", "Casual"),
+]
+COPIES = 3  # rows per product, so that every column repeats like a real catalogue's
+
+
+def product_photo(colour: tuple[int, int, int], path: Path) -> None:
+    """A small photo-like JPEG: a coloured shape on a white background."""
+    image = Image.new("RGB", (32, 32), (255, 255, 255))
+    for x in range(8, 24):
+        for y in range(6, 28):
+            image.putpixel((x, y), colour)
+    image.save(path, "JPEG")
+
+
+def write_styles_shop(folder: Path, extra_lines: list[str] = ()) -> Path:
+    """images/<id>.jpg and styles.csv; `extra_lines` are appended verbatim (bad rows)."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    with open(folder / "styles.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(STYLES_COLUMNS)
+        for copy in range(COPIES):
+            for i, (gender, master, sub, article, colour, season, usage) in enumerate(PRODUCTS):
+                product_id = str(1000 + copy * 100 + i)
+                title = f"Brand{copy} {gender} {colour} {article} {i}"
+                row = [product_id, gender, master, sub, article, colour, season, 2010 + i, usage]
+                writer.writerow([*row, title])
+                shade = (40 * i % 255, 90 + 10 * copy, 160)
+                product_photo(shade, folder / "images" / f"{product_id}.jpg")
+    if extra_lines:
+        with open(folder / "styles.csv", "a", encoding="utf-8") as f:
+            f.write("\n".join(extra_lines) + "\n")
+    return folder

@@ -1,0 +1,83 @@
+"""A shop's metadata as shops write it: nothing is lost silently, nothing crashes."""
+
+import json
+
+import pytest
+from catalogue_fixtures import write_styles_shop
+
+from retrieval.catalogues import FolderCatalogue
+from retrieval.catalogues.metadata import read_metadata
+
+
+def test_bad_rows_are_skipped_and_reported_with_line_numbers(tmp_path):
+    folder = write_styles_shop(
+        tmp_path,
+        [
+            "9001,Men,Apparel,Topwear,Shirts,Blue,Fall,2012,Casual,Shirt, with a comma, inside",
+            "9002,Women,Apparel,Topwear,Tops,Pink,Summer,2012,Casual,No photo for this one",
+            "1000,Men,Apparel,Topwear,Tshirts,Red,Summer,2012,Casual,A repeated id",
+        ],
+    )
+    (folder / "images" / "7777.jpg").write_bytes((folder / "images" / "1000.jpg").read_bytes())
+    catalogue = FolderCatalogue(folder, folder / "styles.csv")
+    assert len(catalogue) == 30
+    lines = catalogue.problems.lines()
+    assert "1 malformed rows skipped (line 32: has 12 fields, the header has 10)" in lines
+    assert "1 rows without an image skipped (line 33: no image '9002')" in lines
+    assert "1 rows with a repeated id skipped (line 34: id '1000')" in lines
+    assert "1 images without a metadata row skipped (images/7777.jpg)" in lines
+    report = catalogue.report()["skipped"]
+    assert report["malformed rows skipped"] == {"count": 1, "first": ["line 32"]}
+
+
+def test_a_byte_order_mark_and_missing_markers_are_read_as_excel_writes_them(tmp_path):
+    folder = write_styles_shop(tmp_path)
+    text = (folder / "styles.csv").read_text(encoding="utf-8").replace(",Casual,", ",NA,", 1)
+    (folder / "styles.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    table = read_metadata(folder / "styles.csv")
+    assert table.columns[0] == "id" and table.rows[0]["usage"] == ""
+    assert FolderCatalogue(folder, folder / "styles.csv").items[0].id == "1000"
+
+
+def test_undecodable_bytes_skip_only_their_row(tmp_path):
+    folder = write_styles_shop(tmp_path)
+    with open(folder / "styles.csv", "ab") as f:
+        f.write(b"1001x,Men,Apparel,Topwear,Shirts,Blue,Fall,2012,Casual,Caf\xe9 shirt\n")
+    table = read_metadata(folder / "styles.csv")
+    assert len(table.rows) == 30
+    assert table.problems.lines() == [
+        "1 malformed rows skipped (line 32: bad encoding (not UTF-8))"
+    ]
+
+
+def test_a_whole_file_in_windows_1252_is_read_with_a_note(tmp_path):
+    (tmp_path / "metadata.csv").write_bytes(
+        "file,colour\na.png,caf\xe9 cr\xe8me\n".encode("cp1252")
+    )
+    table = read_metadata(tmp_path / "metadata.csv")
+    assert table.rows[0]["colour"] == "café crème"
+    assert "read as Windows-1252" in table.problems.lines()[0]
+
+
+def test_jsonl_rows_match_by_id_and_bad_lines_are_named(tmp_path):
+    folder = write_styles_shop(tmp_path)
+    rows = [json.dumps({"id": "1000", "colour": "navy"}), "[1, 2]", "{oops", ""]
+    (folder / "metadata.jsonl").write_text("\n".join(rows))
+    catalogue = FolderCatalogue(folder)
+    assert [i.id for i in catalogue.items] == ["1000"]
+    assert catalogue.problems.found["malformed rows skipped"] == [
+        ("line 2", "not a JSON object"),
+        ("line 3", "not valid JSON"),
+    ]
+
+
+def test_metadata_without_a_file_or_id_column_says_what_to_add(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "metadata.csv").write_text("colour,size\nred,M\n")
+    with pytest.raises(ValueError, match="no 'file' column .* and no 'id' column"):
+        FolderCatalogue(tmp_path)
+
+
+def test_a_named_metadata_file_must_exist(tmp_path):
+    with pytest.raises(FileNotFoundError, match="check --metadata"):
+        FolderCatalogue(tmp_path, tmp_path / "styles.csv")

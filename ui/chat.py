@@ -1,0 +1,171 @@
+"""`circhat chat`: the same conversation as the app, in a terminal or as JSON lines.
+
+Each input line is a turn: plain text, a `:command` (`:pick N [text]`, `:none`, `:undo`,
+`:reset`, `:help`, `:quit`), or (for scripts) a JSON object
+`{"text": ..., "pick": RANK_OR_ID, "none_of_these": true, "undo": true, "reset": true}`.
+Every turn goes through the same `Agent.step` as the app; a bad line is answered with an
+error and the dialogue goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from agent.agent import Agent, Turn, TurnError
+from agent.state import DialogueState
+from ui import replies
+
+HELP = (
+    "Say what you want ('a navy shirt for men'), or refine: ':pick N [text]' starts from the "
+    "N-th result ('in red'), ':none' rejects the results, ':undo', ':reset', ':quit'."
+)
+SHOWN = 10  # results listed per turn in the terminal
+
+
+class ChatInputError(ValueError):
+    """A line that is not a turn: the message says why."""
+
+
+@dataclass
+class ChatLine:
+    """One input line, parsed."""
+
+    text: str = ""
+    pick: str | int | None = None
+    none_of_these: bool = False
+    undo: bool = False
+    reset: bool = False
+    command: str = ""  # help / quit
+
+
+def parse_line(line: str) -> ChatLine:
+    line = line.strip()
+    if line.startswith("{"):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ChatInputError(
+                f"not a valid JSON object ({err.msg}): send one per line"
+            ) from None
+        unknown = set(data) - {"text", "pick", "none_of_these", "undo", "reset"}
+        if unknown or not isinstance(data, dict):
+            raise ChatInputError(
+                f"unknown keys {sorted(unknown)}: use text, pick, none_of_these, undo, reset"
+            )
+        return ChatLine(
+            text=str(data.get("text") or ""),
+            pick=data.get("pick"),
+            none_of_these=bool(data.get("none_of_these")),
+            undo=bool(data.get("undo")),
+            reset=bool(data.get("reset")),
+        )
+    if not line.startswith(":"):
+        return ChatLine(text=line)
+    verb, _, rest = line[1:].partition(" ")
+    if verb == "pick":
+        target, _, text = rest.strip().partition(" ")
+        if not target:
+            raise ChatInputError("':pick' needs a result number or an item id, e.g. ':pick 2'")
+        return ChatLine(text=text, pick=int(target) if target.isdigit() else target)
+    known = {"none": ChatLine(none_of_these=True), "undo": ChatLine(undo=True)}
+    known |= {"reset": ChatLine(reset=True), "help": ChatLine(command="help")}
+    known |= {"quit": ChatLine(command="quit"), "exit": ChatLine(command="quit")}
+    if verb not in known:
+        raise ChatInputError(f"unknown command ':{verb}': {HELP}")
+    return known[verb]
+
+
+@dataclass
+class ChatSession:
+    """One dialogue with the agent; `handle` takes a line and returns the turn's record."""
+
+    agent: Agent
+    state: DialogueState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = self.agent.new_state()
+
+    def _pick(self, pick: str | int) -> str:
+        shown = self.state.last_results
+        if isinstance(pick, int):
+            if not 1 <= pick <= len(shown):
+                raise ChatInputError(f"there is no result {pick}: pick one of 1-{len(shown)}")
+            return shown[pick - 1].id
+        if pick not in {r.id for r in shown}:
+            raise ChatInputError(f"{pick!r} is not among the results shown")
+        return pick
+
+    def handle(self, line: str) -> dict:
+        try:
+            parsed = parse_line(line)
+            return self._apply(parsed)
+        except (ChatInputError, TurnError) as err:
+            return {**self.record(), "reply": str(err), "error": str(err)}
+
+    def _apply(self, parsed: ChatLine) -> dict:
+        if parsed.command == "help":
+            return {**self.record(), "reply": HELP}
+        if parsed.command == "quit":
+            return {**self.record(), "reply": "Bye.", "quit": True}
+        if parsed.undo:
+            self.state = self.agent.undo(self.state)
+            return {**self.record(), "reply": "Undone: back to the results before your last turn."}
+        if parsed.reset:
+            self.state = self.agent.reset(self.state)
+            return {**self.record(), "reply": "Started over."}
+        select = self._pick(parsed.pick) if parsed.pick is not None else None
+        turn = Turn(text=parsed.text, select=select, none_of_these=parsed.none_of_these)
+        self.state, _ = self.agent.step(self.state, turn)
+        return {**self.record(), "reply": replies.reply(self.state, self.agent.schema)}
+
+    def record(self) -> dict:
+        """What the last turn left: its caption, the active constraints, the results."""
+        last = self.state.turns[-1] if self.state.turns else None
+        return {
+            "reply": "",
+            "caption": last.caption if last else "",
+            "constraints": [c.model_dump() for c in self.state.constraints],
+            "new_search": bool(last and last.new_search),
+            "results": [
+                {"id": r.id, "score": r.score, "attributes": r.attributes, "title": r.title}
+                for r in self.state.last_results
+            ],
+            "error": None,
+        }
+
+
+def run_json(session: ChatSession, lines: TextIO, out: TextIO) -> int:
+    """One JSON object out per line in, until the input ends."""
+    for line in lines:
+        if not line.strip():
+            continue
+        answer = session.handle(line)
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+        if answer.get("quit"):
+            break
+    return 0
+
+
+def run_terminal(session: ChatSession, out: TextIO) -> int:
+    """A readline prompt; results listed as a numbered table after each reply."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    out.write(HELP + "\n")
+    while True:
+        try:
+            line = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            out.write("\n")
+            return 0
+        if not line.strip():
+            continue
+        answer = session.handle(line)
+        out.write(f"circhat> {answer['reply']}\n")
+        for rank, r in enumerate(answer["results"][:SHOWN], 1):
+            out.write(f"  {rank:>2}. {replies.product_line(r)}\n")
+        if answer.get("quit"):
+            return 0
