@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from agent.agent import Agent, Turn, TurnError, merge_constraints
 from agent.state import Constraint, DialogueState
-from retrieval.catalogues import decode_image
+from retrieval.catalogues import Catalogue, decode_image
 from retrieval.catalogues.schema import CatalogueSchema
 from ui import replies, view
 
@@ -36,7 +36,7 @@ class AppContext:
     """What every session shares, read-only: the agent (encoder, index) and the catalogue."""
 
     agent: Agent
-    catalogue: object
+    catalogue: Catalogue
     # the encoder's tokenizer is not safe to use from two threads at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -80,21 +80,7 @@ def evaluate_cirr(
     """
     root = Path(root)
     check_batch_size(batch_size)
-    triplets = load_cirr(root, split)
-    if any(t.target is None for t in triplets):
-        raise ValueError(
-            f"CIRR {split}: the captions have no target_hard (test1's are private); "
-            "evaluate split 'val' here and submit test1 rankings to the CIRR server"
-        )
-    relpaths = cirr_image_paths(root, split)
-    wanted = [*relpaths, *triplet_images(triplets), *(m for t in triplets for m in t.subset)]
-    base, located = _locate_cirr(root, relpaths, list(dict.fromkeys(wanted)))
-    missing = sum(path is None for path in located.values())
-    if missing == len(located):
-        raise ValueError(
-            f"CIRR {split}: all {missing} images are missing; expected them under {base} "
-            f"at the relative paths of image_splits/split.rc2.{split}.json"
-        )
+    triplets, relpaths, base, located, missing = _cirr_files(root, split)
     with open_cache(cache, use_cache, encoder) as store:
         gallery = encode_gallery(list(relpaths), located, encoder, store, batch_size)
         texts = [t.captions[0] if t.captions else "" for t in triplets]
@@ -119,6 +105,26 @@ def evaluate_cirr(
         "images": len(located),
         "images_missing": missing,
     }
+
+
+def _cirr_files(root: Path, split: str):
+    """(triplets, relative paths, images folder, located images, missing count) of a split."""
+    triplets = load_cirr(root, split)
+    if any(t.target is None for t in triplets):
+        raise ValueError(
+            f"CIRR {split}: the captions have no target_hard (test1's are private); "
+            "evaluate split 'val' here and submit test1 rankings to the CIRR server"
+        )
+    relpaths = cirr_image_paths(root, split)
+    wanted = [*relpaths, *triplet_images(triplets), *(m for t in triplets for m in t.subset)]
+    base, located = _locate_cirr(root, relpaths, list(dict.fromkeys(wanted)))
+    missing = sum(path is None for path in located.values())
+    if missing == len(located):
+        raise ValueError(
+            f"CIRR {split}: all {missing} images are missing; expected them under {base} "
+            f"at the relative paths of image_splits/split.rc2.{split}.json"
+        )
+    return triplets, relpaths, base, located, missing
 
 
 def _cirr_scored_ranks(composer, gallery: Gallery, queries: Queries, batch_size: int):

@@ -105,6 +105,19 @@ def _fiq_category(category: str, files: _FiqFiles, located, run: Run) -> dict:
     return {**counts(gallery, queries), **recall_fields("recall", recalls), "_recalls": recalls}
 
 
+def _located_images(data: dict, images_dir: Path, split: str):
+    """The image files of every category's gallery and queries, and how many are missing."""
+    wanted = [n for f in data.values() for n in [*f.names, *triplet_images(f.triplets)]]
+    located = _locate_fiq(images_dir, list(dict.fromkeys(wanted)))
+    missing = sum(path is None for path in located.values())
+    if missing == len(located):
+        raise ValueError(
+            f"Fashion IQ {split} ({', '.join(data)}): all {missing} images are missing; "
+            f"expected them in {images_dir} as <asin>.jpg or <asin>.png"
+        )
+    return located, missing
+
+
 def evaluate_fashion_iq(
     root: PathLike,
     categories: Sequence[str] = FASHION_IQ_CATEGORIES,
@@ -142,15 +155,8 @@ def evaluate_fashion_iq(
         raise ValueError(f"categories: expected at least one of {', '.join(FASHION_IQ_CATEGORIES)}")
     check_batch_size(batch_size)
     data = {c: _read_fiq(root, c, split) for c in categories}
-    wanted = [n for f in data.values() for n in [*f.names, *triplet_images(f.triplets)]]
     images_dir = root / "images"
-    located = _locate_fiq(images_dir, list(dict.fromkeys(wanted)))
-    missing = sum(path is None for path in located.values())
-    if missing == len(located):
-        raise ValueError(
-            f"Fashion IQ {split} ({', '.join(categories)}): all {missing} images are missing; "
-            f"expected them in {images_dir} as <asin>.jpg or <asin>.png"
-        )
+    located, missing = _located_images(data, images_dir, split)
     with open_cache(cache, use_cache, encoder) as store:
         run = Run(encoder, composer, store, batch_size, images_dir)
         results = {c: _fiq_category(c, data[c], located, run) for c in categories}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.catalogues.base import Catalogue, CatalogueBase, Item, LoadedImage
+from retrieval.catalogues.base import Catalogue, CatalogueBase, FirstItems, Item, LoadedImage
 from retrieval.catalogues.folder import FolderCatalogue
 from retrieval.catalogues.images import decode_image
 from retrieval.catalogues.rendered import (
@@ -35,6 +35,7 @@ __all__ = [
     "Catalogue",
     "CatalogueBase",
     "CatalogueSchema",
+    "FirstItems",
     "FmnistColorCatalogue",
     "FmnistVariantsCatalogue",
     "FolderCatalogue",

@@ -98,3 +98,19 @@ class CatalogueBase:
         """(N, F) unit vectors of what items look like apart from colour, where the catalogue
         knows it (the rendered garments' grey pixels); None for photos."""
         return None
+
+
+class FirstItems(CatalogueBase):
+    """The first `count` items of a catalogue: a sample for a benchmark or a test."""
+
+    def __init__(self, catalogue: Catalogue, count: int):
+        self.catalogue = catalogue
+        self.items = catalogue.items[: min(count, len(catalogue))]
+        self.name = f"{catalogue.name}[:{len(self.items)}]"
+        self.schema = catalogue.schema
+
+    def load(self, indices: Sequence[int]) -> list[LoadedImage]:
+        return self.catalogue.load(indices)
+
+    def fingerprint(self) -> str:
+        return f"{self.catalogue.fingerprint()}-first{len(self.items)}"

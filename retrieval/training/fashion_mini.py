@@ -89,80 +89,108 @@ def data_fingerprint(config: TrainConfig, garments: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS) -> dict:
-    """Train the image tower and save it to `out` (.safetensors + .json); returns metadata."""
-    started = time.time()
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+@dataclass
+class _Data:
+    """What every training step reads: the garments, the caption bank and the shape basis."""
+
+    garments: np.ndarray
+    labels: np.ndarray
+    keys: list
+    bank: torch.Tensor  # (K, P, D)
+    key_tensor: torch.Tensor
+    key_index: dict
+    shape_mean: np.ndarray
+    shape_dirs: np.ndarray
+    shape_scale: np.ndarray
+
+
+def _data(config: TrainConfig) -> _Data:
     garments, labels = load_split("train")
     if config.limit:
         garments, labels = garments[: config.limit], labels[: config.limit]
     keys, texts = paraphrase_bank(config.paraphrases_per_key, config.seed)
     bank = encode_bank(texts)  # (K, P, D)
     key_tensor = torch.tensor([[-1 if k is None else k for k in key] for key in keys])
-    key_index = {key: i for i, key in enumerate(keys)}
     shape_mean, shape_dirs = shape_basis(garments, config.shape_components, config.seed)
     shape_scale = ((garments[:5000].reshape(-1, 784) / 255.0 - shape_mean) @ shape_dirs.T).std(0)
-
-    tower = ImageTower(
-        ImageTowerConfig(embed_dim=bank.shape[-1], layout_channels=config.layout_channels)
+    key_index = {key: i for i, key in enumerate(keys)}
+    return _Data(
+        garments, labels, keys, bank, key_tensor, key_index, shape_mean, shape_dirs, shape_scale
     )
-    shape_head = torch.nn.Linear(bank.shape[-1], config.shape_components)
+
+
+def _step_loss(tower, shape_head, logit_scale, data: _Data, batch: tuple, rng, config):
+    """(total loss, shape loss) of one batch: rendered images against caption-bank texts."""
+    idx, colors, patterns, phases, flips = batch
+    garments, bank = data.garments, data.bank
+    shapes = np.where(flips[idx, None, None], garments[idx, :, ::-1], garments[idx])
+    images = render(shapes, colors[idx], patterns[idx], phases[idx])
+    attrs = np.stack([data.labels[idx], colors[idx], patterns[idx]], axis=1)  # (B, 3)
+
+    named = rng.random(attrs.shape) < np.array(config.keep_probability)
+    named[~named.any(1), 0] = True
+    batch_keys = [
+        tuple(int(a) if n else None for a, n in zip(row, m)) for row, m in zip(attrs, named)
+    ]
+    rows = torch.tensor([data.key_index[k] for k in batch_keys])
+    text = bank[rows, torch.from_numpy(rng.integers(bank.shape[1], size=len(idx)))]
+
+    x = tower.preprocess(torch.from_numpy(images))
+    image = F.normalize(tower(x), dim=-1)  # (B, D)
+    scale = logit_scale.exp().clamp(max=100)
+    attr_tensor = torch.from_numpy(attrs)
+    positives = match_matrix(attr_tensor, data.key_tensor[rows])  # (B, B)
+    logits = scale * image @ text.T
+    contrastive = 0.5 * (
+        soft_cross_entropy(logits, positives, 1) + soft_cross_entropy(logits, positives, 0)
+    )
+    step_bank = bank[
+        torch.arange(len(data.keys)),
+        torch.from_numpy(rng.integers(bank.shape[1], size=len(data.keys))),
+    ]
+    bank_loss = soft_cross_entropy(
+        scale * image @ step_bank.T, match_matrix(attr_tensor, data.key_tensor), 1
+    )
+    flat = shapes.reshape(len(idx), -1).astype(np.float32) / 255.0
+    shape_target = torch.from_numpy(
+        ((flat - data.shape_mean) @ data.shape_dirs.T) / data.shape_scale
+    ).float()
+    shape_loss = F.mse_loss(shape_head(image * 10.0), shape_target)
+    loss = contrastive + config.bank_weight * bank_loss + config.shape_weight * shape_loss
+    return loss, shape_loss
+
+
+def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS) -> dict:
+    """Train the image tower and save it to `out` (.safetensors + .json); returns metadata."""
+    started = time.time()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    data = _data(config)
+    dim = data.bank.shape[-1]
+    tower = ImageTower(ImageTowerConfig(embed_dim=dim, layout_channels=config.layout_channels))
+    shape_head = torch.nn.Linear(dim, config.shape_components)
     logit_scale = torch.nn.Parameter(torch.tensor(np.log(1 / config.init_temperature)))
     params = [*tower.parameters(), *shape_head.parameters(), logit_scale]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = len(garments) // config.batch_size
+    steps_per_epoch = len(data.garments) // config.batch_size
     total = steps_per_epoch * config.epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda s: min(1.0, (s + 1) / config.warmup_steps) * 0.5 * (1 + np.cos(np.pi * s / total)),
     )
-    keep = np.array(config.keep_probability)
     progress = progress_bar(total=total, desc="train fashion-mini", unit="step")
     tower.train()
+    n = len(data.garments)
     for epoch in range(config.epochs):
-        order = rng.permutation(len(garments))
-        colors = rng.integers(len(vocab.COLORS), size=len(garments))
-        patterns = rng.integers(len(vocab.PATTERNS), size=len(garments))
-        phases = rng.integers(0, 8, size=(len(garments), 2))
-        flips = rng.random(len(garments)) < 0.5
+        order = rng.permutation(n)
+        colors = rng.integers(len(vocab.COLORS), size=n)
+        patterns = rng.integers(len(vocab.PATTERNS), size=n)
+        phases = rng.integers(0, 8, size=(n, 2))
+        flips = rng.random(n) < 0.5
         for step in range(steps_per_epoch):
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            shapes = np.where(flips[idx, None, None], garments[idx, :, ::-1], garments[idx])
-            images = render(shapes, colors[idx], patterns[idx], phases[idx])
-            attrs = np.stack([labels[idx], colors[idx], patterns[idx]], axis=1)  # (B, 3)
-
-            named = rng.random(attrs.shape) < keep
-            named[~named.any(1), 0] = True
-            batch_keys = [
-                tuple(int(a) if n else None for a, n in zip(row, m)) for row, m in zip(attrs, named)
-            ]
-            rows = torch.tensor([key_index[k] for k in batch_keys])
-            text = bank[rows, torch.from_numpy(rng.integers(bank.shape[1], size=len(idx)))]
-
-            x = tower.preprocess(torch.from_numpy(images))
-            image = F.normalize(tower(x), dim=-1)  # (B, D)
-            scale = logit_scale.exp().clamp(max=100)
-            attr_tensor = torch.from_numpy(attrs)
-            positives = match_matrix(attr_tensor, key_tensor[rows])  # (B, B)
-            logits = scale * image @ text.T
-            contrastive = 0.5 * (
-                soft_cross_entropy(logits, positives, 1) + soft_cross_entropy(logits, positives, 0)
-            )
-            step_bank = bank[
-                torch.arange(len(keys)),
-                torch.from_numpy(rng.integers(bank.shape[1], size=len(keys))),
-            ]
-            bank_loss = soft_cross_entropy(
-                scale * image @ step_bank.T, match_matrix(attr_tensor, key_tensor), 1
-            )
-            flat = shapes.reshape(len(idx), -1).astype(np.float32) / 255.0
-            shape_target = torch.from_numpy(
-                ((flat - shape_mean) @ shape_dirs.T) / shape_scale
-            ).float()
-            shape_loss = F.mse_loss(shape_head(image * 10.0), shape_target)
-            loss = contrastive + config.bank_weight * bank_loss + config.shape_weight * shape_loss
-
+            batch = (idx, colors, patterns, phases, flips)
+            loss, shape_loss = _step_loss(tower, shape_head, logit_scale, data, batch, rng, config)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -175,8 +203,8 @@ def train(config: TrainConfig, out: Path = DEFAULT_WEIGHTS) -> dict:
     metadata = {
         "train_config": asdict(config),
         "train_seconds": round(time.time() - started, 1),
-        "train_data": f"fashion-mnist train split, {len(garments)} garments",
-        "data_fingerprint": data_fingerprint(config, garments),
+        "train_data": f"fashion-mnist train split, {len(data.garments)} garments",
+        "data_fingerprint": data_fingerprint(config, data.garments),
         "torch": torch.__version__,
     }
     tower.eval().save(out, metadata)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ui.cli import options
-from ui.cli.options import DEFAULT_CATALOGUE, UserError
+from ui.cli.options import DEFAULT_CATALOGUE
 
 
 def cmd_eval_encoder(args: argparse.Namespace) -> int:
@@ -110,34 +110,17 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import BenchConfig, markdown_table, quick_config, run_bench
-
-    config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
-    if args.sizes:
-        try:
-            config.indexes.sizes = tuple(int(s) for s in args.sizes.split(","))
-        except ValueError:
-            raise UserError(
-                f"--sizes {args.sizes!r}: give item counts like 100000,1000000"
-            ) from None
-    settings = {"nprobe": args.nprobe, "efSearch": args.ef_search, "rerank": args.rerank}
-    config.indexes.settings = {k: v for k, v in settings.items() if v is not None}
-    config.indexes.ivf = args.ivf or config.indexes.ivf
-    config.indexes.hnsw = args.hnsw or config.indexes.hnsw
-    config.turns = args.turns or config.turns
-    config.gallery = args.index
-    config.composer = args.composer
-    report = run_bench(config, quick=args.quick, progress=not args.json)
-    print(json.dumps(report) if args.json else markdown_table(report))
-    return 0
-
-
 def register(verbs) -> None:
-    model, index, as_json = options.model(), options.index(), options.json_output()
     evaluate = verbs.add_parser("eval", help="evaluate").add_subparsers(
         dest="action", required=True
     )
+    _register_single_turn(evaluate)
+    _register_replay(evaluate)
+    _register_published(evaluate)
+
+
+def _register_single_turn(evaluate) -> None:
+    model, index, as_json = options.model(), options.index(), options.json_output()
     enc = evaluate.add_parser(
         "encoder", parents=[model, index, as_json], help="zero-shot, caption search, synonyms"
     )
@@ -152,6 +135,9 @@ def register(verbs) -> None:
     single.add_argument("--seed", type=int, default=1)
     single.set_defaults(func=cmd_eval_single)
 
+
+def _register_replay(evaluate) -> None:
+    model, index, as_json = options.model(), options.index(), options.json_output()
     replay = evaluate.add_parser(
         "replay",
         parents=[
@@ -178,19 +164,45 @@ def register(verbs) -> None:
     )
     replay.set_defaults(func=cmd_eval_replay)
 
-    bench = verbs.add_parser(
-        "bench", parents=[model, as_json], help="speed and index figures beside their baselines"
+
+def cmd_eval_published(args: argparse.Namespace) -> int:
+    """FashionIQ or CIRR validation, as the papers report them (eval/published/)."""
+    from agent.rewriter import RuleRewriter
+    from eval.published import (
+        evaluate_cirr,
+        evaluate_fashion_iq,
+        markdown_cirr,
+        markdown_fashion_iq,
     )
-    bench.add_argument("--quick", action="store_true", help="small sizes (seconds, for tests)")
-    bench.add_argument("--sizes", help="gallery sizes of the index figures (100000,1000000)")
-    bench.add_argument(
-        "--composer", help="composition model of the timed agent (default: the app's)"
+    from retrieval.compose import build_composer
+    from retrieval.encoders import load_encoder
+
+    encoder = load_encoder(args.model)
+    composer = build_composer(args.composer, encoder, rewriter=RuleRewriter(None))
+    parts = {"encoder": encoder, "composer": composer, "use_cache": not args.no_cache}
+    if args.action == "fashioniq":
+        categories = [c.strip() for c in args.categories.split(",") if c.strip()]
+        report = evaluate_fashion_iq(args.root, categories, **parts)
+        table = markdown_fashion_iq(report)
+    else:
+        report = evaluate_cirr(args.root, args.split, **parts)
+        table = markdown_cirr(report)
+    print(json.dumps(report) if args.json else table)
+    return 0
+
+
+def _register_published(evaluate) -> None:
+    shared = [options.model(), options.composer(), options.json_output()]
+    fiq = evaluate.add_parser(
+        "fashioniq", parents=shared, help="FashionIQ validation: R@10 / R@50 per category"
     )
-    bench.add_argument("--index", help="index folder of the 10k gallery the agent serves")
-    bench.add_argument("--turns", type=int, help="agent turns timed (default 300)")
-    bench.add_argument("--ivf", help="IVF-PQ factory (default IVF{4 sqrt n},PQ48)")
-    bench.add_argument("--hnsw", help="HNSW factory (default HNSW32)")
-    bench.add_argument("--nprobe", type=int)
-    bench.add_argument("--ef-search", type=int)
-    bench.add_argument("--rerank", type=int)
-    bench.set_defaults(func=cmd_bench)
+    fiq.add_argument("--root", required=True, help="folder with captions/, image_splits/, images/")
+    fiq.add_argument("--categories", default="dress,shirt,toptee")
+    cirr = evaluate.add_parser(
+        "cirr", parents=shared, help="CIRR validation: R@K and Recall_subset@K"
+    )
+    cirr.add_argument("--root", required=True, help="CIRR's folder (captions/, image_splits/)")
+    cirr.add_argument("--split", default="val")
+    for parser in (fiq, cirr):
+        parser.add_argument("--no-cache", action="store_true", help="encode every image again")
+        parser.set_defaults(func=cmd_eval_published)

@@ -1,0 +1,69 @@
+"""App start-up for `circhat bench`: `circhat app` until it answers, against importing its libraries."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _time_subprocess(command: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - t
+
+
+def cold_start(
+    model: str,
+    index_dir: str | Path,
+    composer: str | None = None,
+    catalogue: str = "fmnist-color",
+    metadata: str | None = None,
+    timeout: float = 180.0,
+) -> dict:
+    """Seconds from `circhat app` (an existing index) to its first HTTP 200, vs importing
+    torch + faiss + transformers + gradio in a fresh interpreter (the floor of such an app).
+    Both run after one untimed import, so the OS file cache is warm (an app restart)."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    imports = [sys.executable, "-c", "import torch, faiss, transformers, gradio"]
+    _time_subprocess(imports, env)  # untimed: bring the libraries back into the page cache
+    baseline = _time_subprocess(imports, env)
+    port = free_port()
+    command = [sys.executable, "-m", "ui.cli", "app", "--port", str(port), "--model", model]
+    command += ["--index", str(index_dir), "--catalogue", catalogue]
+    command += (["--composer", composer] if composer else []) + (
+        ["--metadata", metadata] if metadata else []
+    )
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-500:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
+        seconds = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "seconds": round(seconds, 2),
+        "how": "circhat app until HTTP 200",
+        "baseline_s": round(baseline, 2),
+    }
