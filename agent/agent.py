@@ -10,7 +10,9 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from agent.constraints import merge_constraints
 from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
+from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
@@ -65,10 +67,8 @@ class Agent:
         self._composers = {}
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
-        self._attribute_columns = {
-            name: np.array([item.attributes.get(name, "") for item in index.items])
-            for name in self.schema.attributes
-        }
+        c = self.config
+        self.searcher = TurnSearch(index, self.schema, c.k, c.exclude_shown, c.hard_constraints)
 
     def composer(self, name: str):
         if name not in self._composers:
@@ -80,18 +80,19 @@ class Agent:
         return DialogueState(composer=composer or self.default_composer)
 
     def step(
-        self, state: DialogueState, turn: Turn, depth: int = 0
+        self, state: DialogueState, turn: Turn, depth: int = 0, targets: dict | None = None
     ) -> tuple[DialogueState, list[Result]]:
         """Apply one turn; returns the new state and the results to show.
 
-        With `depth`, the turn record also keeps the ids of the top-`depth` ranking (for
-        evaluation: ranks beyond what is shown).
+        For evaluation: with `depth` the turn record also keeps the ids of the top-`depth`
+        ranking, and with `targets` ({name: (N,) bool rows}) the true rank of each in the
+        whole gallery under the turn's filters and exclusions (TurnRecord.target_ranks).
         """
         with torch_threads(1):  # one small query: a thread pool costs more than it saves
-            return self._step(state, turn, depth)
+            return self._step(state, turn, depth, targets)
 
     def _step(
-        self, state: DialogueState, turn: Turn, depth: int
+        self, state: DialogueState, turn: Turn, depth: int, targets: dict | None
     ) -> tuple[DialogueState, list[Result]]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -116,9 +117,17 @@ class Agent:
         query = None if started_over else self._query(new, caption)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
-        results, ranking, note = ([], [], "") if query is None else self._search(new, query, depth)
+        searched = None if query is None else self.searcher.search(new, query, depth)
+        results, ranking, note = (
+            ([], [], "")
+            if searched is None
+            else (searched.results, searched.ranking, searched.note)
+        )
         if started_over:
             note = "started over: tell me what you are looking for"
+        ranks = {}
+        if targets and searched is not None:
+            ranks = self.searcher.true_ranks(query, searched.mask, targets)
         timings["search"] = _ms(t)
         timings["total"] = _ms(started)
 
@@ -136,6 +145,7 @@ class Agent:
                 results=results,
                 ranking=ranking,
                 new_search=restart or not state.turns,
+                target_ranks=ranks,
                 dropped=dropped,
                 timings_ms=timings,
                 note="; ".join(n for n in (rewrite.note, note) if n),
@@ -266,55 +276,6 @@ class Agent:
             )
         return normalize(query[None])[0]
 
-    def _allowed(self, state: DialogueState, requires: bool = True) -> np.ndarray | None:
-        """Items allowed by the active constraints (only the avoids when `requires` is False)."""
-        constraints = [c for c in state.constraints if requires or c.polarity == "avoid"]
-        if not (self.config.hard_constraints and self.has_attributes and constraints):
-            return None
-        allowed = np.ones(len(self.index), bool)
-        for c in constraints:
-            column = self._attribute_columns.get(c.attribute)
-            if column is not None:
-                allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
-        return allowed
-
-    def _search(self, state: DialogueState, query: np.ndarray, depth: int = 0):
-        """(results shown, ids of the top-`depth` ranking, note)."""
-        k = max(self.config.k, depth)
-        excluded = set(state.rejected)
-        if state.reference and state.reference.item_id:
-            excluded.add(state.reference.item_id)
-        seen = set(state.shown) if self.config.exclude_shown else set()
-        allowed = self._allowed(state)
-        note = ""
-        hits = self.index.search(query, k, exclude=excluded | seen, allowed=allowed)[0]
-        if len(hits) < k and seen:
-            hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
-            note = "you have seen every matching item; showing some again"
-        if not hits and allowed is not None:
-            hits = self.index.search(
-                query, k, exclude=excluded, allowed=self._allowed(state, False)
-            )[0]
-            note = "nothing matches all your requests; showing the closest items"
-        if 0 < len(hits) < self.config.k and not note:
-            note = f"only {len(hits)} items match all your requests"
-        required = [c for c in state.constraints if c.polarity == "require"]
-        results = [
-            Result(
-                id=h.item.id,
-                score=round(h.score, 4),
-                attributes=h.item.attributes,
-                title=h.item.title,
-                matches=[
-                    f"{c.attribute}={c.value}"
-                    for c in required
-                    if h.item.attributes.get(c.attribute) == c.value
-                ],
-            )
-            for h in hits[: self.config.k]
-        ]
-        return results, [h.item.id for h in hits] if depth else [], note
-
     def revise(
         self, state: DialogueState, caption: str, depth: int = 0
     ) -> tuple[DialogueState, list[Result]]:
@@ -337,33 +298,6 @@ class Agent:
 
     def reset(self, state: DialogueState) -> DialogueState:
         return state.reset()
-
-
-def merge_constraints(
-    active: list[Constraint], new: list[Constraint], schema: CatalogueSchema | None = None
-) -> list[Constraint]:
-    """New constraints override contradicting old ones; the rest persist. Where attributes
-    nest, a required value replaces the requirements of its whole family ("casual shoes"
-    after "footwear"; "a watch" after "footwear")."""
-    merged = list(active)
-    for c in new:
-        family = (
-            schema.family(c.attribute)
-            if schema and c.attribute in schema.attributes
-            else {c.attribute}
-        )
-        if c.polarity == "require":
-            # "actually plain" replaces "striped"; a required value is no longer avoided
-            merged = [
-                m
-                for m in merged
-                if not (m.polarity == "require" and m.attribute in family)
-                and not (m.attribute == c.attribute and m.value == c.value)
-            ]
-        else:  # "not red" drops a required red
-            merged = [m for m in merged if not (m.attribute == c.attribute and m.value == c.value)]
-        merged.append(c)
-    return merged
 
 
 def _ms(since: float) -> float:

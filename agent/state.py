@@ -46,6 +46,7 @@ class TurnRecord(BaseModel):
     results: list[Result] = Field(default_factory=list)
     ranking: list[str] = Field(default_factory=list)  # top-depth ids, when asked (evaluation)
     new_search: bool = False  # this turn started a search (the first turn, or a new request)
+    target_ranks: dict[str, int] = Field(default_factory=dict)  # evaluation: true ranks
     dropped: list[Constraint] = Field(default_factory=list)  # what a new search let go
     timings_ms: dict[str, float] = Field(default_factory=dict)
     note: str = ""  # what the agent tells the shopper about this turn

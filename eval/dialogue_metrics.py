@@ -97,10 +97,11 @@ def turns_to_hit_summary(ranks_by_turn: np.ndarray, k: int) -> dict[str, float]:
     }
 
 
-def bri(ranks_by_turn: np.ndarray, gallery_size: int) -> float:
-    """Best log Rank Integral (BRI, PlugIR, Lee et al. 2024): lower is better.
+def log2_best_rank_mean(ranks_by_turn: np.ndarray, gallery_size: int) -> float:
+    """circhat's earlier "BRI" (before it followed PlugIR's code; see `bri`): lower is better,
+    and not comparable with PlugIR's figures.
 
-    BRI = mean_q [ (1/(T+1)) * sum_{t=0..T} log2(best_rank_q(t)) ], where
+    mean_q [ (1/(T+1)) * sum_{t=0..T} log2(best_rank_q(t)) ], where
     best_rank_q(t) = min_{s<=t} (rank_q(s) + 1) is the 1-based best rank so far and a missing
     rank (-1, or >= gallery_size) counts as gallery_size. BRI is 0 exactly when every target is
     first from turn 0 on. PlugIR integrates the area under the log best-rank curve; this is the
@@ -138,8 +139,8 @@ def _check_plugir_ranks(best_ranks) -> np.ndarray:
     return r
 
 
-def plugir_bri(best_ranks: np.ndarray) -> float:
-    """Best log Rank Integral exactly as PlugIR's eval.py computes it (Lee et al. 2024); lower is better.
+def bri(best_ranks: np.ndarray) -> float:
+    """Best log Rank Integral as PlugIR's eval.py computes it (Lee et al. 2024); lower is better.
 
     With r_t = min_{s<=t} rank(s) the best 0-based rank so far in the whole gallery,
     BRI = (1/T) * sum_{t=0..T-1} mean_dialogues (ln(r_t + 1) + ln(r_{t+1} + 1)) / 2:
@@ -154,7 +155,7 @@ def plugir_bri(best_ranks: np.ndarray) -> float:
     tensor plus 1.), this in float64 (they agree to about 1e-7 relative); PlugIR's first
     commit (915c8af) integrated the raw best ranks without the log, fixed in ce79c9f, which
     this follows; with one round PlugIR divides by zero, this raises a ValueError. Unlike
-    `bri` above: natural log, 0-based ranks plus 1, trapezoid, no gallery-size clipping.
+    `log2_best_rank_mean`: natural log, 0-based ranks plus 1, trapezoid, no clipping.
 
     Args:
         best_ranks: (N, T+1) non-negative int 0-based rank of each dialogue's target in the

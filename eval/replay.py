@@ -1,4 +1,10 @@
-"""Replay simulated dialogues through Agent.step and score every turn."""
+"""Replay simulated dialogues through Agent.step and score every turn.
+
+Each turn records the target's rank in the shown ranking (the top 50, for Hits@K and
+Recall@K, as ChatIR's cumulative hits count them) and its true rank in the whole gallery under
+the turn's filters and exclusions (for PlugIR's BRI), at two levels: the exact target item,
+and any item with the target's attributes.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,18 @@ from retrieval.training.phrasebook import Phrasebook
 from retrieval.training.triplets import edit_attributes
 
 KS = (1, 5, 10, 50)
+LEVELS = ("exact", "attribute")
 
 
 @dataclass
 class ReplayResult:
     model: str
-    exact_ranks: np.ndarray  # (N, T+1) rank of the target in each turn's ranking, -1 = beyond
+    exact_ranks: np.ndarray  # (N, T+1) rank of the target in each turn's top 50, -1 = beyond
     attribute_ranks: np.ndarray  # (N, T+1) rank of the first item with the target's attributes
     seconds: float
     llm_calls: int = 0
     transcripts: list | None = None
+    true_ranks: dict[str, np.ndarray] | None = None  # level -> (N, T+1) whole-gallery ranks
 
 
 def _ranks(
@@ -47,12 +55,81 @@ def _ranks(
 
 def dialogue_plan(n_items: int, dialogues: int, seed: int) -> list[tuple[int, int]]:
     """(target, start) rows per dialogue: the same for every model, from the seed."""
+    if dialogues < 1:
+        raise ValueError(f"--dialogues must be at least 1, not {dialogues}")
+    if n_items < 2:
+        raise ValueError(f"a replay needs a gallery of at least 2 items, not {n_items}")
     rng = np.random.default_rng([seed, 0])
     plan = []
     for _ in range(dialogues):
         target, start = rng.choice(n_items, 2, replace=False)
         plan.append((int(target), int(start)))
     return plan
+
+
+class _Replayer:
+    """What every dialogue of one replay shares: the agent, the gallery, the shopper's view."""
+
+    def __init__(self, agent: Agent, catalogue, phrasebook: Phrasebook, turns: int, seed: int):
+        self.agent, self.phrasebook, self.turns, self.seed = agent, phrasebook, turns, seed
+        self.items = agent.index.items
+        self.items_by_id = {item.id: item for item in self.items}
+        shapes = catalogue.shape_features()
+        if shapes is None:  # photos: the encoder's image vectors stand for what items look like
+            shapes = np.asarray(agent.index.vectors, np.float32)
+        self.shapes = shapes
+        self.attributes = edit_attributes(agent.schema)
+        self.columns = {
+            a: np.array([item.attributes.get(a) for item in self.items], dtype=object)
+            for a in self.attributes
+        }
+
+    def _targets(self, shopper: SimulatedShopper) -> dict[str, np.ndarray]:
+        exact = np.zeros(len(self.items), bool)
+        exact[shopper.target] = True
+        same = np.ones(len(self.items), bool)
+        for a, v in shopper.target_attributes.items():
+            same &= self.columns[a] == v
+        return {"exact": exact, "attribute": same}
+
+    def dialogue(self, d: int, target: int, start: int, model: str):
+        """(top-50 ranks (2, T+1), true ranks (2, T+1), the final state) of one dialogue."""
+        agent, depth = self.agent, max(KS)
+        rng = np.random.default_rng([self.seed, 1, d])
+        shopper = SimulatedShopper(
+            target, self.items, self.shapes, self.phrasebook, rng, attributes=self.attributes
+        )
+        targets = self._targets(shopper)
+        state = agent.new_state(model)
+        state, shown = agent.step(state, Turn(item=self.items[start].id), depth, targets)
+        shown_ranks = np.full((2, self.turns + 1), -1)
+        true_ranks = np.full((2, self.turns + 1), -1)
+        for t in range(self.turns + 1):
+            record = state.turns[-1]
+            shown_ranks[:, t] = _ranks(
+                record.ranking, self.items[target].id, shopper.target_attributes, self.items_by_id
+            )
+            true_ranks[:, t] = [record.target_ranks[level] for level in LEVELS]
+            if t == self.turns:
+                break
+            state, shown = agent.step(state, shopper.respond(shown), depth, targets)
+        return shown_ranks, true_ranks, state
+
+
+def _transcript(state, target_id: str, start_id: str) -> dict:
+    return {
+        "target": target_id,
+        "start": start_id,
+        "turns": [
+            {
+                "text": tr.user_text,
+                "caption": tr.caption,
+                "selected": tr.reference_id,
+                "shown": [r.id for r in tr.results],
+            }
+            for tr in state.turns
+        ],
+    }
 
 
 def replay_model(
@@ -66,59 +143,36 @@ def replay_model(
     keep_transcripts: int = 0,
 ) -> ReplayResult:
     """Run `dialogues` seeded dialogues of `turns` turns with composition model `model`."""
-    items = agent.index.items
-    items_by_id = {item.id: item for item in items}
-    shapes = catalogue.shape_features()
-    if shapes is None:  # photos: the encoder's image vectors stand for what items look like
-        shapes = np.asarray(agent.index.vectors, np.float32)
-    attributes = edit_attributes(agent.schema)
-    depth = max(KS)
-    exact = np.full((dialogues, turns + 1), -1)
-    attribute = np.full((dialogues, turns + 1), -1)
+    if turns < 1:
+        raise ValueError(f"--turns must be at least 1, not {turns}")
+    replayer = _Replayer(agent, catalogue, phrasebook, turns, seed)
+    plan = dialogue_plan(len(replayer.items), dialogues, seed)
+    shown = np.full((2, dialogues, turns + 1), -1)
+    true = np.full((2, dialogues, turns + 1), -1)
     calls_before = getattr(agent.rewriter, "calls", 0)
     transcripts = []
     started = time.perf_counter()
     for d, (target, start) in enumerate(
-        progress_bar(
-            dialogue_plan(len(items), dialogues, seed), desc=f"replay {model}", unit="dialogue"
-        )
+        progress_bar(plan, desc=f"replay {model}", unit="dialogue")
     ):
-        rng = np.random.default_rng([seed, 1, d])
-        shopper = SimulatedShopper(target, items, shapes, phrasebook, rng, attributes=attributes)
-        state = agent.new_state(model)
-        state, shown = agent.step(state, Turn(item=items[start].id), depth=depth)
-        target_id = items[target].id
-        for t in range(turns + 1):
-            ranking = state.turns[-1].ranking
-            exact[d, t], attribute[d, t] = _ranks(
-                ranking, target_id, shopper.target_attributes, items_by_id
-            )
-            if t == turns:
-                break
-            state, shown = agent.step(state, shopper.respond(shown), depth=depth)
+        shown[:, d], true[:, d], state = replayer.dialogue(d, target, start, model)
         if d < keep_transcripts:
             transcripts.append(
-                {
-                    "target": target_id,
-                    "start": items[start].id,
-                    "turns": [
-                        {
-                            "text": tr.user_text,
-                            "caption": tr.caption,
-                            "selected": tr.reference_id,
-                            "shown": [r.id for r in tr.results],
-                        }
-                        for tr in state.turns
-                    ],
-                }
+                _transcript(state, replayer.items[target].id, replayer.items[start].id)
             )
     seconds = time.perf_counter() - started
     calls = getattr(agent.rewriter, "calls", 0) - calls_before
-    return ReplayResult(model, exact, attribute, seconds, calls, transcripts)
+    true_ranks = dict(zip(LEVELS, true))
+    return ReplayResult(model, shown[0], shown[1], seconds, calls, transcripts, true_ranks)
 
 
 def summarize(result: ReplayResult, gallery_size: int, k: int = 10) -> dict:
-    """Per-turn metrics of one model (entry t is after turn t; t0 = the start's own results)."""
+    """Per-turn metrics of one model (entry t is after turn t; t0 = the start's own results).
+
+    `bri` / `{level}_bri` are PlugIR's BRI on the true whole-gallery ranks;
+    `{level}_bri_top50_log2` is circhat's earlier figure (log2, a plain mean over the turns,
+    ranks beyond the top 50 counted as the gallery size), kept to compare with old reports.
+    """
     out = {}
     for level, ranks in (("exact", result.exact_ranks), ("attribute", result.attribute_ranks)):
         out[f"{level}_hits_at_{k}_by_turn"] = metrics.hits_at_k_by_turn(ranks, k).round(4).tolist()
@@ -131,8 +185,14 @@ def summarize(result: ReplayResult, gallery_size: int, k: int = 10) -> dict:
         out[f"{level}_success_within_{ranks.shape[1] - 1}_turns"] = round(
             metrics.success_within(ranks, k, ranks.shape[1] - 1), 4
         )
-        out[f"{level}_bri"] = round(metrics.bri(ranks, gallery_size), 4)
-    out["bri"] = out["exact_bri"]
+        if result.true_ranks is not None:
+            true = result.true_ranks[level]
+            out[f"{level}_bri"] = round(metrics.bri(true), 4)
+            out[f"{level}_true_rank_by_turn"] = {
+                "median": np.median(np.minimum.accumulate(true, axis=1), axis=0).tolist()
+            }
+        out[f"{level}_bri_top50_log2"] = round(metrics.log2_best_rank_mean(ranks, gallery_size), 4)
+    out["bri"] = out.get("exact_bri", out["exact_bri_top50_log2"])
     out["seconds"] = round(result.seconds, 1)
     out["llm_calls"] = result.llm_calls
     return out

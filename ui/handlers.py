@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.agent import Agent, Turn, TurnError, merge_constraints
+from agent.agent import Agent, Turn, TurnError
+from agent.constraints import merge_constraints
 from agent.state import Constraint, DialogueState
 from retrieval.catalogues import Catalogue, decode_image
 from retrieval.catalogues.schema import CatalogueSchema

@@ -10,7 +10,7 @@ import pytest
 from eval.dialogue_metrics import (
     bri,
     hits_at_k_by_turn,
-    plugir_bri,
+    log2_best_rank_mean,
     recall_at_k_by_turn,
     success_within,
     turns_to_first_hit,
@@ -228,18 +228,18 @@ def test_hits_at_k_by_turn_is_monotone_and_bounds_recall(seed):
 
 
 def test_bri_is_zero_when_always_first():
-    assert bri(np.zeros((5, 4), dtype=int), gallery_size=100) == 0.0
+    assert log2_best_rank_mean(np.zeros((5, 4), dtype=int), gallery_size=100) == 0.0
 
 
 def test_bri_hand_examples():
     # q0: 1-based best ranks [1, 1] -> logs [0, 0] -> 0; q1: [4, 2] -> [2, 1] -> 1.5.
-    assert bri(np.array([[0, 0], [3, 1]]), gallery_size=8) == pytest.approx(0.75)
+    assert log2_best_rank_mean(np.array([[0, 0], [3, 1]]), gallery_size=8) == pytest.approx(0.75)
     # q0: missing counts as 16: best [16, 8, 2] -> [4, 3, 1] -> 8/3;
     # q1: [2, 4, 1] -> best [2, 2, 1] (no worsening) -> [1, 1, 0] -> 2/3.
     ranks = np.array([[-1, 7, 1], [1, 3, 0]])
-    assert bri(ranks, gallery_size=16) == pytest.approx(5 / 3)
+    assert log2_best_rank_mean(ranks, gallery_size=16) == pytest.approx(5 / 3)
     # A rank past the gallery counts as missing: log2(16) = 4 at every turn.
-    assert bri(np.array([[20, -1]]), gallery_size=16) == pytest.approx(4.0)
+    assert log2_best_rank_mean(np.array([[20, -1]]), gallery_size=16) == pytest.approx(4.0)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -247,7 +247,9 @@ def test_bri_matches_oracle(seed):
     rng = np.random.default_rng(seed)
     ranks = _ranks_by_turn(rng)
     for gallery_size in (50, 60, 1000):
-        assert bri(ranks, gallery_size) == pytest.approx(_oracle_bri(ranks.tolist(), gallery_size))
+        assert log2_best_rank_mean(ranks, gallery_size) == pytest.approx(
+            _oracle_bri(ranks.tolist(), gallery_size)
+        )
 
 
 # ---- PlugIR's BRI ----
@@ -288,23 +290,23 @@ PLUGIR_FIXED = [
 
 
 def test_plugir_bri_hand_examples():
-    assert plugir_bri(np.zeros((4, 11), dtype=int)) == 0.0
+    assert bri(np.zeros((4, 11), dtype=int)) == 0.0
     # One interval: (ln 4 + ln 2) / 2 = 1.5 ln 2.
-    assert plugir_bri(np.array([[3, 1]])) == pytest.approx(1.5 * math.log(2), abs=1e-12)
+    assert bri(np.array([[3, 1]])) == pytest.approx(1.5 * math.log(2), abs=1e-12)
     # Best ranks [5, 5, 2]: ((ln6 + ln6)/2 + (ln6 + ln3)/2) / 2; the 10 is ignored.
     want = (math.log(6) + (math.log(6) + math.log(3)) / 2) / 2
-    assert plugir_bri(np.array([[5, 10, 2]])) == pytest.approx(want, abs=1e-12)
+    assert bri(np.array([[5, 10, 2]])) == pytest.approx(want, abs=1e-12)
 
 
 def test_plugir_bri_ignores_ranks_that_get_worse():
     worse = np.array([[5, 10, 2, 40], [0, 3, 8, 1]])
     running_min = np.array([[5, 5, 2, 2], [0, 0, 0, 0]])
-    assert plugir_bri(worse) == plugir_bri(running_min)
+    assert bri(worse) == bri(running_min)
 
 
 @pytest.mark.parametrize("ranks", PLUGIR_FIXED)
 def test_plugir_bri_matches_plugir_loop_on_fixed_ranks(ranks):
-    assert abs(plugir_bri(np.array(ranks)) - _plugir_eval_bri(ranks)) < 1e-9
+    assert abs(bri(np.array(ranks)) - _plugir_eval_bri(ranks)) < 1e-9
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -312,7 +314,7 @@ def test_plugir_bri_matches_plugir_loop_on_fixed_ranks(ranks):
 def test_plugir_bri_matches_plugir_loop_on_seeded_ranks(seed, n, rounds, gallery):
     rng = np.random.default_rng(seed)
     ranks = rng.integers(0, gallery, size=(n, rounds))  # improves and worsens at random
-    assert abs(plugir_bri(ranks) - _plugir_eval_bri(ranks.tolist())) < 1e-9
+    assert abs(bri(ranks) - _plugir_eval_bri(ranks.tolist())) < 1e-9
 
 
 @pytest.mark.parametrize(
@@ -327,7 +329,7 @@ def test_plugir_bri_matches_plugir_loop_on_seeded_ranks(seed, n, rounds, gallery
 )
 def test_plugir_bri_rejects_bad_ranks(ranks, says):
     with pytest.raises(ValueError, match="^best_ranks:") as info:
-        plugir_bri(ranks)
+        bri(ranks)
     assert says in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -437,8 +439,8 @@ TURNS = np.array([[0, 1], [2, -1]])
         (lambda: success_within(TURNS, 1, -1), "n_turns"),
         (lambda: turns_to_first_hit(TURNS[0], 1), "ranks_by_turn"),
         (lambda: turns_to_hit_summary(TURNS, 1.5), "k"),
-        (lambda: bri(TURNS[0], 10), "ranks_by_turn"),
-        (lambda: bri(TURNS, 0), "gallery_size"),
+        (lambda: log2_best_rank_mean(TURNS[0], 10), "ranks_by_turn"),
+        (lambda: log2_best_rank_mean(TURNS, 0), "gallery_size"),
         (lambda: remove_items(RANKINGS, np.array([0])), "items_to_remove"),
         (lambda: remove_items(np.zeros((2, 0), dtype=int), np.array([0, 1])), "rankings"),
         (lambda: subset_ranks(RANKINGS, np.array([0, 1]), [[0]]), "subsets"),

@@ -179,3 +179,28 @@ def test_replay_runs_on_a_folder_catalogue_with_its_own_schema(tmp_path, tiny_en
     assert len(summary["exact_hits_at_5_by_turn"]) == 4
     # the shopper asks in the catalogue's own words, so the rewriter reads its requests
     assert any(t["caption"] for d in result.transcripts for t in d["turns"][1:])
+
+
+def test_true_ranks_count_the_allowed_items_above_the_target(agent, small_gallery):
+    _, index = small_gallery
+    from eval.dialogue_metrics import bri
+
+    phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
+    result = replay_model(agent, small_gallery[0], "sum", 12, 3, phrasebook, seed=4)
+    true, shown = result.true_ranks["exact"], result.exact_ranks
+    assert true.shape == shown.shape == (12, 4) and (true >= 0).all()
+    inside = shown >= 0  # where the target was in the top 50, its true rank is that position
+    assert inside.any() and (true[inside] == shown[inside]).all()
+    assert (result.true_ranks["attribute"] <= true).all()  # the target has its own attributes
+    summary = summarize(result, len(index), 10)
+    assert summary["bri"] == summary["exact_bri"] == round(bri(true), 4)
+    assert "exact_bri_top50_log2" in summary
+
+
+@pytest.mark.parametrize(
+    "dialogues, turns, says", [(0, 3, "--dialogues"), (-3, 3, "--dialogues"), (2, 0, "--turns")]
+)
+def test_replay_refuses_empty_plans(agent, small_gallery, dialogues, turns, says):
+    phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
+    with pytest.raises(ValueError, match=says):
+        replay_model(agent, small_gallery[0], "sum", dialogues, turns, phrasebook, seed=0)

@@ -59,6 +59,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from retrieval.indexing.gallery import open_gallery
 
     text = (args.text or "").strip()
+    options.positive("--k", args.k)
     if not text and not args.image:
         raise UserError("search needs --text, --image, or both")
     encoder, index = open_gallery(

@@ -68,6 +68,8 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     from retrieval.training.phrasebook import Phrasebook
 
     names = _composer_names(args)
+    for flag, value in (("--k", args.k), ("--dialogues", args.dialogues), ("--turns", args.turns)):
+        options.positive(flag, value)
     agent, catalogue = build_agent(
         args.model,
         args.catalogue,

@@ -1,0 +1,120 @@
+"""How a turn searches: the active constraints as filters, items shown or rejected left out,
+fallbacks when too few match, and the target's true rank for evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.state import Constraint, DialogueState, Result
+from retrieval.catalogues.schema import CatalogueSchema
+from retrieval.index import SearchIndex
+
+
+@dataclass
+class Searched:
+    """What a turn's search found."""
+
+    results: list[Result]  # shown to the shopper
+    ranking: list[str]  # ids of the top-`depth` ranking (evaluation), else []
+    note: str  # what the agent tells the shopper about it
+    mask: np.ndarray | None  # (N,) bool of the rows the final search could return
+
+
+class TurnSearch:
+    """Filters and searches an index for dialogue states (shared read-only by every session)."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        schema: CatalogueSchema,
+        k: int,
+        exclude_shown: bool,
+        hard_constraints: bool,
+    ):
+        self.index, self.schema, self.k = index, schema, k
+        self.exclude_shown, self.hard_constraints = exclude_shown, hard_constraints
+        self.columns = {
+            name: np.array([item.attributes.get(name, "") for item in index.items])
+            for name in schema.attributes
+        }
+
+    def allowed(self, constraints: list[Constraint], requires: bool = True) -> np.ndarray | None:
+        """Items allowed by the constraints (only the avoids when `requires` is False)."""
+        active = [c for c in constraints if requires or c.polarity == "avoid"]
+        if not (self.hard_constraints and self.schema.categorical and active):
+            return None
+        allowed = np.ones(len(self.index), bool)
+        for c in active:
+            column = self.columns.get(c.attribute)
+            if column is not None:
+                allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
+        return allowed
+
+    def _excluded(self, state: DialogueState) -> set[str]:
+        excluded = set(state.rejected)
+        if state.reference and state.reference.item_id:
+            excluded.add(state.reference.item_id)
+        return excluded
+
+    def _mask(self, allowed: np.ndarray | None, excluded: set[str]) -> np.ndarray:
+        mask = np.ones(len(self.index), bool) if allowed is None else allowed.copy()
+        mask[[self.index.positions[i] for i in excluded if i in self.index.positions]] = False
+        return mask
+
+    def search(self, state: DialogueState, query: np.ndarray, depth: int = 0) -> Searched:
+        k = max(self.k, depth)
+        excluded = self._excluded(state)
+        seen = set(state.shown) if self.exclude_shown else set()
+        allowed = self.allowed(state.constraints)
+        note, used = "", (allowed, excluded | seen)
+        hits = self.index.search(query, k, exclude=excluded | seen, allowed=allowed)[0]
+        if len(hits) < k and seen:
+            hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+            note, used = (
+                "you have seen every matching item; showing some again",
+                (allowed, excluded),
+            )
+        if not hits and allowed is not None:
+            avoids = self.allowed(state.constraints, False)
+            hits = self.index.search(query, k, exclude=excluded, allowed=avoids)[0]
+            note, used = (
+                "nothing matches all your requests; showing the closest items",
+                (avoids, excluded),
+            )
+        if 0 < len(hits) < self.k and not note:
+            note = f"only {len(hits)} items match all your requests"
+        results = [self._result(h, state) for h in hits[: self.k]]
+        return Searched(
+            results, [h.item.id for h in hits] if depth else [], note, self._mask(*used)
+        )
+
+    def _result(self, hit, state: DialogueState) -> Result:
+        required = [c for c in state.constraints if c.polarity == "require"]
+        return Result(
+            id=hit.item.id,
+            score=round(hit.score, 4),
+            attributes=hit.item.attributes,
+            title=hit.item.title,
+            matches=[
+                f"{c.attribute}={c.value}"
+                for c in required
+                if hit.item.attributes.get(c.attribute) == c.value
+            ],
+        )
+
+    def true_ranks(self, query: np.ndarray, mask: np.ndarray, targets: dict[str, np.ndarray]):
+        """{name: 0-based rank} of the best of each set of rows (a (N,) bool array) in the
+        whole gallery under the turn's filters and exclusions: the allowed items scoring
+        above it. A set the turn could show none of ranks after every allowed item."""
+        scores = np.asarray(self.index.vectors, np.float32) @ np.asarray(query, np.float32)
+        ranks = {}
+        for name, rows in targets.items():
+            reachable = rows & mask
+            if not reachable.any():
+                ranks[name] = int(mask.sum())
+                continue
+            best = scores[reachable].max()
+            ranks[name] = int(np.count_nonzero(mask & (scores > best)))
+        return ranks
