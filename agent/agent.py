@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from agent.constraints import merge_constraints
+from agent.language.phrases import tokenize
 from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
@@ -102,9 +103,13 @@ class Agent:
         action = self._apply_action(new, turn)
 
         rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
-        if turn.caption is not None:
-            rewrite = rewrite.model_copy(update={"caption": " ".join(turn.caption.split())})
+        if turn.caption is not None:  # the shopper's edit, cleaned and bounded like a message
+            edited, cut = clean_message(turn.caption)
+            note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
+            rewrite = rewrite.model_copy(update={"caption": edited, "note": note})
         timings["rewrite"] = _ms(started)
+        if turn.text.strip() and _unread(rewrite, turn.text):
+            raise TurnError(f"I could not read that; try describing {_what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
         dropped = self._restart(new) if restart else []
         if rewrite.negative_feedback and not turn.none_of_these:
@@ -178,6 +183,7 @@ class Agent:
         dropped = list(state.constraints)
         state.constraints, state.reference = [], None
         state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
+        state.anchor_query = None
         return dropped
 
     def _validate(self, state: DialogueState, turn: Turn) -> None:
@@ -246,11 +252,15 @@ class Agent:
         return self.image_loader(ref.item_id)
 
     def _query(self, state: DialogueState, caption: str) -> np.ndarray:
+        """The composed query of the reference and the caption, with Rocchio feedback. A turn
+        with neither ("none of these") keeps the last request as its anchor, so pressing it
+        again pushes away from more rejected items without drifting from the request."""
         reference = self._reference_vector(state)
         if reference is None and not caption:
-            if state.last_query is None:
+            anchor = state.anchor_query or state.last_query
+            if anchor is None:
                 raise TurnError("nothing to search for: describe what you are looking for")
-            query = np.asarray(state.last_query, np.float32)
+            query = np.asarray(anchor, np.float32)
         else:
             composer = self.composer(state.composer)
             images = (
@@ -261,6 +271,7 @@ class Agent:
             query = composer.compose(
                 None if reference is None else reference[None], [caption], images
             )[0]
+            state.anchor_query = query.tolist()
         return self._rocchio(state, query)
 
     def _rocchio(self, state: DialogueState, query: np.ndarray) -> np.ndarray:
@@ -298,6 +309,30 @@ class Agent:
 
     def reset(self, state: DialogueState) -> DialogueState:
         return state.reset()
+
+
+ROLE_WORDS = {
+    "color": "the colour",
+    "pattern": "the pattern",
+    "garment": "the kind of item",
+    "gender": "who it is for",
+    "occasion": "the occasion",
+    "season": "the season",
+}
+
+
+def _unread(rewrite: Rewrite, text: str) -> bool:
+    """True when the rewriter found nothing it could use in a message with no word it reads
+    (another script, emoji only)."""
+    said = rewrite.caption or rewrite.constraints or rewrite.negative_feedback or rewrite.reset
+    return not said and not tokenize(text)
+
+
+def _what_to_say(schema: CatalogueSchema) -> str:
+    """'the colour, the pattern or the kind of item': what this catalogue's rewriter reads."""
+    roles = dict.fromkeys(schema.role(a) for a in schema.categorical)
+    words = [ROLE_WORDS[r] for r in roles if r in ROLE_WORDS] or ["what you are looking for"]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _ms(since: float) -> float:

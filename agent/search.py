@@ -64,6 +64,10 @@ class TurnSearch:
         return mask
 
     def search(self, state: DialogueState, query: np.ndarray, depth: int = 0) -> Searched:
+        """The results of a turn: the best items that meet every constraint and were not shown
+        before; when too few are left, shown ones come back (and the note says how many);
+        when none meets every requirement, the fewest requirements are relaxed (and the note
+        says which)."""
         k = max(self.k, depth)
         excluded = self._excluded(state)
         seen = set(state.shown) if self.exclude_shown else set()
@@ -71,24 +75,41 @@ class TurnSearch:
         note, used = "", (allowed, excluded | seen)
         hits = self.index.search(query, k, exclude=excluded | seen, allowed=allowed)[0]
         if len(hits) < k and seen:
-            hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
-            note, used = (
-                "you have seen every matching item; showing some again",
-                (allowed, excluded),
-            )
+            more = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+            again = sum(h.item.id in seen for h in more[: self.k])
+            hits, used = more, (allowed, excluded)
+            if again:
+                note = f"you have seen every matching item; showing {again} of them again"
         if not hits and allowed is not None:
-            avoids = self.allowed(state.constraints, False)
-            hits = self.index.search(query, k, exclude=excluded, allowed=avoids)[0]
-            note, used = (
-                "nothing matches all your requests; showing the closest items",
-                (avoids, excluded),
-            )
+            hits, allowed, note = self._relaxed(state, query, k, excluded)
+            used = (allowed, excluded)
         if 0 < len(hits) < self.k and not note:
             note = f"only {len(hits)} items match all your requests"
         results = [self._result(h, state) for h in hits[: self.k]]
         return Searched(
             results, [h.item.id for h in hits] if depth else [], note, self._mask(*used)
         )
+
+    def _relaxed(self, state: DialogueState, query: np.ndarray, k: int, excluded: set[str]):
+        """(hits, allowed mask, note) with one requirement dropped (the kind of item last),
+        else with every requirement dropped; the note names what the results are not."""
+        required = [c for c in state.constraints if c.polarity == "require"]
+        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
+        for dropped in sorted(required, key=lambda c: c.attribute in family):  # kind longest
+            allowed = self.allowed([c for c in state.constraints if c is not dropped])
+            hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+            if hits:
+                kept = ", ".join(c.value for c in required if c is not dropped)
+                these = (
+                    f"these are {kept} but not {dropped.value}"
+                    if kept
+                    else (f"these are the closest items that are not {dropped.value}")
+                )
+                return hits, allowed, f"nothing left is also {dropped.value}: {these}"
+        allowed = self.allowed(state.constraints, requires=False)
+        hits = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+        asked = ", ".join(c.value for c in required)
+        return hits, allowed, f"nothing left matches {asked}: these are the closest other items"
 
     def _result(self, hit, state: DialogueState) -> Result:
         required = [c for c in state.constraints if c.polarity == "require"]

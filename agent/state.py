@@ -61,6 +61,7 @@ class DialogueState(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)  # active across turns
     shown: list[str] = Field(default_factory=list)  # every item shown so far
     last_query: list[float] | None = None
+    anchor_query: list[float] | None = None  # the last composed request, before feedback
     undo_stack: list[str] = Field(default_factory=list)  # JSON of the states before each turn
 
     @property

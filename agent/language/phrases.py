@@ -104,8 +104,9 @@ class PhraseTable:
             parts = [p for p in parts if p]
             if len(set(parts)) == 1:
                 return parts[0]
-        if len(word) >= MIN_FUZZY_LENGTH:
-            close = difflib.get_close_matches(word, self.single_words, n=1, cutoff=FUZZY_CUTOFF)
+        if len(word) >= MIN_FUZZY_LENGTH:  # a typo keeps its first letter: "number" is no "umber"
+            near = [w for w in self.single_words if w[0] == word[0]]
+            close = difflib.get_close_matches(word, near, n=1, cutoff=FUZZY_CUTOFF)
             if close:
                 return self.table[(close[0],)]
         return None

@@ -23,8 +23,24 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
                     f"(limit {MAX_IMAGE_PIXELS:,}); resize it first"
                 )
             img.load()
-            return np.asarray(img.convert("RGB"))
+            return to_rgb(img)
     except ValueError:
         raise
     except Exception as err:  # PIL raises many types for bad files
         raise ValueError(f"{name}: not a readable image ({type(err).__name__})") from None
+
+
+def to_rgb(img: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 of any PIL image: 16-bit and float modes scaled to 8 bits (not clipped
+    to white), transparent pixels laid on a white background (a product shot's, not the colour
+    hidden under them)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"))

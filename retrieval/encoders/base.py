@@ -116,16 +116,17 @@ class Encoder:
         return self._batched(self._texts, texts, batch_size)
 
     def _cached_text(self, text: str) -> np.ndarray:
-        cache = self.__dict__.setdefault("_text_cache", OrderedDict())
-        if text in cache:
-            cache.move_to_end(text)
-            return cache[text]
-        vector = self._batched(self._texts, [text], None)[0]
-        vector.setflags(write=False)
-        cache[text] = vector
-        if len(cache) > TEXT_CACHE_SIZE:
-            cache.popitem(last=False)
-        return vector
+        with _ENCODE_LOCK:  # sessions share the encoder: the LRU is changed by one at a time
+            cache = self.__dict__.setdefault("_text_cache", OrderedDict())
+            if text in cache:
+                cache.move_to_end(text)
+                return cache[text]
+            vector = self._batched(self._texts, [text], None)[0]
+            vector.setflags(write=False)
+            cache[text] = vector
+            if len(cache) > TEXT_CACHE_SIZE:
+                cache.popitem(last=False)
+            return vector
 
     def _batched(self, fn, inputs: list, batch_size: int | None) -> np.ndarray:
         if not inputs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,17 +127,43 @@ def read_folder(folder: Path, encoder: Encoder | None, mmap: bool):
         raise FileNotFoundError(
             f"no index at {folder}: build one with `circhat index build --out {folder}`"
         )
-    manifest = Manifest.model_validate_json((folder / MANIFEST_FILE).read_text())
+    with _damaged(folder, MANIFEST_FILE):
+        manifest = Manifest.model_validate_json((folder / MANIFEST_FILE).read_text())
     if encoder is not None:
         check_compatible(manifest, encoder, folder)
-    items = [
-        Item(**json.loads(line))
-        for line in (folder / ITEMS_FILE).read_text(encoding="utf-8").splitlines()
-        if line
-    ]
+    with _damaged(folder, ITEMS_FILE):
+        items = [
+            Item(**json.loads(line))
+            for line in (folder / ITEMS_FILE).read_text(encoding="utf-8").splitlines()
+            if line
+        ]
     schema = None
     if (folder / SCHEMA_FILE).exists():
-        schema = CatalogueSchema.model_validate_json((folder / SCHEMA_FILE).read_text())
-    vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
-    index, note = faiss_tools.read_index(folder / INDEX_FILE, mmap)
+        with _damaged(folder, SCHEMA_FILE):
+            schema = CatalogueSchema.model_validate_json((folder / SCHEMA_FILE).read_text())
+    with _damaged(folder, VECTORS_FILE):
+        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+    with _damaged(folder, INDEX_FILE):
+        index, note = faiss_tools.read_index(folder / INDEX_FILE, mmap)
     return index, items, vectors, manifest, schema, note
+
+
+@contextmanager
+def _damaged(folder: Path, name: str):
+    """Any failure reading one of the index's files becomes one line naming the file."""
+    try:
+        yield
+    except (OSError, ValueError, RuntimeError, EOFError, TypeError) as err:
+        if isinstance(err, IndexMismatchError):
+            raise
+        text = str(err).strip()
+        reason = (
+            "unreadable"
+            if isinstance(err, RuntimeError)
+            else (text.splitlines()[-1] if text else type(err).__name__)
+        )
+        missing = isinstance(err, FileNotFoundError)
+        problem = "is missing" if missing else f"is damaged ({reason[:120]})"
+        raise ValueError(
+            f"{folder / name} {problem}: rebuild the index with `circhat index build --out {folder}`"
+        ) from None

@@ -16,7 +16,10 @@ either way.
 from __future__ import annotations
 
 import hashlib
+import logging
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import diskcache
@@ -24,6 +27,7 @@ import numpy as np
 
 from retrieval.paths import embedding_cache_dir
 
+log = logging.getLogger(__name__)
 RECORD_LIMIT = 1024  # vectors per record: larger writes are split
 _HASHES, _VECTORS = "hashes", "vectors"
 
@@ -44,16 +48,34 @@ class EmbeddingCache:
 
     def __init__(self, directory: str | Path | None = None, size_limit_gb: float = 8.0):
         self.directory = Path(directory or embedding_cache_dir())
+        self.size_limit = int(size_limit_gb * 2**30)
+        try:
+            self.store = self._open()
+        except sqlite3.DatabaseError as err:  # a damaged cache.db: never fatal, it is a cache
+            aside = self.directory.with_name(f"{self.directory.name}.damaged-{int(time.time())}")
+            self.directory.rename(aside)
+            log.warning(
+                "the embedding cache %s was damaged (%s): moved it to %s and started a new one; "
+                "images are encoded again as needed",
+                self.directory,
+                err,
+                aside,
+            )
+            self.store = self._open()
+        self._located: dict[str, dict[str, tuple[str, int]]] = {}  # model -> hash -> (record, row)
+        self._lock = threading.Lock()
+
+    def _open(self) -> diskcache.Cache:
         # cull_limit=0: no eviction check on every write; the size limit is enforced when the
         # cache is closed instead. Records stay inside SQLite (no file per record).
-        self.store = diskcache.Cache(
+        store = diskcache.Cache(
             str(self.directory),
-            size_limit=int(size_limit_gb * 2**30),
+            size_limit=self.size_limit,
             cull_limit=0,
             disk_min_file_size=2**24,
         )
-        self._located: dict[str, dict[str, tuple[str, int]]] = {}  # model -> hash -> (record, row)
-        self._lock = threading.Lock()
+        store.get("probe")  # a damaged database fails here, not in the middle of a build
+        return store
 
     def get_many(self, model: str, hashes: list[str]) -> list[np.ndarray | None]:
         """The stored vector of each hash, or None where there is none."""

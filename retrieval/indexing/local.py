@@ -20,6 +20,10 @@ from retrieval.indexing.vector_file import VectorWriter
 from retrieval.threads import per_core_map
 
 
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a build; the message says how far it got and how to resume."""
+
+
 @dataclass
 class EncodedCatalogue:
     items: list[Item]
@@ -51,14 +55,22 @@ def encode_catalogue(
     )
     stage = partial(embed_batch, catalogue, encoder, cache)  # runs on a worker core
     batches = position_batches(len(catalogue), batch_size)
-    for batch in per_core_map(stage, batches, encoder.parallel_batches):
-        skipped += batch.skipped
-        if batch.readable:
-            encoded += batch.fresh
-            items += [b.item for b in batch.readable]
-            writer.write(batch.vectors)
-        bar.update(len(batch.loaded))
-        bar.set_postfix(encoded=encoded, skipped=len(skipped))
+    try:
+        for batch in per_core_map(stage, batches, encoder.parallel_batches):
+            skipped += batch.skipped
+            if batch.readable:
+                encoded += batch.fresh
+                items += [b.item for b in batch.readable]
+                writer.write(batch.vectors)
+            bar.update(len(batch.loaded))
+            bar.set_postfix(encoded=encoded, skipped=len(skipped))
+    except KeyboardInterrupt:
+        bar.close()
+        cached = "cached" if cache is not None else "not cached (--no-cache)"
+        raise BuildInterrupted(
+            f"interrupted after {len(items) + len(skipped)} of {len(catalogue)} images; the "
+            f"{encoded} encoded so far are {cached}: run the same command again to resume"
+        ) from None
     bar.close()
     if not items:
         raise ValueError(f"catalogue {catalogue.name} has no readable images")

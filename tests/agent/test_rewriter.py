@@ -130,4 +130,6 @@ def test_cli_rewrite_json(capsys, trained_encoder):
             {"attribute": "pattern", "value": "striped", "polarity": "require"},
         ],
         "new_search": False,
+        "fallback_reason": None,
     }
+

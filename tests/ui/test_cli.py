@@ -142,3 +142,24 @@ def test_models_lists_every_composition_model(capsys):
         "sum",
         "text-only",
     ]
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["search", "--text", "red", "--k", "0"], "--k must be at least 1"),
+        (["search", "--text", "red", "--k", "-1"], "--k must be at least 1"),
+        (["eval", "replay", "--dialogues", "0"], "--dialogues must be at least 1"),
+        (["eval", "replay", "--dialogues", "-3"], "--dialogues must be at least 1"),
+        (["eval", "replay", "--k", "0"], "--k must be at least 1"),
+    ],
+)
+def test_bad_counts_are_refused_with_the_flag(argv, says, capsys):
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_an_image_folder_is_not_an_image(small_index_dir, tmp_path, capsys):
+    argv = ["search", "--image", str(tmp_path), "--index", str(small_index_dir)]
+    assert main(argv) == 2
+    assert "is a folder" in capsys.readouterr().err

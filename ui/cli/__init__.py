@@ -51,3 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"circhat: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        print(f"circhat: {err or 'interrupted'}", file=sys.stderr)
+        return 130

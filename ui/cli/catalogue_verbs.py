@@ -44,6 +44,8 @@ def _reference_vector(image: str, encoder, index):
     path = Path(image)
     if not path.exists():
         raise UserError(f"--image {image!r} is neither an item id of the index nor an image file")
+    if path.is_dir():
+        raise UserError(f"--image {image} is a folder: give one image file or an item id")
     from retrieval.catalogues import decode_image
 
     try:

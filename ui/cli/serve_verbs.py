@@ -19,7 +19,8 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     constraints = [c.model_dump() for c in rewrite.constraints]
     if args.json:
         out = {"caption": rewrite.caption, "constraints": constraints}
-        print(json.dumps({**out, "new_search": rewrite.new_search}))
+        out |= {"new_search": rewrite.new_search, "fallback_reason": rewrite.fallback_reason}
+        print(json.dumps(out))
         return 0
     print(f"caption: {rewrite.caption!r}  (rewriter: {rewrite.rewriter})")
     for c in constraints:

@@ -73,3 +73,17 @@ def test_mismatched_write_is_refused(tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
     with pytest.raises(ValueError, match="3 hashes but 2 vectors"):
         cache.put_many("m", ["a", "b", "c"], vectors_for(2))
+
+
+def test_a_damaged_cache_is_moved_aside_and_rebuilt(tmp_path, caplog):
+    import numpy as np
+
+    folder = tmp_path / "embeddings"
+    folder.mkdir()
+    (folder / "cache.db").write_bytes(b"this is not sqlite" * 100)
+    cache = embedding_cache.EmbeddingCache(folder)
+    cache.put_many("m", ["h1"], np.ones((1, 4), np.float32))
+    assert cache.get_many("m", ["h1"])[0].tolist() == [1, 1, 1, 1]
+    cache.close()
+    assert [p.name.startswith("embeddings.damaged-") for p in tmp_path.iterdir()].count(True) == 1
+    assert "was damaged" in caplog.text

@@ -1,0 +1,99 @@
+"""Rules first, the LLM only for what they could not map (`--rewriter hybrid:<llm>`).
+
+The rule rewriter reads the message; the words it left unmapped (less function words such
+as "please", "anything", "could") go to the LLM, alone, as the shopper's words. Nothing
+left over: no LLM call at all. The LLM's validated answer is merged with the rules':
+
+- a value the rules also found keeps the rules' polarity (they read negation by rule);
+- where the rules require a value of the attribute (or of its nesting family: articleType,
+  subCategory, masterCategory), the rules win and the LLM's constraint is recorded as
+  overruled;
+- anything else is a value the rules missed (an attribute they left open, or only said
+  what to avoid in): it is added.
+
+`rewriter` names the hybrid when the LLM added something, else the rules.
+
+`Rewrite.sources` says which constraint came from where; `fallback_reason` why the LLM's
+answer was not used (timeout, busy, rejected, ...), the rules' reading standing alone.
+"""
+
+from __future__ import annotations
+
+from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
+from agent.llm.answer import source_key
+from agent.rewriter import Rewrite, RuleRewriter
+from agent.state import Constraint
+from retrieval.catalogues.schema import CatalogueSchema
+
+FUNCTION_WORDS = FILLER | NON_ATTRIBUTE_WORDS | NEGATORS | KEEPERS
+
+
+def left_over(unmapped: str) -> str:
+    """The unmapped words worth asking about: no function words, digits or single letters."""
+    words = [
+        w
+        for w in unmapped.split()
+        if w not in FUNCTION_WORDS and not w.isdigit() and len(w.strip("'")) > 1
+    ]
+    return " ".join(words)
+
+
+def merge(
+    schema: CatalogueSchema, rules: list[Constraint], llm: list[Constraint]
+) -> tuple[list[Constraint], list[Constraint], list[Constraint]]:
+    """(merged, added, overruled): the rules' constraints with the LLM's it may add."""
+    merged, added, overruled = list(rules), [], []
+    for c in llm:
+        same = [m for m in merged if (m.attribute, m.value) == (c.attribute, c.value)]
+        if same:
+            if same[0].polarity != c.polarity:
+                overruled.append(c)
+            continue
+        family = schema.family(c.attribute) if c.attribute in schema.attributes else {c.attribute}
+        required = [m for m in merged if m.polarity == "require" and m.attribute in family]
+        if required:
+            overruled.append(c)
+            continue
+        merged.append(c)
+        added.append(c)
+    return merged, added, overruled
+
+
+class HybridRewriter:
+    """The rule rewriter, completed by an LLM rewriter's model for the words left over."""
+
+    def __init__(self, rules: RuleRewriter, llm):
+        self.rules, self.llm = rules, llm
+        self.name = f"hybrid:{llm.model_key}"
+        self.schema = llm.schema
+
+    @property
+    def calls(self) -> int:
+        return self.llm.calls
+
+    def warm_up(self) -> float:
+        return self.llm.warm_up()
+
+    def rewrite(self, text: str) -> Rewrite:
+        read = self.rules.rewrite(text)
+        sources = {source_key(c): "rules" for c in read.constraints}
+        words = left_over(read.unmapped)
+        if not words:
+            return read.model_copy(update={"sources": sources})
+        asked = self.llm.asker.ask(words)
+        if asked.answer is None:
+            return read.model_copy(update={"sources": sources, "fallback_reason": asked.reason})
+        llm = [Constraint(**c.model_dump()) for c in asked.answer.constraints]
+        merged, added, overruled = merge(self.schema, read.constraints, llm)
+        sources |= {source_key(c): self.llm.name for c in added}
+        required = [c.value for c in merged if c.polarity == "require"]
+        caption = ", ".join(required + ([read.unmapped] if read.unmapped else []))
+        return read.model_copy(
+            update={
+                "caption": caption,
+                "constraints": merged,
+                "rewriter": self.name if added else read.rewriter,
+                "sources": sources,
+                "overruled": overruled,
+            }
+        )
