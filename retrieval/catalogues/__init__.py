@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.catalogues.base import Catalogue, CatalogueBase, FirstItems, Item, LoadedImage
+from retrieval.catalogues.base import (
+    Catalogue,
+    CatalogueBase,
+    FirstItems,
+    Item,
+    LoadedImage,
+    Subset,
+)
 from retrieval.catalogues.folder import FolderCatalogue
 from retrieval.catalogues.images import decode_image
 from retrieval.catalogues.rendered import (
@@ -42,6 +49,7 @@ __all__ = [
     "Item",
     "LoadedImage",
     "RenderedFashionMnist",
+    "Subset",
     "decode_image",
     "open_catalogue",
 ]

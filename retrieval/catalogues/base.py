@@ -100,17 +100,27 @@ class CatalogueBase:
         return None
 
 
-class FirstItems(CatalogueBase):
-    """The first `count` items of a catalogue: a sample for a benchmark or a test."""
+class Subset(CatalogueBase):
+    """Some items of a catalogue, in its order: a split, or a benchmark's sample."""
 
-    def __init__(self, catalogue: Catalogue, count: int):
-        self.catalogue = catalogue
-        self.items = catalogue.items[: min(count, len(catalogue))]
-        self.name = f"{catalogue.name}[:{len(self.items)}]"
+    def __init__(self, catalogue: Catalogue, positions: Sequence[int], label: str):
+        self.catalogue, self.label = catalogue, label
+        self.positions = [int(p) for p in positions]
+        self.items = [catalogue.items[p] for p in self.positions]
+        self.name = f"{catalogue.name}[{label}]"
         self.schema = catalogue.schema
 
     def load(self, indices: Sequence[int]) -> list[LoadedImage]:
-        return self.catalogue.load(indices)
+        return self.catalogue.load([self.positions[i] for i in indices])
 
     def fingerprint(self) -> str:
-        return f"{self.catalogue.fingerprint()}-first{len(self.items)}"
+        return f"{self.catalogue.fingerprint()}-{self.label}-{len(self.items)}"
+
+    def shape_features(self) -> np.ndarray | None:
+        shapes = self.catalogue.shape_features()
+        return None if shapes is None else shapes[self.positions]
+
+
+def FirstItems(catalogue: Catalogue, count: int) -> Subset:  # noqa: N802 (a kind of Subset)
+    """The first `count` items of a catalogue: a sample for a benchmark or a test."""
+    return Subset(catalogue, range(min(count, len(catalogue))), f":{min(count, len(catalogue))}")

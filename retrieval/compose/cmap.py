@@ -38,7 +38,7 @@ class CmapStyle(ComposerModule):
         config = as_config("cmap", config)
         if not isinstance(encoder, FeatureMapEncoder):
             raise ValueError("cmap needs an encoder that exposes feature maps (fashion-mini)")
-        widths = encoder.image_tower.config.widths[-len(LEVEL_GRIDS) :]
+        widths = encoder.feature_widths[-len(LEVEL_GRIDS) :]
         hidden = config.hidden_dim
         self.level_projections = nn.ModuleList(nn.Linear(c, hidden) for c in widths)
         self.level_embeddings = nn.Parameter(torch.zeros(len(widths), hidden))

@@ -15,6 +15,7 @@ def load_encoder(model_id: str = "fashion-mini", device: str | None = None) -> E
     """Build (once per process) the encoder named by a model id.
 
     Model ids: `fashion-mini` (embedded default), `fashion-mini:<weights.safetensors>`,
+    `photo:<folder>` (a photo encoder trained for a catalogue: `circhat train encoder`),
     `open_clip:<arch>/<hub tag or .safetensors path>`, `hf-clip:<folder or hub id>`.
     """
     kind, _, spec = model_id.partition(":")
@@ -26,11 +27,15 @@ def load_encoder(model_id: str = "fashion-mini", device: str | None = None) -> E
         from retrieval.encoders.open_clip_encoder import OpenClipEncoder
 
         return OpenClipEncoder(spec, device)
+    if kind == "photo" and spec:
+        from retrieval.encoders.photo.model import PhotoEncoder
+
+        return PhotoEncoder(spec, device)
     if kind == "hf-clip" and spec:
         from retrieval.encoders.hf_clip import HFClipEncoder
 
         return HFClipEncoder(spec, device)
     raise ValueError(
-        f"unknown model id {model_id!r}: use fashion-mini, open_clip:<arch>/<pretrained> "
-        "or hf-clip:<folder or hub id>"
+        f"unknown model id {model_id!r}: use fashion-mini, photo:<model folder>, "
+        "open_clip:<arch>/<pretrained> or hf-clip:<folder or hub id>"
     )

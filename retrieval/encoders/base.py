@@ -56,6 +56,8 @@ class PseudoWordEncoder(Protocol):
 class FeatureMapEncoder(Protocol):
     """An encoder that exposes its image tower's stage maps (CMAP)."""
 
+    feature_widths: tuple[int, ...]  # channels of each map
+
     def feature_maps(self, images: list) -> list[torch.Tensor]: ...
 
 

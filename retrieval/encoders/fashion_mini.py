@@ -67,21 +67,30 @@ class FashionMiniEncoder(Encoder):
     def encode_with_pseudo_words(
         self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
     ) -> torch.Tensor:
-        """(B, D) un-normalised text features, with `placeholder` replaced by pseudo[b] (B, W).
+        return splice_pseudo_words(self.text_tower, self.device, templates, pseudo, placeholder)
 
-        Differentiable in `pseudo` (Pic2Word trains through the frozen text tower).
-        """
-        tower = self.text_tower
-        tokens = {k: v.to(self.device) for k, v in tower.tokenize(templates).items()}
-        placeholder_id = tower.tokenizer.convert_tokens_to_ids(placeholder)
-        slots = tokens["input_ids"] == placeholder_id  # (B, T)
-        if not bool(slots.any(1).all()):
-            raise ValueError(f"every template needs the placeholder {placeholder!r}")
-        embeds = tower.input_embeddings()(tokens["input_ids"])  # (B, T, W)
-        embeds = torch.where(slots[..., None], pseudo[:, None, :].to(embeds.dtype), embeds)
-        return tower.forward_embeds(embeds, tokens["attention_mask"])
+    @property
+    def feature_widths(self) -> tuple[int, ...]:
+        return self.image_tower.config.widths
 
     def feature_maps(self, images: list[ImageInput]) -> list[torch.Tensor]:
         """Every stage's feature map of the image tower: [(B, C, H, W), ...] from fine to coarse."""
         with torch.inference_mode():
             return self.image_tower.features(self.image_batch(images))
+
+
+def splice_pseudo_words(
+    tower: MiniLMTextTower, device, templates: list[str], pseudo: torch.Tensor, placeholder: str
+) -> torch.Tensor:
+    """(B, D) un-normalised text features, with `placeholder` replaced by pseudo[b] (B, W).
+
+    Differentiable in `pseudo` (Pic2Word trains through the frozen text tower).
+    """
+    tokens = {k: v.to(device) for k, v in tower.tokenize(templates).items()}
+    placeholder_id = tower.tokenizer.convert_tokens_to_ids(placeholder)
+    slots = tokens["input_ids"] == placeholder_id  # (B, T)
+    if not bool(slots.any(1).all()):
+        raise ValueError(f"every template needs the placeholder {placeholder!r}")
+    embeds = tower.input_embeddings()(tokens["input_ids"])  # (B, T, W)
+    embeds = torch.where(slots[..., None], pseudo[:, None, :].to(embeds.dtype), embeds)
+    return tower.forward_embeds(embeds, tokens["attention_mask"])

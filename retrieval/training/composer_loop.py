@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from retrieval.compose.base import TrainableModule
 from retrieval.progress import bar as progress_bar
 from retrieval.training.features import TripletFeatures
+from retrieval.training.triplets import edit_attributes
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,33 @@ def _rows_by(features: TripletFeatures, key: Callable[[dict], tuple]) -> dict[tu
     return {k: np.array(v) for k, v in groups.items()}
 
 
-def _all_attributes(attributes: dict) -> tuple:
-    return tuple(attributes.values())
+def _keys(features: TripletFeatures) -> tuple[Callable, Callable, str | None]:
+    """(all edited attributes, the appearance ones, the kind): on fmnist-color
+    (category, colour, pattern), (colour, pattern) and category."""
+    schema = features.catalogue.schema
+    names = edit_attributes(schema)
+    family = schema.family(schema.kind) if schema.kind else set()
+    looks = [n for n in names if n not in family]
 
+    def every(attributes: dict) -> tuple:
+        return tuple(attributes.get(n) for n in names)
 
-def _color_and_pattern(attributes: dict) -> tuple:
-    return attributes["color"], attributes["pattern"]
+    def appearance(attributes: dict) -> tuple:
+        return tuple(attributes.get(n) for n in looks)
+
+    return every, appearance, schema.kind
 
 
 def hard_negative_rows(
     features: TripletFeatures, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """(M, count) catalogue rows sharing each target's attributes (targets excluded)."""
-    groups = _rows_by(features, _all_attributes)
+    every, _, _ = _keys(features)
+    groups = _rows_by(features, every)
     items = features.catalogue.items
     rows = np.empty((len(features.triplets), count), dtype=np.int64)
     for i, t in enumerate(features.triplets):
-        pool = groups[_all_attributes(items[t.target].attributes)]
+        pool = groups[every(items[t.target].attributes)]
         pool = pool[pool != t.target]
         if len(pool) == 0:
             pool = np.array([t.target])
@@ -66,18 +77,19 @@ def hard_negative_rows(
 def lookalike_rows(
     features: TripletFeatures, count: int, rng: np.random.Generator, pool_size: int = 64
 ) -> np.ndarray:
-    """(M, count) catalogue rows with each target's colour and pattern but another category,
-    the nearest to the target's image among `pool_size` drawn: the garments an encoder
-    confuses (shirt / t-shirt / pullover / coat), which attribute-level retrieval must tell
-    apart."""
+    """(M, count) catalogue rows with each target's appearance (colour and pattern) but
+    another kind of item, the nearest to the target's image among `pool_size` drawn: the
+    garments an encoder confuses (shirt / t-shirt / pullover / coat), which attribute-level
+    retrieval must tell apart."""
+    _, appearance, kind = _keys(features)
     items = features.catalogue.items
-    pools = _rows_by(features, _color_and_pattern)
+    pools = _rows_by(features, appearance)
     rows = np.empty((len(features.triplets), count), dtype=np.int64)
     for i, t in enumerate(features.triplets):
         target = items[t.target].attributes
-        pool = pools[_color_and_pattern(target)]
+        pool = pools[appearance(target)]
         drawn = rng.choice(pool, min(pool_size, len(pool)), replace=False)
-        other = [r for r in drawn if items[r].attributes["category"] != target["category"]]
+        other = [r for r in drawn if items[r].attributes.get(kind) != target.get(kind)]
         if not other:
             other = [t.target]
         scores = features.gallery[other] @ features.gallery[t.target]
@@ -107,9 +119,8 @@ class Batcher:
         missing = sorted({int(r) for r in rows} - self.levels.keys())
         for start in range(0, len(missing), 512):
             chunk = missing[start : start + 512]
-            levels = pooled_levels(
-                self.encoder.feature_maps(list(self.features.catalogue.render(chunk)))
-            )
+            images = [b.image for b in self.features.catalogue.load(chunk)]
+            levels = pooled_levels(self.encoder.feature_maps(images))
             for j, row in enumerate(chunk):
                 self.levels[row] = [lvl[j].half() for lvl in levels]
         depth = len(self.levels[int(rows[0])])

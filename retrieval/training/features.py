@@ -13,7 +13,12 @@ from retrieval.encoders import Encoder
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.local import encode_catalogue
 from retrieval.training.phrasebook import Phrasebook
-from retrieval.training.triplets import Triplet, build_triplets, triplets_fingerprint
+from retrieval.training.triplets import (
+    Triplet,
+    build_triplets,
+    edit_attributes,
+    triplets_fingerprint,
+)
 
 
 def catalogue_vectors(
@@ -77,10 +82,14 @@ class TripletFeatures:
 
     @cached_property
     def attribute_ids(self) -> np.ndarray:
-        """(N,) one id per distinct attribute combination of the catalogue's items."""
+        """(N,) one id per distinct combination of the attributes a request edits."""
+        names = edit_attributes(self.catalogue.schema)
         ids: dict[tuple, int] = {}
         return np.array(
-            [ids.setdefault(tuple(i.attributes.values()), len(ids)) for i in self.catalogue.items]
+            [
+                ids.setdefault(tuple(i.attributes.get(n) for n in names), len(ids))
+                for i in self.catalogue.items
+            ]
         )
 
     @cached_property

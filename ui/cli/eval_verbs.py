@@ -10,6 +10,8 @@ from ui.cli.options import DEFAULT_CATALOGUE
 
 
 def cmd_eval_encoder(args: argparse.Namespace) -> int:
+    if args.catalogue != DEFAULT_CATALOGUE:
+        return _eval_encoder_on_catalogue(args)
     from eval.encoder_eval import evaluate_encoder
     from retrieval.indexing.gallery import open_gallery
 
@@ -35,6 +37,23 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
         )
     worst = sorted(report["synonym_precision_by_synonym"].items(), key=lambda kv: kv[1])[:5]
     print("weakest synonyms: " + ", ".join(f"{s} {p:.2f}" for s, p in worst))
+    return 0
+
+
+def _eval_encoder_on_catalogue(args: argparse.Namespace) -> int:
+    from eval.catalogue_encoder import evaluate_on_catalogue, markdown
+    from retrieval.catalogues import open_catalogue
+    from retrieval.encoders import load_encoder
+
+    catalogue = open_catalogue(args.catalogue, args.metadata)
+    report = evaluate_on_catalogue(load_encoder(args.model), catalogue, progress=not args.json)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"encoder {report['model_id']} on {report['items']} test items of {report['catalogue']}"
+        )
+        print(markdown(report))
     return 0
 
 
@@ -124,7 +143,9 @@ def register(verbs) -> None:
 def _register_single_turn(evaluate) -> None:
     model, index, as_json = options.model(), options.index(), options.json_output()
     enc = evaluate.add_parser(
-        "encoder", parents=[model, index, as_json], help="zero-shot, caption search, synonyms"
+        "encoder",
+        parents=[options.catalogue(), model, index, as_json],
+        help="zero-shot and caption search (fmnist-color: also synonyms; else its test part)",
     )
     enc.set_defaults(func=cmd_eval_encoder)
 

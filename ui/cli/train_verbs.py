@@ -9,13 +9,36 @@ from ui.cli import options
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
+    if args.catalogue:
+        return _train_photo_encoder(args)
     from retrieval.encoders.fashion_mini import DEFAULT_WEIGHTS
     from retrieval.training.fashion_mini import TrainConfig, train
 
-    config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
+    config = TrainConfig(epochs=args.epochs or 7, seed=args.seed, limit=args.limit)
     out = Path(args.out) if args.out else DEFAULT_WEIGHTS
     metadata = train(config, out)
     print(f"trained fashion-mini in {metadata['train_seconds']} s -> {out}")
+    return 0
+
+
+def default_photo_model(folder: str, backbone: str) -> Path:
+    from retrieval.paths import home, safe_name
+
+    return home() / "models" / safe_name(f"{Path(folder).resolve().name}-{backbone}")
+
+
+def _train_photo_encoder(args: argparse.Namespace) -> int:
+    """A photo encoder for the user's catalogue: model id photo:OUT."""
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.training.photo_encoder import PhotoTrainSettings, train_photo_encoder
+
+    catalogue = FolderCatalogue(args.catalogue, args.metadata)
+    out = Path(args.out) if args.out else default_photo_model(args.catalogue, args.backbone)
+    settings = PhotoTrainSettings(backbone=args.backbone, epochs=args.epochs or 30, seed=args.seed)
+    card = train_photo_encoder(catalogue, out, settings)
+    z = card.figures["zero_shot_accuracy"]
+    shown = ", ".join(f"{a} {v:.3f}" for a, v in z.items())
+    print(f"trained photo:{out} in {card.train_seconds:.0f} s; zero-shot on the test part: {shown}")
     return 0
 
 
@@ -37,11 +60,23 @@ def register(verbs) -> None:
     train = verbs.add_parser("train", help="train models").add_subparsers(
         dest="action", required=True
     )
-    encoder = train.add_parser("encoder", help="train the fashion-mini image tower (CPU, minutes)")
-    encoder.add_argument("--epochs", type=int, default=7)
+    encoder = train.add_parser(
+        "encoder",
+        help="train fashion-mini, or with --catalogue a photo encoder for that catalogue (CPU)",
+    )
+    encoder.add_argument(
+        "--catalogue", help="a folder of photos: train its own encoder (model id photo:OUT)"
+    )
+    encoder.add_argument("--metadata", help="the folder's metadata file")
+    encoder.add_argument("--backbone", default="efficientnet-lite0", help="frozen image backbone")
+    encoder.add_argument("--epochs", type=int, help="default: 7 (fashion-mini), 30 (photos)")
     encoder.add_argument("--seed", type=int, default=0)
     encoder.add_argument("--limit", type=int, help="train on the first N garments only")
-    encoder.add_argument("--out", help="weights file (default: the packaged fashion-mini weights)")
+    encoder.add_argument(
+        "--out",
+        help="fashion-mini: the weights file (default: the packaged one); photos: the model "
+        "folder (default: $CIRCHAT_HOME/models/<folder>-<backbone>)",
+    )
     encoder.set_defaults(func=cmd_train_encoder)
 
     composers = train.add_parser(

@@ -1,0 +1,1 @@
+"""Encoders of real photos: a frozen ImageNet backbone and a head trained for a catalogue."""

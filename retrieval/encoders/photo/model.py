@@ -1,0 +1,141 @@
+"""`photo:DIR`: a catalogue's own photo encoder, a folder with its model card.
+
+DIR holds `card.json` (what it is, what it was trained on, its figures), `head.safetensors`
+(the layers between the frozen backbone and the frozen MiniLM text space, with the
+standardisation of the descriptors) and `composers/` (composition models trained for it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, Field
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from retrieval.encoders.base import Encoder, ImageInput, pick_device
+from retrieval.encoders.minilm import MiniLMTextTower
+from retrieval.encoders.photo.backbone import Backbone
+from retrieval.encoders.photo.descriptors import Describer
+
+CARD_FILE, HEAD_FILE = "card.json", "head.safetensors"
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    in_dim: int
+    hidden: int = 1024
+    out_dim: int = 384
+    dropout: float = 0.1
+
+
+class PhotoHead(nn.Module):
+    """Standardised descriptor -> MLP -> the text tower's space (L2-normalised)."""
+
+    def __init__(self, config: HeadConfig):
+        super().__init__()
+        self.config = config
+        self.register_buffer("mean", torch.zeros(config.in_dim))
+        self.register_buffer("std", torch.ones(config.in_dim))
+        self.layers = nn.Sequential(
+            nn.Dropout(config.dropout),
+            nn.Linear(config.in_dim, config.hidden),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.hidden, config.out_dim),
+        )
+
+    def forward(self, descriptors: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.layers((descriptors - self.mean) / self.std), dim=-1)  # (B, D)
+
+
+class ModelCard(BaseModel):
+    """What a photo model is, what it was trained on and how well it does."""
+
+    backbone: str
+    head: dict
+    catalogue: str  # the catalogue's name (folder and metadata)
+    catalogue_fingerprint: str
+    schema_: dict = Field(alias="schema")
+    split: dict  # the rule and the counts of the train / test parts
+    settings: dict = Field(default_factory=dict)
+    figures: dict = Field(default_factory=dict)
+    train_seconds: float = 0.0
+    created_at: str = ""
+
+    model_config = {"populate_by_name": True}
+
+
+def save_model(folder: Path, head: PhotoHead, card: ModelCard) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(folder / HEAD_FILE))
+    card.head = asdict(head.config)
+    (folder / CARD_FILE).write_text(card.model_dump_json(indent=2, by_alias=True) + "\n")
+
+
+def read_card(folder: Path) -> ModelCard:
+    path = Path(folder) / CARD_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no photo model at {folder} (no {CARD_FILE}): train one with "
+            f"`circhat train encoder --catalogue FOLDER --out {folder}`"
+        )
+    return ModelCard.model_validate_json(path.read_text())
+
+
+class PhotoEncoder(Encoder):
+    """A frozen backbone's descriptors through a trained head, beside the frozen MiniLM tower."""
+
+    def __init__(self, folder: str | Path, device: str | None = None):
+        self.folder = Path(folder)
+        self.card = read_card(self.folder)
+        self.device = pick_device(device)
+        self.describer = Describer(Backbone(self.card.backbone, str(self.device)))
+        self.head = PhotoHead(HeadConfig(**self.card.head))
+        self.head.load_state_dict(load_file(str(self.folder / HEAD_FILE)))
+        self.head.eval().to(self.device)
+        self.text_tower = MiniLMTextTower().to(self.device, self.dtype)
+        self.dim = self.head.config.out_dim
+        self.model_id = f"photo:{self.folder}"
+        weights = hashlib.sha256((self.folder / HEAD_FILE).read_bytes()).hexdigest()[:12]
+        self.fingerprint = f"photo-{self.describer.fingerprint}-{weights}"
+        self.batch_size = 64
+
+    def _images(self, images: list[ImageInput]) -> torch.Tensor:
+        arrays = [np.asarray(i.convert("RGB") if hasattr(i, "convert") else i) for i in images]
+        descriptors = torch.from_numpy(self.describer.describe(arrays)).to(self.device)
+        return self.head(descriptors)
+
+    def _texts(self, texts: list[str]) -> torch.Tensor:
+        return self.text_tower(texts)
+
+    @property
+    def word_dim(self) -> int:
+        return self.text_tower.input_embeddings().embedding_dim
+
+    def encode_with_pseudo_words(
+        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
+    ) -> torch.Tensor:
+        from retrieval.encoders.fashion_mini import splice_pseudo_words
+
+        return splice_pseudo_words(self.text_tower, self.device, templates, pseudo, placeholder)
+
+    @property
+    def feature_widths(self) -> tuple[int, ...]:
+        return self.describer.backbone.spec.channels
+
+    def feature_maps(self, images: list[ImageInput]) -> list[torch.Tensor]:
+        """The backbone's maps [(B, C, h, w)]: the tapped stages and the head."""
+        arrays = [np.asarray(i.convert("RGB") if hasattr(i, "convert") else i) for i in images]
+        return [torch.from_numpy(m) for m in self.describer.backbone.maps(arrays)]
+
+
+def model_summary(folder: Path) -> str:
+    card = read_card(folder)
+    return json.dumps({"backbone": card.backbone, "catalogue": card.catalogue, **card.figures})
