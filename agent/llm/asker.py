@@ -69,15 +69,17 @@ class Asker:
         cache_dir: str | Path | None = None,
         caption: bool = True,
         max_in_flight: int = MAX_IN_FLIGHT,
+        plan: str = "message",
     ):
         self.chat_model, self.schema, self.model_key = chat_model, schema, model_key
+        self.plan = plan
         self.timeout_s, self.caption, self.max_in_flight = timeout_s, caption, max_in_flight
         self.cache = diskcache.Cache(str(cache_dir or home() / "llm-cache"))
         self.format = response_format(schema, caption)
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._calls = 0
-        self._prefix = json.dumps([build_messages(schema, "", caption)[:-1], self.format])
+        self._prefix = json.dumps([build_messages(schema, "", caption, plan)[:-1], self.format])
 
     @property
     def calls(self) -> int:
@@ -85,7 +87,7 @@ class Asker:
         return self._calls
 
     def messages(self, text: str) -> list:
-        return to_langchain(build_messages(self.schema, text, self.caption))
+        return to_langchain(build_messages(self.schema, text, self.caption, self.plan))
 
     def key(self, text: str) -> str:
         asked = f"{PROMPT_VERSION}|{self.model_key}|{self._prefix}|{text}"

@@ -19,7 +19,6 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.catalogues.vocabulary import value_phrases
 
 PROMPT_VERSION = "v3"
-N_EXAMPLES = 12
 # Phrasings of one value, by the lexicon role of its attribute ({p}: the shopper's word).
 REQUIRE = {
     "color": ("like {p}", "the colour of {p}"),
@@ -31,8 +30,39 @@ AVOID = ("not {p}", "no {p} please", "anything but {p}")
 # Requests that name no value (the answer is an empty list): a model that always names a
 # value adds a wrong filter. Each is used only if the catalogue has none of its words.
 NOTHING = ("longer please", "with a zip", "a bit cheaper", "thanks, looks nice")
-# The kinds of the twelve examples, in order: one value, a negation, two values, none.
-PLAN = ("one", "one", "none", "one", "avoid", "one", "none", "two", "one", "one", "none", "one")
+# The kinds of the twelve examples, in order: one value, a negation, two values, none. A
+# whole message usually names something; the words the rules left over mostly do not, and a
+# model shown one empty answer in twelve still names a value for them nearly always.
+PLANS = {
+    "message": (
+        "one",
+        "one",
+        "avoid",
+        "two",
+        "one",
+        "none",
+        "one",
+        "avoid",
+        "one",
+        "two",
+        "one",
+        "one",
+    ),
+    "leftover": (
+        "one",
+        "one",
+        "none",
+        "one",
+        "avoid",
+        "one",
+        "none",
+        "two",
+        "one",
+        "one",
+        "none",
+        "one",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -59,9 +89,9 @@ def _words(schema: CatalogueSchema, attribute: str) -> list[tuple[str, str]]:
     return synonyms + [pair for pair in out if pair not in synonyms]
 
 
-def examples(schema: CatalogueSchema, n: int = N_EXAMPLES) -> list[Example]:
-    """n worked examples for this catalogue (PLAN): a word for a value, a negation, two
-    values at once, and a message that names none of them."""
+def examples(schema: CatalogueSchema, plan: str = "message") -> list[Example]:
+    """Worked examples for this catalogue, by PLANS[plan]: a word for a value, a negation,
+    two values at once, and a message that names none of them."""
     attributes = _leaf_attributes(schema)
     if not attributes:
         return []
@@ -79,7 +109,7 @@ def examples(schema: CatalogueSchema, n: int = N_EXAMPLES) -> list[Example]:
     words = {key(v) for a in schema.categorical for v in schema.attributes[a].values}
     nothing = [t for t in NOTHING if not any(key(w) in words for w in t.split())]
     out = []
-    for i, kind in enumerate((PLAN * (n // len(PLAN) + 1))[:n]):
+    for i, kind in enumerate(PLANS[plan]):
         if kind == "none" and nothing:
             out.append(Example(nothing[i % len(nothing)], ()))
             continue
@@ -133,10 +163,12 @@ def feedback(text: str) -> str:
     return f"<feedback>{text}</feedback>"
 
 
-def build_messages(schema: CatalogueSchema, text: str, caption: bool = True) -> list[dict]:
+def build_messages(
+    schema: CatalogueSchema, text: str, caption: bool = True, plan: str = "message"
+) -> list[dict]:
     """Chat messages as role/content dicts: instructions, example turns, the message."""
     messages = [{"role": "system", "content": system_prompt(schema, caption)}]
-    for example in examples(schema):
+    for example in examples(schema, plan):
         messages.append({"role": "user", "content": feedback(example.text)})
         messages.append({"role": "assistant", "content": answer_json(example, caption)})
     messages.append({"role": "user", "content": feedback(text)})

@@ -36,6 +36,6 @@ def load_encoder(model_id: str = "fashion-mini", device: str | None = None) -> E
 
         return HFClipEncoder(spec, device)
     raise ValueError(
-        f"unknown model id {model_id!r}: use fashion-mini, photo:<model folder>, "
-        "open_clip:<arch>/<pretrained> or hf-clip:<folder or hub id>"
+        f"unknown model id {model_id!r}: use fashion-mini, open_clip:<arch>/<pretrained>, "
+        "hf-clip:<folder or hub id> or photo:<model folder>"
     )

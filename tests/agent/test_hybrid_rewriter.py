@@ -125,6 +125,10 @@ def test_nested_attributes_count_as_one_in_a_conflict(tmp_path):
     assert added == [llm[1]] and overruled == [llm[0]]
 
 
+def _constraints(triples) -> list[Constraint]:
+    return [Constraint(attribute=a, value=v, polarity=p) for a, v, p in triples]
+
+
 @pytest.mark.parametrize(
     "rules, llm, merged",
     [
@@ -147,8 +151,5 @@ def test_nested_attributes_count_as_one_in_a_conflict(tmp_path):
     ],
 )
 def test_merge_keeps_the_rules_and_adds_only_what_they_missed(rules, llm, merged):
-    as_constraints = lambda triples: [
-        Constraint(attribute=a, value=v, polarity=p) for a, v, p in triples
-    ]  # noqa: E731
-    out, _, _ = merge(fmnist_schema(), as_constraints(rules), as_constraints(llm))
+    out, _, _ = merge(fmnist_schema(), _constraints(rules), _constraints(llm))
     assert [(c.attribute, c.value, c.polarity) for c in out] == merged

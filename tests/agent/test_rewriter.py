@@ -132,4 +132,3 @@ def test_cli_rewrite_json(capsys, trained_encoder):
         "new_search": False,
         "fallback_reason": None,
     }
-
