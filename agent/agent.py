@@ -74,7 +74,9 @@ class Agent:
     def composer(self, name: str):
         if name not in self._composers:
             reader = RuleRewriter(None, self.schema)  # lexicon only: cirevl's edits
-            self._composers[name] = build_composer(name, self.encoder, rewriter=reader)
+            self._composers[name] = build_composer(
+                name, self.encoder, rewriter=reader, catalogue=self.index.manifest.catalogue
+            )
         return self._composers[name]
 
     def new_state(self, composer: str | None = None) -> DialogueState:

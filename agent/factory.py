@@ -22,11 +22,13 @@ def build_agent(
     rewriter: str = "rules",
     config: AgentConfig | None = None,
     metadata: str | Path | None = None,
+    part: str | None = None,
 ) -> tuple[Agent, Catalogue]:
     """(agent, catalogue); the index is built first if it is missing. The agent reads the
-    catalogue's schema: its attributes, values and synonyms drive the rewriter and filters."""
-    items = open_catalogue(catalogue, metadata)
-    encoder, index = open_gallery(catalogue, model_id, index_dir, metadata=metadata)
+    catalogue's schema: its attributes, values and synonyms drive the rewriter and filters.
+    With `part` ('test'), only that part of the catalogue is searched (evaluation)."""
+    items = open_catalogue(catalogue, metadata, part=part)
+    encoder, index = open_gallery(catalogue, model_id, index_dir, metadata=metadata, part=part)
 
     def load_image(item_id: str):
         return items.load([items.index_of(item_id)])[0].image

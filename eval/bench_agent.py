@@ -106,3 +106,51 @@ def bench_turns(agent, count: int, seed: int = 0, warmup: int = 6) -> dict:
         "gallery": len(agent.index),
         "composer": agent.default_composer,
     }
+
+
+def bench_uploads(agent, catalogue, count: int = 60, seed: int = 0, warmup: int = 3) -> dict:
+    """An upload turn (the photo's bytes decoded, encoded, composed with a short request and
+    searched) against the bare encoder + search of the same image, interleaved."""
+    from agent.agent import Turn
+    from retrieval.catalogues.images import decode_image
+
+    rng = np.random.default_rng([seed, 7])
+    positions = rng.choice(len(catalogue), min(count + warmup, len(catalogue)), replace=False)
+    turns_ms, bare_ms = [], []
+    for i, position in enumerate(positions):
+        item = catalogue.items[int(position)]
+        data = _image_bytes(catalogue, int(position))
+        t = time.perf_counter()
+        image = decode_image(data, item.id)
+        agent.step(agent.new_state(), Turn(image=image, text="more like this"))
+        turn = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        vector = agent.encoder.encode_images([decode_image(data, item.id)])
+        agent.index.index.search(vector, agent.config.k)
+        bare = (time.perf_counter() - t) * 1000
+        if i >= warmup:
+            turns_ms.append(turn)
+            bare_ms.append(bare)
+    turn_p, bare_p = percentiles(turns_ms), percentiles(bare_ms)
+    return {
+        **turn_p,
+        "bare": bare_p,
+        "ratio_to_bare": round(turn_p["p95"] / bare_p["p95"], 3),
+        "turns": len(turns_ms),
+    }
+
+
+def _image_bytes(catalogue, position: int) -> bytes:
+    """The photo file's bytes; a rendered catalogue's image as PNG."""
+    from pathlib import Path
+
+    source = Path(catalogue.items[position].source)
+    if source.is_file():
+        return source.read_bytes()
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(catalogue.load([position])[0].image).save(buffer, "PNG")
+    return buffer.getvalue()

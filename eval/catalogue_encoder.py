@@ -36,8 +36,9 @@ def evaluate_on_catalogue(encoder: Encoder, catalogue: Catalogue, progress: bool
         frequent = [
             v for v, _ in Counter(v for v in train_labels[name] if v).most_common(TOP_COLOURS)
         ]
-        report[f"zero_shot_accuracy_{name}_top_{TOP_COLOURS}"] = round(
-            top_values_accuracy(images, prompts[name], labels[name], values[name], frequent), 4
+        accuracy = top_values_accuracy(images, prompts[name], labels[name], values[name], frequent)
+        report[f"zero_shot_accuracy_{name}_top_{TOP_COLOURS}"] = (
+            None if accuracy != accuracy else round(accuracy, 4)
         )
     report.update(
         items=len(encoded.items),
@@ -58,6 +59,6 @@ def markdown(report: dict) -> str:
         precision = report["text_to_image_precision_at_10"].get(name)
         lines.append(
             f"| {name} | {accuracy:.3f} | {report['majority_rate'][name]:.3f} | "
-            f"{'-' if precision != precision else f'{precision:.3f}'} |"
+            f"{'-' if precision is None else f'{precision:.3f}'} |"
         )
     return "\n".join(lines)

@@ -23,6 +23,7 @@ def default_index_dir(
     catalogue: str = "fmnist-color",
     model_id: str = "fashion-mini",
     metadata: str | Path | None = None,
+    part: str | None = None,
 ) -> Path:
     """The index folder of a catalogue spec and model: a folder catalogue is named by its
     resolved path (and its metadata file, where one is named), whatever the working folder."""
@@ -32,4 +33,5 @@ def default_index_dir(
             f"|{Path(metadata).resolve()}" if metadata else ""
         )
         name = f"{Path(catalogue).resolve().name}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+    name += f"-{part}" if part else ""
     return home() / "indexes" / safe_name(f"{name}-{model_id}")

@@ -63,3 +63,44 @@ def write_styles_shop(folder: Path, extra_lines: list[str] = ()) -> Path:
         with open(folder / "styles.csv", "a", encoding="utf-8") as f:
             f.write("\n".join(extra_lines) + "\n")
     return folder
+
+
+SHAPES = {"Tshirts": "rectangle", "Watches": "circle", "Handbags": "triangle"}
+PAINT = {"Red": (200, 30, 30), "Blue": (30, 60, 200), "Green": (40, 150, 60)}
+
+
+def shape_photo(kind: str, colour: str, shift: int, path: Path) -> None:
+    """A photo-like product shot: one coloured shape on white, the kind of item its shape."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (96, 96), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    box = (18 + shift, 20, 74 + shift, 78)
+    shade = tuple(min(255, c + 4 * shift) for c in PAINT[colour])
+    if SHAPES[kind] == "rectangle":
+        draw.rectangle(box, fill=shade)
+    elif SHAPES[kind] == "circle":
+        draw.ellipse(box, fill=shade)
+    else:
+        draw.polygon(
+            [(box[0], box[3]), (box[2], box[3]), ((box[0] + box[2]) // 2, box[1])], fill=shade
+        )
+    image.save(path, "JPEG", quality=92)
+
+
+def write_shape_shop(folder: Path, copies: int = 4) -> Path:
+    """A tiny photo catalogue with two attributes (kind by shape, colour by paint): every
+    combination `copies` times, as images/<id>.jpg and metadata.csv with a product name."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    with open(folder / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "articleType", "baseColour", "productDisplayName"])
+        n = 0
+        for copy in range(copies):
+            for kind in SHAPES:
+                for colour in PAINT:
+                    item_id = f"p{n:03d}"
+                    shape_photo(kind, colour, copy * 3 - 4, folder / "images" / f"{item_id}.jpg")
+                    writer.writerow([item_id, kind, colour, f"Shop {colour} {kind} no. {n}"])
+                    n += 1
+    return folder

@@ -10,6 +10,14 @@ from retrieval.encoders.image_tower import ImageTower, ImageTowerConfig
 from retrieval.indexing.local import build_index
 
 
+@pytest.fixture(autouse=True, scope="session")
+def shared_backbones(tmp_path_factory):
+    """The photo backbone's ONNX export is made once per test session, not once per test."""
+    import os
+
+    os.environ["CIRCHAT_BACKBONE_DIR"] = str(tmp_path_factory.mktemp("backbones"))
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test writes indexes and caches under its own temporary CIRCHAT_HOME."""

@@ -25,9 +25,24 @@ from retrieval.catalogues.schema import CatalogueSchema
 BUILT_IN = ("fmnist-color", "fmnist-color-variants")
 
 
-def open_catalogue(spec: str, metadata: str | Path | None = None, seed: int = 0) -> Catalogue:
+def catalogue_family(name: str) -> str:
+    """The catalogue a name belongs to, without its split or sample: 'fmnist-color' for any
+    rendered one, a folder catalogue's name without '[train]'."""
+    if name.startswith("fmnist-color"):
+        return "fmnist-color"
+    return name.split("[", 1)[0]
+
+
+def open_catalogue(
+    spec: str, metadata: str | Path | None = None, seed: int = 0, part: str | None = None
+) -> Catalogue:
     """'fmnist-color' / 'fmnist-color:train', 'fmnist-color-variants:N', or a folder path
-    (with `metadata` naming its metadata file where it is not metadata.csv/.jsonl)."""
+    (with `metadata` naming its metadata file where it is not metadata.csv/.jsonl); with
+    `part`, the 'train' or 'test' part of it (split by id)."""
+    if part is not None:
+        from retrieval.catalogues.split import split
+
+        return split(open_catalogue(spec, metadata, seed), part)
     if spec.startswith("fmnist-color-variants"):
         count = spec.split(":", 1)[1] if ":" in spec else ""
         return FmnistVariantsCatalogue(parse_count(count) if count else None, seed=seed)
@@ -50,6 +65,7 @@ __all__ = [
     "LoadedImage",
     "RenderedFashionMnist",
     "Subset",
+    "catalogue_family",
     "decode_image",
     "open_catalogue",
 ]

@@ -33,17 +33,22 @@ TRAINED_KINDS = tuple(k for k, kind in KINDS.items() if kind.module is not None)
 
 
 def build_composer(
-    name: str, encoder: Encoder, overrides: dict | None = None, rewriter=None
+    name: str,
+    encoder: Encoder,
+    overrides: dict | None = None,
+    rewriter=None,
+    catalogue: str | None = None,
 ) -> Composer:
     """The composition model `name` for an encoder (trained ones load their checkpoint).
 
     `rewriter` reads requests into attribute changes, for the models that edit a
-    description of the reference (cirevl); the agent passes its own.
+    description of the reference (cirevl); the agent passes its own. `catalogue` (the
+    index's catalogue name) refuses a trained model made for another catalogue.
     """
     config = model_config(name, overrides)
     kind = KINDS[config.kind]
     if kind.module is not None:
-        composer = TrainedComposer.load(name, encoder, config)
+        composer = TrainedComposer.load(name, encoder, config, catalogue)
     else:
         composer = kind.composer(encoder, config, rewriter=rewriter)
     composer.name = name

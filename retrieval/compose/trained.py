@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from retrieval.catalogues import catalogue_family
 from retrieval.compose.artemis import Artemis
 from retrieval.compose.base import Composer, ComposerModule
 from retrieval.compose.cmap import CmapStyle, pooled_levels
@@ -33,9 +34,12 @@ def new_module(config: ComposerConfig, encoder) -> ComposerModule:
 
 
 def checkpoint_path(name: str, encoder) -> Path:
-    """Packaged weights for the embedded default model; $CIRCHAT_HOME for any other encoder."""
+    """Packaged weights for the embedded default model; beside a photo model in its folder;
+    under $CIRCHAT_HOME for any other encoder."""
     if encoder.model_id == "fashion-mini":
         return PACKAGED_DIR / f"{name}.safetensors"
+    if encoder.composer_dir is not None:
+        return Path(encoder.composer_dir) / f"{name}.safetensors"
     return home() / "composers" / safe_name(encoder.fingerprint) / f"{name}.safetensors"
 
 
@@ -87,14 +91,30 @@ class TrainedComposer(Composer):
         self.needs_images = bool(module is not None and module.needs_maps)
 
     @classmethod
-    def load(cls, name: str, encoder, config: ComposerConfig) -> TrainedComposer:
+    def load(
+        cls, name: str, encoder, config: ComposerConfig, catalogue: str | None = None
+    ) -> TrainedComposer:
+        """The trained model `name` for an encoder; with `catalogue` (a catalogue's name),
+        refused when it was trained for another catalogue."""
         path = checkpoint_path(name, encoder)
+        where = (
+            f" --catalogue {catalogue_family(catalogue)}"
+            if catalogue and not catalogue.startswith("fmnist")
+            else ""
+        )
         if not path.exists():
             raise FileNotFoundError(
                 f"composition model {name!r} has no trained weights for {encoder.model_id}: "
-                f"run `circhat train composers --model {encoder.model_id} --only {name}`"
+                f"run `circhat train composers{where} --model {encoder.model_id} --only {name}`"
             )
         module, info = load_checkpoint(path, encoder, config)
+        trained_for = info.get("catalogue")
+        if catalogue and trained_for and trained_for != catalogue_family(catalogue):
+            raise ValueError(
+                f"composition model {name!r} of {encoder.model_id} was trained for {trained_for}, "
+                f"not {catalogue_family(catalogue)}: retrain it with `circhat train composers"
+                f"{where} --model {encoder.model_id}`"
+            )
         return cls(encoder, config, module, info)
 
     def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:

@@ -73,6 +73,7 @@ class Encoder:
     device: torch.device
     fingerprint: str = ""  # changes whenever the weights change (keys the embedding cache)
     batch_size: int = 256
+    composer_dir = None  # where composition models trained for it live (None: $CIRCHAT_HOME)
 
     @property
     def parallel_batches(self) -> int:

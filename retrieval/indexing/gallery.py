@@ -28,6 +28,7 @@ def build_and_save(
     progress: bool = True,
     engine: str = "local",
     metadata: str | Path | None = None,
+    part: str | None = None,
 ) -> SearchIndex:
     """Build the index of a catalogue spec into `out`.
 
@@ -40,7 +41,7 @@ def build_and_save(
     if engine == "ray":
         from retrieval.indexing.ray_engine import build_index_ray, remove_shards
 
-        builder = partial(open_catalogue, catalogue, metadata)
+        builder = partial(open_catalogue, catalogue, metadata, part=part)
         index = build_index_ray(
             builder, encoder, out, factory, batch_size=batch_size, use_cache=use_cache
         )
@@ -48,7 +49,7 @@ def build_and_save(
         cache = EmbeddingCache() if use_cache else None
         try:
             index = build_index(
-                open_catalogue(catalogue, metadata),
+                open_catalogue(catalogue, metadata, part=part),
                 encoder,
                 factory,
                 cache,
@@ -74,14 +75,14 @@ def open_gallery(
     factory: str = "Flat",
     mmap: bool = False,
     metadata: str | Path | None = None,
+    part: str | None = None,
 ) -> tuple[Encoder, SearchIndex]:
-    """The encoder and the index of `catalogue`; builds and saves the index if absent.
-
-    With `mmap`, a saved index is memory-mapped from disk where FAISS supports it.
-    """
+    """The encoder and the index of `catalogue` (or of its `part`); builds and saves the
+    index if absent. With `mmap`, a saved index is memory-mapped where FAISS supports it."""
     encoder = load_encoder(model_id)
-    folder = Path(folder) if folder else default_index_dir(catalogue, model_id, metadata)
+    folder = Path(folder) if folder else default_index_dir(catalogue, model_id, metadata, part)
     if not (folder / MANIFEST_FILE).exists():
         log.info("building the index of %s with %s in %s", catalogue, model_id, folder)
-        return encoder, build_and_save(catalogue, encoder, folder, factory, metadata=metadata)
+        built = build_and_save(catalogue, encoder, folder, factory, metadata=metadata, part=part)
+        return encoder, built
     return encoder, SearchIndex.load(folder, encoder, mmap=mmap)

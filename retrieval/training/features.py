@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from retrieval.catalogues import Catalogue, FmnistColorCatalogue
+from retrieval.catalogues import Catalogue, FmnistColorCatalogue, Subset
 from retrieval.encoders import Encoder
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.local import encode_catalogue
@@ -109,5 +109,26 @@ def triplet_features(
     catalogue = FmnistColorCatalogue(split, limit=limit)
     gallery = catalogue_vectors(catalogue, encoder, cache)
     triplets = build_triplets(catalogue, count, phrasebook, seed=seed)
+    text = text_vectors([t.text for t in triplets], encoder, cache)
+    return TripletFeatures(catalogue, gallery, triplets, text, triplets_fingerprint(triplets))
+
+
+def catalogue_triplet_features(
+    catalogue: Catalogue,
+    encoder: Encoder,
+    count: int,
+    phrasebook: Phrasebook,
+    seed: int,
+    cache: EmbeddingCache | None = None,
+) -> TripletFeatures:
+    """Triplets of any catalogue, their targets the visually closest by the encoder's image
+    vectors (photos have no colour-free shape to judge by); unreadable images are left out."""
+    encoded = encode_catalogue(catalogue, encoder, cache, progress=True)
+    if encoded.skipped:
+        readable = {item.id for item in encoded.items}
+        kept = [i for i, item in enumerate(catalogue.items) if item.id in readable]
+        catalogue = Subset(catalogue, kept, "readable")
+    gallery = np.asarray(encoded.vectors, np.float32)
+    triplets = build_triplets(catalogue, count, phrasebook, seed=seed, similarity=gallery)
     text = text_vectors([t.text for t in triplets], encoder, cache)
     return TripletFeatures(catalogue, gallery, triplets, text, triplets_fingerprint(triplets))

@@ -69,7 +69,9 @@ class CaptionMaker:
     def captions(self, item: Item) -> list[Caption]:
         out: list[Caption] = []
         if item.title:  # the product's name: this item (and what it is, for shared names)
-            said = {a: item.attributes[a] for a in self.schema.categorical if item.attributes.get(a)}
+            said = {
+                a: item.attributes[a] for a in self.schema.categorical if item.attributes.get(a)
+            }
             out.append((item.title, {"id": item.id, **said}))
         for template in _data()["item_templates"]:
             slots = SLOT.findall(template)

@@ -33,7 +33,12 @@ from retrieval.threads import torch_threads
 from retrieval.training.features import text_vectors
 from retrieval.training.photo_captions import CaptionMaker, attribute_prompts
 from retrieval.training.photo_training_data import TrainingData, caption_codes
-from retrieval.training.zero_shot import TOP_COLOURS, attribute_figures, top_values_accuracy
+from retrieval.training.zero_shot import (
+    TOP_COLOURS,
+    attribute_figures,
+    rounded,
+    top_values_accuracy,
+)
 
 
 @dataclass(frozen=True)
@@ -146,9 +151,10 @@ def measure(head: PhotoHead, data: TrainingData) -> dict:
     figures = attribute_figures(images, prompts, labels, data.values, train)
     for name in data.schema.by_role("color")[:1]:
         frequent = [v for v, _ in Counter(x for x in train[name] if x).most_common(TOP_COLOURS)]
-        figures[f"zero_shot_accuracy_{name}_top_{TOP_COLOURS}"] = round(
-            top_values_accuracy(images, prompts[name], labels[name], data.values[name], frequent), 4
+        accuracy = top_values_accuracy(
+            images, prompts[name], labels[name], data.values[name], frequent
         )
+        figures[f"zero_shot_accuracy_{name}_top_{TOP_COLOURS}"] = rounded(accuracy)
     figures["items"] = {"train": len(data.train_rows), "test": len(data.test_rows)}
     return figures
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import time
 
+from retrieval.catalogues import Catalogue, catalogue_family
+from retrieval.catalogues.split import split
 from retrieval.compose import model_config, new_module, trainable_models
 from retrieval.compose.trained import checkpoint_path, save_checkpoint
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.training.composer_loop import TrainSettings, fit
-from retrieval.training.features import triplet_features
-from retrieval.training.phrasebook import Phrasebook
+from retrieval.training.features import catalogue_triplet_features, triplet_features
+from retrieval.training.phrasebook import TRAIN_ROLES, Phrasebook
+
+
+def training_features(encoder, catalogue: Catalogue | None, triplets: int, seed: int, cache):
+    """Train-split triplets of fmnist-color (catalogue None) or of a folder catalogue's train
+    part (its split by id), phrased with the training phrasings."""
+    if catalogue is None:
+        return triplet_features(encoder, "train", triplets, Phrasebook.load(), seed, cache)
+    phrasebook = Phrasebook.for_schema(catalogue.schema, TRAIN_ROLES)
+    return catalogue_triplet_features(
+        split(catalogue, "train"), encoder, triplets, phrasebook, seed, cache
+    )
 
 
 def train_composers(
@@ -17,6 +30,7 @@ def train_composers(
     names: list[str] | None = None,
     triplets: int = 100_000,
     settings: TrainSettings = TrainSettings(),
+    catalogue: Catalogue | None = None,
 ) -> dict[str, dict]:
     """Fit the named (default: all trainable) models on train-split triplets; returns metadata."""
     started = time.time()
@@ -26,9 +40,7 @@ def train_composers(
         raise ValueError(f"not trainable composition models: {', '.join(unknown)}")
     cache = EmbeddingCache()
     try:
-        features = triplet_features(
-            encoder, "train", triplets, Phrasebook.load(), settings.seed, cache
-        )
+        features = training_features(encoder, catalogue, triplets, settings.seed, cache)
     finally:
         cache.close()
     results = {}
@@ -36,6 +48,8 @@ def train_composers(
         config = model_config(name)
         module = new_module(config, encoder)
         metadata = fit(module, features, encoder, settings)
+        if catalogue is not None:
+            metadata["catalogue"] = catalogue_family(catalogue.name)
         save_checkpoint(module, checkpoint_path(name, encoder), name, config, encoder, metadata)
         results[name] = metadata
     results["total_seconds"] = round(time.time() - started, 1)

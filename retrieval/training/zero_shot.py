@@ -55,14 +55,18 @@ def attribute_figures(
         if not rows:
             continue
         accuracy, _ = zero_shot_accuracy(images[rows], prompt_vectors, said, values[name])
-        report["zero_shot_accuracy"][name] = round(accuracy, 4)
-        report["text_to_image_precision_at_10"][name] = round(
-            precision_at_10(images[rows], prompt_vectors, said, values[name]), 4
-        )
+        report["zero_shot_accuracy"][name] = rounded(accuracy)
+        precision = precision_at_10(images[rows], prompt_vectors, said, values[name])
+        report["text_to_image_precision_at_10"][name] = rounded(precision)
         reference = [v for v in (train_labels or labels)[name] if v]
         majority = Counter(reference).most_common(1)[0][0]
         report["majority_rate"][name] = round(float(np.mean(np.asarray(said) == majority)), 4)
     return report
+
+
+def rounded(x: float) -> float | None:
+    """A figure for a report: None where it could not be measured (too few items)."""
+    return None if x != x else round(x, 4)
 
 
 def top_values_accuracy(

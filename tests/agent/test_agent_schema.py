@@ -75,3 +75,28 @@ def test_a_narrower_requirement_replaces_its_family(shop_agent):
     assert [(c.attribute, c.value) for c in merged] == [("articleType", "Casual Shoes")]
     women = Constraint(attribute="gender", value="Women")
     assert len(merge_constraints([women], [casual], schema)) == 2  # other attributes persist
+
+
+def test_filters_off_changes_no_result_without_constraints(shop_agent, tiny_encoder):
+    from agent.agent import AgentConfig
+
+    soft = Agent(
+        tiny_encoder,
+        shop_agent.index,
+        "sum",
+        config=AgentConfig(hard_constraints=False),
+        schema=shop_agent.schema,
+    )
+    start = shop_agent.index.items[3].id
+    for agent_ in (shop_agent, soft):
+        assert agent_.rewriter.rewrite("more like this one").constraints == []
+    dialogues = []
+    for agent_ in (shop_agent, soft):
+        state, _ = agent_.step(agent_.new_state(), Turn(item=start))
+        state, results = agent_.step(state, Turn(text="more like this one"))
+        dialogues.append([r.id for r in results])
+    assert dialogues[0] == dialogues[1]
+    state, filtered = shop_agent.step(shop_agent.new_state(), Turn(text="black watches"))
+    state, free = soft.step(soft.new_state(), Turn(text="black watches"))
+    assert all(r.attributes["articleType"] == "Watches" for r in filtered)
+    assert [r.id for r in free] != [r.id for r in filtered]  # soft terms only: other items come

@@ -65,9 +65,15 @@ def _composer_names(args: argparse.Namespace) -> list[str]:
 
 def cmd_eval_single(args: argparse.Namespace) -> int:
     from eval.single_turn import markdown_table, run_benchmark
+    from retrieval.catalogues import FolderCatalogue
     from retrieval.encoders import load_encoder
 
-    report = run_benchmark(load_encoder(args.model), _composer_names(args), args.queries, args.seed)
+    catalogue = None
+    if args.catalogue != DEFAULT_CATALOGUE:
+        catalogue = FolderCatalogue(args.catalogue, args.metadata)
+    report = run_benchmark(
+        load_encoder(args.model), _composer_names(args), args.queries, args.seed, catalogue
+    )
     if args.json:
         print(json.dumps(report))
     else:
@@ -75,6 +81,8 @@ def cmd_eval_single(args: argparse.Namespace) -> int:
             f"single-turn benchmark: {report['queries']} queries, {report['gallery']} gallery items"
         )
         print(markdown_table(report))
+        for name, reason in report.get("unavailable", {}).items():
+            print(f"{name}: not measured ({reason})")
     return 0
 
 
@@ -89,14 +97,17 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     names = _composer_names(args)
     for flag, value in (("--k", args.k), ("--dialogues", args.dialogues), ("--turns", args.turns)):
         options.positive(flag, value)
+    own = not args.catalogue.startswith("fmnist-color")  # a folder: its test part only
+    config = AgentConfig(k=args.k, hard_constraints=args.filters == "on")
     agent, catalogue = build_agent(
         args.model,
         args.catalogue,
         args.index,
         names[0],
         args.rewriter,
-        AgentConfig(k=args.k),
+        config,
         metadata=args.metadata,
+        part="test" if own else None,
     )
     if args.phrasebook or args.catalogue.startswith("fmnist-color"):
         phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
@@ -119,6 +130,7 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
         "rewriter": args.rewriter,
         "model": args.model,
         "catalogue": catalogue.name,
+        "filters": args.filters,
     }
     paths = write_reports(summary, results, args.out)
     if args.json:
@@ -151,8 +163,8 @@ def _register_single_turn(evaluate) -> None:
 
     single = evaluate.add_parser(
         "single",
-        parents=[options.composers(), model, as_json],
-        help="single-turn composed retrieval benchmark",
+        parents=[options.composers(), options.catalogue(), model, as_json],
+        help="single-turn composed retrieval benchmark (a folder catalogue: its test part)",
     )
     single.add_argument("--queries", type=int, default=2000)
     single.add_argument("--seed", type=int, default=1)
@@ -182,6 +194,12 @@ def _register_replay(evaluate) -> None:
         "one generated from the catalogue's schema)",
     )
     replay.add_argument("--seed", type=int, default=0)
+    replay.add_argument(
+        "--filters",
+        choices=("on", "off"),
+        default="on",
+        help="off: requested values are soft query terms only, no hard filtering",
+    )
     replay.add_argument(
         "--out", default="outputs/replay", help="folder for JSON, Markdown and plots"
     )

@@ -43,12 +43,17 @@ def _train_photo_encoder(args: argparse.Namespace) -> int:
 
 
 def cmd_train_composers(args: argparse.Namespace) -> int:
+    from retrieval.catalogues import FolderCatalogue
     from retrieval.encoders import load_encoder
     from retrieval.training.composer_loop import TrainSettings
     from retrieval.training.train_composers import train_composers
 
     settings = TrainSettings(epochs=args.epochs, seed=args.seed)
-    results = train_composers(load_encoder(args.model), args.only, args.triplets, settings)
+    catalogue = (
+        None if args.catalogue == "fmnist-color" else FolderCatalogue(args.catalogue, args.metadata)
+    )
+    encoder = load_encoder(args.model)
+    results = train_composers(encoder, args.only, args.triplets, settings, catalogue)
     for name, meta in results.items():
         if name != "total_seconds":
             print(f"{name:<10} trained in {meta['train_seconds']:>6.1f} s on {meta['train_data']}")
@@ -80,7 +85,9 @@ def register(verbs) -> None:
     encoder.set_defaults(func=cmd_train_encoder)
 
     composers = train.add_parser(
-        "composers", parents=[options.model()], help="train the trainable composition models"
+        "composers",
+        parents=[options.catalogue(), options.model()],
+        help="train the trainable composition models (for fmnist-color or a folder catalogue)",
     )
     composers.add_argument("--only", nargs="+", help="train only these models")
     composers.add_argument("--triplets", type=int, default=100_000)

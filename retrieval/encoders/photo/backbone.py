@@ -5,13 +5,15 @@ installed (about 5x faster than eager PyTorch on a CPU, same features) and by Py
 It returns three feature maps of a batch: after stage 2 (stride 8, 40 channels), after stage 4
 (stride 16, 112 channels) and the 1280-channel head (stride 32). Preprocessing is the one the
 weights were trained with (TF's efficientnet_lite_builder: (x - 127) / 128 on 0..255 pixels,
-224 x 224, no crop), not ImageNet's mean and standard deviation.
+224 x 224, no crop), not ImageNet's mean and standard deviation. The ONNX export is made once per machine, in
+$CIRCHAT_HOME/backbones (or $CIRCHAT_BACKBONE_DIR).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -128,7 +130,8 @@ class Backbone:
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def _exported(self) -> Path:
-        path = home() / "backbones" / f"{self.fingerprint}.onnx"
+        folder = os.environ.get("CIRCHAT_BACKBONE_DIR") or home() / "backbones"
+        path = Path(folder) / f"{self.fingerprint}.onnx"
         with self._lock:
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -106,6 +106,7 @@ class PhotoEncoder(Encoder):
         weights = hashlib.sha256((self.folder / HEAD_FILE).read_bytes()).hexdigest()[:12]
         self.fingerprint = f"photo-{self.describer.fingerprint}-{weights}"
         self.batch_size = 64
+        self.composer_dir = self.folder / "composers"
 
     def _images(self, images: list[ImageInput]) -> torch.Tensor:
         arrays = [np.asarray(i.convert("RGB") if hasattr(i, "convert") else i) for i in images]

@@ -1,0 +1,79 @@
+"""A photo encoder trained for a tiny catalogue: it learns, its card round-trips, its id loads."""
+
+import json
+
+import numpy as np
+import pytest
+from catalogue_fixtures import write_shape_shop
+
+from retrieval.catalogues import FolderCatalogue
+from retrieval.encoders import load_encoder
+from retrieval.encoders.photo.model import read_card
+from retrieval.training.photo_encoder import PhotoTrainSettings, train_photo_encoder
+
+QUICK = PhotoTrainSettings(epochs=40, batch_size=16, hidden=64, lr=3e-3)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    folder = write_shape_shop(tmp_path_factory.mktemp("shapes"), copies=5)
+    return FolderCatalogue(folder)
+
+
+@pytest.fixture(scope="module")
+def trained(shop, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "shapes-lite0"
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIRCHAT_HOME", str(home))
+        card = train_photo_encoder(shop, out, QUICK, progress=False)
+    return out, card
+
+
+def test_training_beats_chance_on_the_held_out_part(trained):
+    _, card = trained
+    zero_shot = card.figures["zero_shot_accuracy"]
+    assert card.split["test"] + card.split["train"] == 45 and card.split["test"] > 0
+    assert zero_shot["articleType"] > 0.5 and zero_shot["baseColour"] > 0.5  # chance: 1/3
+
+
+def test_the_model_card_round_trips_and_the_id_resolves(trained, shop):
+    out, card = trained
+    again = read_card(out)
+    assert again == card and again.backbone == "efficientnet-lite0"
+    assert again.catalogue == shop.name and again.split["rule"].startswith("test iff")
+    assert json.loads((out / "card.json").read_text())["schema"]["kind"] == "articleType"
+    encoder = load_encoder(f"photo:{out}")
+    assert encoder.model_id == f"photo:{out}" and encoder.dim == 384
+    images = [b.image for b in shop.load([0, 1])]
+    vectors = encoder.encode_images(images)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    texts = encoder.encode_texts(["a red tshirts", "blue"])
+    assert texts.shape == (2, 384)
+
+
+def test_a_missing_model_folder_says_how_to_make_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="circhat train encoder --catalogue"):
+        load_encoder(f"photo:{tmp_path / 'nothing'}")
+
+
+def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
+    from retrieval.compose import model_config, new_module
+    from retrieval.compose.trained import TrainedComposer, checkpoint_path, save_checkpoint
+
+    out, _ = trained
+    encoder = load_encoder(f"photo:{out}")
+    config = model_config("artemis")
+    path = checkpoint_path("artemis", encoder)
+    assert path.parent == out / "composers"
+    save_checkpoint(
+        new_module(config, encoder),
+        path,
+        "artemis",
+        config,
+        encoder,
+        {"catalogue": "folder:/shop-a"},
+    )
+    assert TrainedComposer.load("artemis", encoder, config, "folder:/shop-a[test]").module
+    with pytest.raises(ValueError, match="trained for folder:/shop-a, not folder:/shop-b"):
+        TrainedComposer.load("artemis", encoder, config, "folder:/shop-b")
