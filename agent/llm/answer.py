@@ -4,6 +4,7 @@ attribute as a const and its values as an enum, and the grammar that enforces th
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from typing import Annotated, Literal, Union
@@ -77,6 +78,7 @@ def generation_schema(
 
 @lru_cache(maxsize=16)
 def _grammar(spec_json: str):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when llama.cpp loads
     from llama_cpp import LlamaGrammar
 
     return LlamaGrammar.from_json_schema(spec_json, verbose=False)

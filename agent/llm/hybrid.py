@@ -9,7 +9,13 @@ left over: no LLM call at all. The LLM's validated answer is merged with the rul
   subCategory, masterCategory), the rules win and the LLM's constraint is recorded as
   overruled;
 - anything else is a value the rules missed (an attribute they left open, or only said
-  what to avoid in): it is added.
+  what to avoid in): it is added, if the rules' text encoder backs it (below).
+
+A 135M model names a value for almost any words, mostly by their spelling ("thinner strap"
+-> striped, "penciled" -> pink: every one of the ten values SmolLM2 added on the measured
+lists was wrong). So where the rules have a text encoder, a value the LLM adds must also be
+the encoder's first choice among its attribute's values for the leftover words: two weak
+readers that agree. The others are recorded as overruled too.
 
 `rewriter` names the hybrid when the LLM added something, else the rules.
 
@@ -19,10 +25,15 @@ answer was not used (timeout, busy, rejected, ...), the rules' reading standing 
 
 from __future__ import annotations
 
+from functools import cached_property
+
+import numpy as np
+
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
 from agent.llm.answer import source_key
 from agent.rewriter import Rewrite, RuleRewriter
 from agent.state import Constraint
+from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
 
 FUNCTION_WORDS = FILLER | NON_ATTRIBUTE_WORDS | NEGATORS | KEEPERS
@@ -59,13 +70,46 @@ def merge(
     return merged, added, overruled
 
 
+class EncoderCheck:
+    """Whether a text encoder backs a value for some words: the value is its first choice
+    among the attribute's values (each value said in its role's contexts, as the rules'
+    parser says them). Without an encoder every value is backed."""
+
+    def __init__(self, encoder, schema: CatalogueSchema):
+        self.encoder, self.schema = encoder, schema
+
+    @cached_property
+    def _anchors(self) -> tuple[list[tuple[str, str]], np.ndarray]:
+        labels, texts = [], []
+        for attribute in self.schema.categorical:
+            for value in self.schema.attributes[attribute].values:
+                for context in lexicon.contexts(self.schema.role(attribute)):
+                    labels.append((attribute, value))
+                    texts.append(context.format(v=value.lower()))
+        return labels, self.encoder.encode_texts(texts)  # (L, D)
+
+    def backs(self, words: str, c: Constraint) -> bool:
+        if self.encoder is None:
+            return True
+        labels, anchors = self._anchors
+        texts = list(dict.fromkeys([words, *words.split()]))
+        sims = (self.encoder.encode_texts(texts) @ anchors.T).max(axis=0)  # (L,)
+        best: dict[str, float] = {}
+        for (attribute, value), sim in zip(labels, sims):
+            if attribute == c.attribute:
+                best[value] = max(best.get(value, -1.0), float(sim))
+        return bool(best) and max(best, key=best.get) == c.value
+
+
 class HybridRewriter:
     """The rule rewriter, completed by an LLM rewriter's model for the words left over."""
 
-    def __init__(self, rules: RuleRewriter, llm):
+    def __init__(self, rules: RuleRewriter, llm, check_with_encoder: bool = True):
         self.rules, self.llm = rules, llm
         self.name = f"hybrid:{llm.model_key}"
         self.schema = llm.schema
+        encoder = rules.parser.encoder if rules.parser and check_with_encoder else None
+        self.check = EncoderCheck(encoder, self.schema)
 
     @property
     def calls(self) -> int:
@@ -85,6 +129,10 @@ class HybridRewriter:
             return read.model_copy(update={"sources": sources, "fallback_reason": asked.reason})
         llm = [Constraint(**c.model_dump()) for c in asked.answer.constraints]
         merged, added, overruled = merge(self.schema, read.constraints, llm)
+        unbacked = [c for c in added if not self.check.backs(words, c)]
+        merged = [c for c in merged if c not in unbacked]
+        added = [c for c in added if c not in unbacked]
+        overruled += unbacked
         sources |= {source_key(c): self.llm.name for c in added}
         required = [c.value for c in merged if c.polarity == "require"]
         caption = ", ".join(required + ([read.unmapped] if read.unmapped else []))

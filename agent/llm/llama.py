@@ -80,9 +80,9 @@ class LlamaCppChat(BaseChatModel):
         self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs
     ) -> ChatResult:
         deadline = time.monotonic() + self.timeout_s
+        self.load()
         response_format = kwargs.get("response_format") or {}
         grammar = grammar_for(response_format["schema"]) if "schema" in response_format else None
-        self.load()
         if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise DeadlineExceeded(f"the local model stayed busy for {self.timeout_s:g} s")
         try:

@@ -153,3 +153,35 @@ def _constraints(triples) -> list[Constraint]:
 def test_merge_keeps_the_rules_and_adds_only_what_they_missed(rules, llm, merged):
     out, _, _ = merge(fmnist_schema(), _constraints(rules), _constraints(llm))
     assert [(c.attribute, c.value, c.polarity) for c in out] == merged
+
+
+class KeywordEncoder:
+    """A text encoder stub: one axis per fmnist-color colour; a text points along the axes
+    of the colours it names, and 'cement' half along grey's (too little for the rules)."""
+
+    def __init__(self):
+        self.axes = fmnist_schema().attributes["color"].values
+
+    def encode_texts(self, texts):
+        import numpy as np
+
+        out = np.zeros((len(texts), len(self.axes)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for j, colour in enumerate(self.axes):
+                out[i, j] = 1.0 if colour in text else 0.5 * (colour == "grey" and "cement" in text)
+        return out
+
+
+def test_a_value_the_llm_adds_needs_the_encoders_backing(tmp_path):
+    answers = {
+        "wet cement": _answer(("color", "grey", "require")),
+        "penciled": _answer(("color", "pink", "require")),
+    }
+    hybrid, _ = _hybrid(tmp_path, answers, encoder=KeywordEncoder())
+    backed = hybrid.rewrite("with dots, like wet cement")
+    assert ("color", "grey", "require") in _found(backed)
+    assert backed.sources["color=grey"] == "llm:scripted"
+    unbacked = hybrid.rewrite("with dots, penciled")
+    assert _found(unbacked) == [("pattern", "dotted", "require")]
+    assert [(c.value, c.polarity) for c in unbacked.overruled] == [("pink", "require")]
+    assert unbacked.rewriter == "rules"

@@ -7,6 +7,7 @@ import json
 
 from ui.cli import options
 from ui.cli.options import DEFAULT_CATALOGUE
+from ui.cli.rewriter_verbs import register as register_rewriters
 
 
 def cmd_eval_encoder(args: argparse.Namespace) -> int:
@@ -150,6 +151,7 @@ def register(verbs) -> None:
     _register_single_turn(evaluate)
     _register_replay(evaluate)
     _register_published(evaluate)
+    register_rewriters(evaluate)
 
 
 def _register_single_turn(evaluate) -> None:

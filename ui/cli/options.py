@@ -8,7 +8,7 @@ from retrieval.compose import DEFAULT_COMPOSER
 
 DEFAULT_CATALOGUE = "fmnist-color"
 DEFAULT_MODEL = "fashion-mini"
-REWRITERS = "rules, openai, gemma-270m or gguf:PATH"
+REWRITERS = "rules, openai, smollm2, gemma-270m, gguf:PATH or hybrid:<one of those LLMs>"
 
 
 class UserError(Exception):
