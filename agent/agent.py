@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import time
 from collections.abc import Callable
 
@@ -11,10 +9,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from agent.constraints import merge_constraints
+from agent.initiative import settle, take_initiative
 from agent.language.phrases import tokenize
 from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
+from agent.thumbnails import from_thumbnail, thumbnail
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
@@ -33,6 +33,7 @@ class AgentConfig(BaseModel):
     rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
     exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
     hard_constraints: bool = True  # required attribute values filter the results
+    initiative: bool = True  # offer refinement chips and ask when a word is ambiguous
 
 
 class Turn(BaseModel):
@@ -46,6 +47,7 @@ class Turn(BaseModel):
     image: np.ndarray | None = None  # (H, W, 3) uint8 upload
     none_of_these: bool = False
     caption: str | None = None  # the shopper's edit of the rewritten caption
+    choose: Constraint | None = None  # a click on a suggestion or an answer chip
 
 
 class Agent:
@@ -104,16 +106,15 @@ class Agent:
         new.undo_stack.append(state.snapshot())
         action = self._apply_action(new, turn)
 
-        rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
-        if turn.caption is not None:  # the shopper's edit, cleaned and bounded like a message
-            edited, cut = clean_message(turn.caption)
-            note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
-            rewrite = rewrite.model_copy(update={"caption": edited, "note": note})
+        rewrite = self._read(turn)
         timings["rewrite"] = _ms(started)
         if turn.text.strip() and _unread(rewrite, turn.text):
             raise TurnError(f"I could not read that; try describing {_what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
         dropped = self._restart(new) if restart else []
+        held_back, question = [], None
+        if self.config.initiative:
+            rewrite, held_back, question = settle(rewrite, new.constraints)
         if rewrite.negative_feedback and not turn.none_of_these:
             self._reject_shown(new)
         new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
@@ -121,7 +122,7 @@ class Agent:
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
-        query = None if started_over else self._query(new, caption)
+        query = None if started_over else self._query(new, caption, turn.choose is not None)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
         searched = None if query is None else self.searcher.search(new, query, depth)
@@ -136,6 +137,11 @@ class Agent:
         if targets and searched is not None:
             ranks = self.searcher.true_ranks(query, searched.mask, targets)
         timings["search"] = _ms(t)
+        t = time.perf_counter()
+        offer = question
+        if offer is None and self.config.initiative and searched is not None:
+            offer = take_initiative(self.schema, new, rewrite, searched.candidates)
+        timings["initiative"] = _ms(t)
         timings["total"] = _ms(started)
 
         new.last_query = None if query is None else query.tolist()
@@ -148,6 +154,8 @@ class Agent:
                 constraints=rewrite.constraints,
                 rewriter=rewrite.rewriter,
                 fallback_reason=rewrite.fallback_reason,
+                sources=rewrite.sources,
+                overruled=rewrite.overruled,
                 reference_id=new.reference.item_id if new.reference else None,
                 results=results,
                 ranking=ranking,
@@ -156,9 +164,24 @@ class Agent:
                 dropped=dropped,
                 timings_ms=timings,
                 note="; ".join(n for n in (rewrite.note, note) if n),
+                matching=None if searched is None else searched.matching,
+                offer=offer,
+                held_back=held_back,
             )
         )
         return new, results
+
+    def _read(self, turn: Turn) -> Rewrite:
+        """The rewrite of a turn's words; a chip's click is its constraint; a caption the
+        shopper edited replaces the rewritten one (cleaned and bounded like a message)."""
+        if turn.choose is not None:
+            return Rewrite(caption="", constraints=[turn.choose], rewriter="chip")
+        rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
+        if turn.caption is not None:
+            edited, cut = clean_message(turn.caption)
+            note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
+            rewrite = rewrite.model_copy(update={"caption": edited, "note": note})
+        return rewrite
 
     def _starts_new_search(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
         """True for "start over", and for a request for something else: a message that opens
@@ -167,7 +190,12 @@ class Agent:
         if rewrite.reset:
             return True
         picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
-        if picked or not rewrite.new_search or not (state.constraints or state.reference):
+        if (
+            picked
+            or turn.choose
+            or not rewrite.new_search
+            or not (state.constraints or state.reference)
+        ):
             return False
         asked = [c for c in rewrite.constraints if c.polarity == "require"]
         active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
@@ -199,9 +227,16 @@ class Agent:
             image = np.asarray(turn.image)
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 raise TurnError("the upload is not an RGB image: upload a JPEG or PNG picture")
+        if turn.choose is not None:
+            self._validate_choice(state, turn.choose)
         has_text = bool(turn.text.strip()) or bool(turn.caption and turn.caption.strip())
         if not (
-            has_text or turn.select or turn.item or turn.image is not None or turn.none_of_these
+            has_text
+            or turn.select
+            or turn.item
+            or turn.image is not None
+            or turn.none_of_these
+            or turn.choose
         ):
             raise TurnError(
                 "the message is empty: say what to change, pick a result or upload an image"
@@ -210,11 +245,21 @@ class Agent:
         if not has_text and not picked and not state.turns:
             raise TurnError("nothing to refine yet: describe what you are looking for first")
 
+    def _validate_choice(self, state: DialogueState, choice: Constraint) -> None:
+        spec = self.schema.attributes.get(choice.attribute)
+        if spec is None or choice.value not in spec.values:
+            raise TurnError(
+                f"{choice.attribute}={choice.value!r} is not a value of this catalogue: "
+                "pick one of the suggestions"
+            )
+        if not state.turns:
+            raise TurnError("nothing to refine yet: describe what you are looking for first")
+
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
         if turn.image is not None:
             vector = self.encoder.encode_images([turn.image])[0]
             state.reference = Reference(
-                kind="upload", vector=vector.tolist(), thumbnail_png=_thumbnail(turn.image)
+                kind="upload", vector=vector.tolist(), thumbnail_png=thumbnail(turn.image)
             )
             return "upload"
         if turn.item is not None:
@@ -228,7 +273,7 @@ class Agent:
         if turn.none_of_these:
             self._reject_shown(state)
             return "none_of_these"
-        return "text"
+        return "choose" if turn.choose is not None else "text"
 
     @staticmethod
     def _reject_shown(state: DialogueState) -> None:
@@ -246,18 +291,22 @@ class Agent:
         if ref is None:
             return None
         if ref.kind == "upload":
-            return _from_thumbnail(ref.thumbnail_png)
+            return from_thumbnail(ref.thumbnail_png)
         if self.image_loader is None:
             raise TurnError(
                 f"composition model {state.composer!r} needs reference images, which this app cannot load"
             )
         return self.image_loader(ref.item_id)
 
-    def _query(self, state: DialogueState, caption: str) -> np.ndarray:
+    def _query(self, state: DialogueState, caption: str, keep_request: bool = False) -> np.ndarray:
         """The composed query of the reference and the caption, with Rocchio feedback. A turn
         with neither ("none of these") keeps the last request as its anchor, so pressing it
-        again pushes away from more rejected items without drifting from the request."""
+        again pushes away from more rejected items without drifting from the request; so does
+        a chip's click (`keep_request`), which only adds its filter."""
         reference = self._reference_vector(state)
+        if keep_request and (state.anchor_query or state.last_query):
+            query = np.asarray(state.anchor_query or state.last_query, np.float32)
+            return self._rocchio(state, query)
         if reference is None and not caption:
             anchor = state.anchor_query or state.last_query
             if anchor is None:
@@ -339,19 +388,3 @@ def _what_to_say(schema: CatalogueSchema) -> str:
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)
-
-
-def _thumbnail(image: np.ndarray, side: int = 128) -> str:
-    from PIL import Image
-
-    picture = Image.fromarray(image)
-    picture.thumbnail((side, side))
-    buffer = io.BytesIO()
-    picture.save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _from_thumbnail(png_base64: str) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png_base64))).convert("RGB"))

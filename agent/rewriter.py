@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from agent.language.intent import read_intent
-from agent.language.parser import FILLER, KEEPERS, NEGATORS, AttributeParser
+from agent.language.parser import FILLER, KEEPERS, NEGATORS, OPPOSITES, AttributeParser, clauses
 from agent.language.phrases import tokenize
 from agent.state import Constraint
 from retrieval.catalogues.schema import CatalogueSchema
@@ -20,6 +20,13 @@ NEGATIVE_FEEDBACK = re.compile(
     r"no(ne)? good|i don'?t like (these|them|this|that))\b"
 )
 FEEDBACK_WORDS = frozenset({"none", "these", "those", "neither", "nope", "them"})
+
+
+class Ambiguity(BaseModel):
+    """A word that fits several values equally: the agent asks instead of guessing."""
+
+    word: str
+    options: list[Constraint]
 
 
 class Rewrite(BaseModel):
@@ -33,10 +40,14 @@ class Rewrite(BaseModel):
     fallback_reason: str | None = None
     note: str = ""  # e.g. "your message was shortened to 500 characters"
     unmapped: str = ""  # the words that named no attribute value ("longer sleeves")
+    # Words that fit several values: the first option, if any, is also in `constraints` (the
+    # rules' best reading); the agent holds it back and asks
+    ambiguities: list[Ambiguity] = Field(default_factory=list)
     # Where each constraint came from, by "attribute=value": "rules" or "llm:<model>" (LLM
     # and hybrid rewriters fill it; empty from the rules alone, whose every constraint is theirs)
     sources: dict[str, str] = Field(default_factory=dict)
-    overruled: list[Constraint] = Field(default_factory=list)  # LLM constraints the rules beat
+    # LLM constraints not used: the rules' reading differs, or their encoder does not back it
+    overruled: list[Constraint] = Field(default_factory=list)
 
 
 @runtime_checkable
@@ -87,23 +98,65 @@ class RuleRewriter:
         }
         if self.parser is None:
             return Rewrite(caption=text, unmapped=text, **said)
-        mentions = self.parser.parse(text)
+        mentions, tokens = self.parser.parse(text), tokenize(text)
         constraints = _dedupe(
             [
                 Constraint(attribute=m.attribute, value=m.value, polarity=m.polarity)
                 for m in mentions
+                if m.how != "tie"
             ]
         )
-        mapped = {i for m in mentions for i in range(m.start, m.end)} | intent.reset_words
-        leftovers = [
-            t
-            for i, t in enumerate(tokenize(text))
-            if i not in mapped and t not in FILLER and not _is_negation_or_feedback(t)
+        ambiguities = [
+            Ambiguity(
+                word=" ".join(tokens[m.start : m.end]),
+                options=[Constraint(attribute=a, value=v) for a, v in m.options],
+            )
+            for m in mentions
+            if m.options and m.polarity == "require"
         ]
-        required = [c.value for c in constraints if c.polarity == "require"]
+        mapped = {i for m in mentions for i in range(m.start, m.end)} | intent.reset_words
+        leftovers = _said_plainly(
+            text,
+            tokens,
+            [
+                i
+                for i, t in enumerate(tokens)
+                if i not in mapped and t not in FILLER and not _is_negation_or_feedback(t)
+            ],
+        )
+        required = _caption_words(constraints, ambiguities)
         unmapped = " ".join(leftovers)
         caption = ", ".join(required + ([unmapped] if unmapped else []))
-        return Rewrite(caption=caption, constraints=constraints, unmapped=unmapped, **said)
+        return Rewrite(
+            caption=caption,
+            constraints=constraints,
+            unmapped=unmapped,
+            ambiguities=ambiguities,
+            **said,
+        )
+
+
+def _caption_words(constraints: list[Constraint], ambiguities: list[Ambiguity]) -> list[str]:
+    """The required values, an ambiguous word said as the shopper said it (not as a guess)."""
+    unclear = {(a.options[0].attribute, a.options[0].value): a.word for a in ambiguities}
+    words = [
+        unclear.pop((c.attribute, c.value), c.value) for c in constraints if c.polarity == "require"
+    ]
+    return words + list(unclear.values())  # encoder ties: no constraint, only the word
+
+
+def _said_plainly(text: str, tokens: list[str], kept: list[int]) -> list[str]:
+    """The words left for the caption, the first one a negation reaches said as its opposite
+    ("not so dark" -> "light", "no long sleeves" -> "short sleeves") or with its "not": text
+    encoders read "dark" in "not dark" as dark."""
+    clause_of, out, flipped = clauses(text), [], set()
+    for i in kept:
+        word, clause = tokens[i], clause_of[i]
+        if clause not in flipped and AttributeParser.reads_as_negated(tokens, clause_of, i):
+            flipped.add(clause)
+            word = OPPOSITES.get(word, f"not {word}")
+        out.append(word)
+    return out
 
 
 def _is_negation_or_feedback(token: str) -> bool:

@@ -3,13 +3,15 @@ fallbacks when too few match, and the target's true rank for evaluation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from agent.state import Constraint, DialogueState, Result
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.index import SearchIndex
+
+CANDIDATES = 50  # hits fetched for the agent's suggestions (the top 50, as PlugIR looks)
 
 
 @dataclass
@@ -20,6 +22,8 @@ class Searched:
     ranking: list[str]  # ids of the top-`depth` ranking (evaluation), else []
     note: str  # what the agent tells the shopper about it
     mask: np.ndarray | None  # (N,) bool of the rows the final search could return
+    matching: int = 0  # catalogue items that meet every requirement and avoid
+    candidates: list = field(default_factory=list)  # the top CANDIDATES hits (suggestions)
 
 
 class TurnSearch:
@@ -69,26 +73,28 @@ class TurnSearch:
         when none meets every requirement, the fewest requirements are relaxed (and the note
         says which)."""
         k = max(self.k, depth)
+        fetch = max(k, CANDIDATES)
         excluded = self._excluded(state)
         seen = set(state.shown) if self.exclude_shown else set()
         allowed = self.allowed(state.constraints)
+        matching = len(self.index) if allowed is None else int(allowed.sum())
         note, used = "", (allowed, excluded | seen)
-        hits = self.index.search(query, k, exclude=excluded | seen, allowed=allowed)[0]
+        hits = self.index.search(query, fetch, exclude=excluded | seen, allowed=allowed)[0]
         if len(hits) < k and seen:
-            more = self.index.search(query, k, exclude=excluded, allowed=allowed)[0]
+            more = self.index.search(query, fetch, exclude=excluded, allowed=allowed)[0]
             again = sum(h.item.id in seen for h in more[: self.k])
             hits, used = more, (allowed, excluded)
             if again:
                 note = f"you have seen every matching item; showing {again} of them again"
         if not hits and allowed is not None:
-            hits, allowed, note = self._relaxed(state, query, k, excluded)
+            hits, allowed, note = self._relaxed(state, query, fetch, excluded)
+            matching = 0
             used = (allowed, excluded)
         if 0 < len(hits) < self.k and not note:
             note = f"only {len(hits)} items match all your requests"
         results = [self._result(h, state) for h in hits[: self.k]]
-        return Searched(
-            results, [h.item.id for h in hits] if depth else [], note, self._mask(*used)
-        )
+        ranking = [h.item.id for h in hits[:k]] if depth else []
+        return Searched(results, ranking, note, self._mask(*used), matching, hits)
 
     def _relaxed(self, state: DialogueState, query: np.ndarray, k: int, excluded: set[str]):
         """(hits, allowed mask, note) with one requirement dropped (the kind of item last),

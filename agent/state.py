@@ -7,13 +7,33 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Polarity = Literal["require", "avoid"]
-Action = Literal["text", "item", "select", "upload", "none_of_these"]
+Action = Literal["text", "item", "select", "upload", "none_of_these", "choose"]
 
 
 class Constraint(BaseModel):
     attribute: str
     value: str
     polarity: Polarity = "require"
+
+
+class Chip(BaseModel):
+    """One click the shopper can make after a turn: a value to require."""
+
+    attribute: str
+    value: str
+    share: float = 0.0  # of the candidates' score weight (suggestions)
+
+    def constraint(self) -> Constraint:
+        return Constraint(attribute=self.attribute, value=self.value, polarity="require")
+
+
+class Offer(BaseModel):
+    """The agent's initiative after a turn: refinement chips, or a question with chips."""
+
+    kind: Literal["suggestion", "question"]
+    attribute: str  # the attribute the chips are values of (the first one's, if several)
+    chips: list[Chip] = Field(default_factory=list)
+    word: str = ""  # questions about an ambiguous word: the word
 
 
 class Result(BaseModel):
@@ -42,6 +62,8 @@ class TurnRecord(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)  # read from this turn
     rewriter: str = ""
     fallback_reason: str | None = None  # why an LLM rewrite was replaced by the default
+    sources: dict[str, str] = Field(default_factory=dict)  # "attribute=value" -> rules / llm:M
+    overruled: list[Constraint] = Field(default_factory=list)  # LLM constraints not used
     reference_id: str | None = None
     results: list[Result] = Field(default_factory=list)
     ranking: list[str] = Field(default_factory=list)  # top-depth ids, when asked (evaluation)
@@ -50,6 +72,9 @@ class TurnRecord(BaseModel):
     dropped: list[Constraint] = Field(default_factory=list)  # what a new search let go
     timings_ms: dict[str, float] = Field(default_factory=dict)
     note: str = ""  # what the agent tells the shopper about this turn
+    matching: int | None = None  # catalogue items that meet the turn's requirements
+    offer: Offer | None = None  # chips or a question after this turn
+    held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
 
 
 class DialogueState(BaseModel):

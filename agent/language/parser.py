@@ -33,7 +33,9 @@ NON_ATTRIBUTE_WORDS = frozenset(_WORDS["non_attribute_words"])
 KEEPERS = frozenset(_WORDS["keepers"])
 STOPWORDS = frozenset(_WORDS["stopwords"])
 FILLER = STOPWORDS | frozenset(_WORDS["filler"])  # dropped from captions
+OPPOSITES = _WORDS["opposites"]  # a negated word the caption says as its opposite
 NEGATION_REACH = 4  # words before a mention that may negate it
+NONE = (("", ""), -1.0)  # no runner-up value
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,9 @@ class Mention:
     polarity: str  # "require" or "avoid"
     start: int  # token span [start, end)
     end: int
-    how: str  # "lexicon" or "encoder"
+    how: str  # "lexicon", "encoder", or "tie": the encoder found two values equally close
     keep: bool = False
+    options: tuple[tuple[str, str], ...] = ()  # the values it could equally mean, if several
 
 
 def clauses(text: str) -> list[int]:
@@ -111,7 +114,7 @@ class AttributeParser:
     def _narrowest(self, mentions: list[Mention]) -> list[Mention]:
         """Where a message requires values of nested attributes, keep the narrowest one:
         "casual shoes, footwear" is casual shoes; "footwear for men" keeps footwear."""
-        required = [m for m in mentions if m.polarity == "require"]
+        required = [m for m in mentions if m.polarity == "require" and m.how != "tie"]
         depth = self.schema.depth
         return [
             m
@@ -145,9 +148,10 @@ class AttributeParser:
         skip_alone = NEGATORS | KEEPERS | STOPWORDS
         while i < len(tokens):
             for n in range(min(self.phrases.longest, len(tokens) - i), 0, -1):
-                found = self.phrases.lookup(tuple(tokens[i : i + n]))
+                words = tuple(tokens[i : i + n])
+                found = self.phrases.lookup(words)
                 if found and not (n == 1 and tokens[i] in skip_alone):
-                    spans.append((i, i + n, *found, "lexicon"))
+                    spans.append((i, i + n, *found, "lexicon", self.phrases.options(words)))
                     used.update(range(i, i + n))
                     i += n
                     break
@@ -172,13 +176,23 @@ class AttributeParser:
             for label, sim in zip(labels, sims):
                 best[label] = max(best.get(label, -1.0), float(sim))
             ranked = sorted(best.items(), key=lambda kv: -kv[1])
-            (label, top), second = ranked[0], ranked[1][1] if len(ranked) > 1 else -1.0
-            if top >= self.min_similarity and top - second >= self.min_margin:
-                mentions.append((a, b, *label, "encoder"))
+            (label, top), (runner_up, second) = ranked[0], ranked[1] if len(ranked) > 1 else NONE
+            if top < self.min_similarity:
+                continue
+            if top - second >= self.min_margin:
+                mentions.append((a, b, *label, "encoder", ()))
+            elif second >= self.min_similarity and runner_up[0] == label[0]:
+                mentions.append((a, b, *label, "tie", (label, runner_up)))
         return mentions
 
     @staticmethod
-    def _mention(tokens, clause_of, start, end, attribute, value, how) -> Mention:
+    def reads_as_negated(tokens: list[str], clause_of: list[int], at: int) -> bool:
+        """True when a negation before word `at`, within its clause, reaches it."""
+        said = AttributeParser._mention(tokens, clause_of, at, at + 1, "", "", "")
+        return said.polarity == "avoid"
+
+    @staticmethod
+    def _mention(tokens, clause_of, start, end, attribute, value, how, options=()) -> Mention:
         """Polarity and 'keep' from the words before the mention, within its clause."""
         first = start
         while (
@@ -191,4 +205,5 @@ class AttributeParser:
         pairs = set(zip(window, window[1:])) | set(zip(window, window[1:], window[2:]))
         negated = any(w in NEGATORS for w in window) or bool(pairs & NEGATOR_PHRASES)
         keep = any(w in KEEPERS for w in window)
-        return Mention(attribute, value, "avoid" if negated else "require", start, end, how, keep)
+        polarity = "avoid" if negated else "require"
+        return Mention(attribute, value, polarity, start, end, how, keep, tuple(options))

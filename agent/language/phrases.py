@@ -15,7 +15,7 @@ from functools import cached_property
 
 from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
-from retrieval.catalogues.vocabulary import value_phrases
+from retrieval.catalogues.vocabulary import ambiguous_phrases, value_phrases
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[,.;!?:()]")
 SUFFIXES = ("-coloured", "-colored", "coloured", "colored", "-ish", "ish", "-y", "es", "s", "y")
@@ -77,6 +77,13 @@ class PhraseTable:
         for meaning, phrases in value_phrases(schema).items():  # 3. the lexicon's words
             self._add([tuple(tokenize(p)) for p in phrases], meaning)
         self.longest = max((len(k) for k in self.table), default=1)
+        # Phrases the lexicon reads as one of several values equally (a schema's own value
+        # or synonym wins: then the phrase is not ambiguous).
+        self.ambiguous: dict[Phrase, list[Meaning]] = {}
+        for phrase, options in ambiguous_phrases(schema).items():
+            words = tuple(tokenize(phrase))
+            if self.table.get(words) == options[0]:
+                self.ambiguous[words] = options
 
     def _add(self, phrases: list[Phrase], meaning: Meaning) -> None:
         for phrase in phrases:
@@ -86,6 +93,13 @@ class PhraseTable:
     @cached_property
     def single_words(self) -> list[str]:
         return [k[0] for k in self.table if len(k) == 1 and len(k[0]) >= 4]
+
+    def options(self, words: Phrase) -> list[Meaning]:
+        """The values a phrase could equally mean ([] when it is clear), plurals included."""
+        found = self.ambiguous.get(words)
+        if found is None and len(words) == 1:
+            found = self.ambiguous.get((lexicon.singular(words[0]),))
+        return found or []
 
     def lookup(self, words: Phrase) -> Meaning | None:
         """Exact, then for one word: without suffixes (-ish, -y, plurals), its hyphenated

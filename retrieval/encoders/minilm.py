@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import torch
@@ -31,14 +32,20 @@ class MiniLMTextTower(nn.Module):
 
         path = str(path or minilm_path())
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self._tokenizer_lock = threading.Lock()
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         self.model.requires_grad_(False)
         self.dim = self.model.config.hidden_size
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        return self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
+        with self._tokenizer_lock:  # a fast tokenizer used by two threads at once fails
+            return self.tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
 
     def input_embeddings(self) -> nn.Embedding:
         """The word embedding table (pic2word splices pseudo-words into it)."""

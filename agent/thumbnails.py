@@ -1,0 +1,24 @@
+"""Uploads kept in the dialogue state as small base64 PNGs (the state stays JSON)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+
+def thumbnail(image: np.ndarray, side: int = 128) -> str:
+    from PIL import Image
+
+    picture = Image.fromarray(image)
+    picture.thumbnail((side, side))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def from_thumbnail(png_base64: str) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png_base64))).convert("RGB"))

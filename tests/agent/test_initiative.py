@@ -1,0 +1,196 @@
+"""The agent's initiative: suggestion chips from the candidates, questions for ambiguous
+words, a chip's click as an undoable turn."""
+
+import numpy as np
+import pytest
+from catalogue_fixtures import write_styles_shop
+
+from agent.agent import Agent, Turn, TurnError
+from agent.initiative import settle, spread, suggest
+from agent.language.parser import AttributeParser
+from agent.rewriter import Ambiguity, Rewrite, RuleRewriter
+from agent.state import Constraint
+from retrieval.catalogues import FolderCatalogue
+from retrieval.catalogues.schema import AttributeSpec, CatalogueSchema, fmnist_schema
+from retrieval.indexing.local import build_index
+
+
+def schema() -> CatalogueSchema:
+    spec = {
+        "gender": ["Men", "Women", "Unisex"],
+        "usage": ["Casual", "Formal", "Sports"],
+        "colour": ["Black", "White", "Red", "Blue"],
+    }
+    roles = {"gender": "gender", "usage": "occasion", "colour": "color"}
+    return CatalogueSchema(
+        attributes={n: AttributeSpec(values=v, role=roles[n]) for n, v in spec.items()}
+    )
+
+
+def candidates(n: int, **columns) -> list[dict[str, str]]:
+    """n items whose attribute `name` cycles through the given values."""
+    return [{name: values[i % len(values)] for name, values in columns.items()} for i in range(n)]
+
+
+def test_the_attribute_that_splits_the_candidates_evenly_is_suggested():
+    items = candidates(50, gender=["Men"], usage=["Casual", "Formal", "Sports"], colour=["Black"])
+    offer = suggest(schema(), items, np.zeros(50, np.float32), [])
+    assert offer.kind == "suggestion" and offer.attribute == "usage"
+    assert [c.value for c in offer.chips] == ["Casual", "Formal", "Sports"]
+    assert all(c.attribute == "usage" for c in offer.chips)
+    assert sum(c.share for c in offer.chips) == pytest.approx(1.0, abs=0.01)
+
+
+def test_an_attribute_all_candidates_agree_on_is_never_suggested():
+    items = candidates(40, gender=["Women"], usage=["Casual"], colour=["Black", "White"])
+    offer = suggest(schema(), items, np.zeros(40, np.float32), [])
+    assert {c.attribute for c in offer.chips} <= {"colour", "usage", "gender"}
+    assert not any(c.attribute in ("gender", "usage") for c in offer.chips[:2])
+    assert [c.value for c in offer.chips[:2]] == ["Black", "White"]
+    settled = candidates(40, gender=["Women"], usage=["Casual"], colour=["Black"])
+    assert suggest(schema(), settled, np.zeros(40, np.float32), []) is None
+
+
+def test_a_required_attribute_is_not_suggested_again():
+    items = candidates(30, gender=["Men", "Women"], usage=["Casual", "Formal", "Sports"])
+    required = [Constraint(attribute="usage", value="Casual")]
+    offer = suggest(schema(), items, np.zeros(30, np.float32), required)
+    assert offer.attribute == "gender"
+
+
+def test_spread_weighs_the_top_ranked_candidates_more():
+    items = candidates(4, gender=["Men", "Women"])
+    shares = spread(items, np.array([0.9, 0.5, 0.9, 0.5], np.float32), "gender")
+    assert list(shares) == ["Men", "Women"] and shares["Men"] > 0.99
+
+
+def test_an_ambiguous_word_is_held_back_and_asked_about():
+    shoes = [Constraint(attribute="articleType", value=v) for v in ("Casual Shoes", "Sports Shoes")]
+    rewrite = Rewrite(
+        caption="sneakers, Men",
+        constraints=[shoes[0], Constraint(attribute="gender", value="Men")],
+        ambiguities=[Ambiguity(word="sneakers", options=shoes)],
+    )
+    applied, held, question = settle(rewrite, [])
+    assert applied.constraints == [Constraint(attribute="gender", value="Men")]
+    assert held == [shoes[0]] and question.kind == "question" and question.word == "sneakers"
+    assert [c.value for c in question.chips] == ["Casual Shoes", "Sports Shoes"]
+    # the shopper already ruled one out: the other is the reading, nothing to ask
+    avoided = [Constraint(attribute="articleType", value="Casual Shoes", polarity="avoid")]
+    applied, held, question = settle(rewrite, avoided)
+    assert shoes[1] in applied.constraints and held == [] and question is None
+    # one of them is already required: that one
+    applied, held, question = settle(rewrite, [shoes[1]])
+    assert shoes[1] in applied.constraints and shoes[0] not in applied.constraints
+    assert question is None
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    folder = write_styles_shop(tmp_path_factory.mktemp("styles"))
+    return FolderCatalogue(folder, folder / "styles.csv")
+
+
+def test_the_rules_find_words_that_fit_two_values_of_the_catalogue(shop):
+    rules = RuleRewriter(None, shop.schema)
+    rewrite = rules.rewrite("sneakers for men")
+    assert [(a.word, [o.value for o in a.options]) for a in rewrite.ambiguities] == [
+        ("sneakers", ["Casual Shoes", "Sports Shoes"])
+    ]
+    assert rewrite.caption == "sneakers, Men"  # said as the shopper said it, not as a guess
+    assert rules.rewrite("casual shoes for men").ambiguities == []
+    # fmnist-color has a sneaker of its own: nothing to ask
+    assert RuleRewriter(None, fmnist_schema()).rewrite("sneakers").ambiguities == []
+
+
+class NearTies:
+    """A text encoder where 'zoomers' is as close to two values: a near tie."""
+
+    def encode_texts(self, texts):
+        def vector(text):
+            if "casual" in text:
+                return [1.0, 0.0, 0.0]
+            if "sports" in text:
+                return [0.0, 1.0, 0.0]
+            if text == "zoomers":
+                return [0.7, 0.7, 0.0]
+            return [0.0, 0.0, 1.0]
+
+        out = np.array([vector(t.lower()) for t in texts], np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_an_encoder_near_tie_is_an_ambiguity_not_a_constraint():
+    shoes = CatalogueSchema(
+        kind="articleType",
+        attributes={
+            "articleType": AttributeSpec(values=["Casual Shoes", "Sports Shoes"], role="garment")
+        },
+    )
+    mentions = AttributeParser(NearTies(), shoes).parse("zoomers")
+    assert [(m.how, m.options) for m in mentions] == [
+        ("tie", (("articleType", "Casual Shoes"), ("articleType", "Sports Shoes")))
+    ]
+    rewrite = RuleRewriter(NearTies(), shoes).rewrite("zoomers")
+    assert rewrite.constraints == [] and rewrite.caption == "zoomers"
+    assert [o.value for o in rewrite.ambiguities[0].options] == ["Casual Shoes", "Sports Shoes"]
+
+
+@pytest.fixture(scope="module")
+def shop_agent(shop, tiny_encoder):
+    index = build_index(shop, tiny_encoder, progress=False)
+    return Agent(tiny_encoder, index, "sum", schema=shop.schema)
+
+
+def test_the_agent_asks_instead_of_guessing_and_a_chip_answers(shop_agent):
+    state, results = shop_agent.step(shop_agent.new_state(), Turn(text="sneakers for men"))
+    turn = state.turns[-1]
+    assert results, "it still shows its best results"
+    assert turn.offer.kind == "question" and turn.held_back[0].value == "Casual Shoes"
+    assert ("articleType", "Casual Shoes") not in {
+        (c.attribute, c.value) for c in state.constraints
+    }
+    chip = next(c for c in turn.offer.chips if c.value == "Sports Shoes")
+    answered, results = shop_agent.step(state, Turn(choose=chip.constraint()))
+    assert answered.turns[-1].action == "choose"
+    assert results and all(r.attributes["articleType"] == "Sports Shoes" for r in results)
+    assert answered.turns[-1].matching == sum(
+        i.attributes["articleType"] == "Sports Shoes" and i.attributes["gender"] == "Men"
+        for i in shop_agent.index.items
+    )
+    assert answered.undo().constraints == state.constraints  # a click undoes like any turn
+
+
+def test_suggestions_follow_a_search_and_a_click_narrows_it(shop_agent):
+    state, before = shop_agent.step(shop_agent.new_state(), Turn(text="something casual"))
+    offer = state.turns[-1].offer
+    assert offer is not None and 3 <= len(offer.chips) <= 6
+    assert "usage" not in {c.attribute for c in offer.chips}  # already asked for
+    chip = offer.chips[0]
+    narrowed, results = shop_agent.step(state, Turn(choose=chip.constraint()))
+    assert results and all(r.attributes[chip.attribute] == chip.value for r in results)
+    assert narrowed.turns[-1].matching < state.turns[-1].matching
+    assert narrowed.anchor_query == state.anchor_query  # the request is kept, only filtered
+
+
+def test_a_chip_naming_no_value_of_the_catalogue_is_refused(shop_agent):
+    state, _ = shop_agent.step(shop_agent.new_state(), Turn(text="a shirt"))
+    bad = Constraint(attribute="articleType", value="Spacesuits")
+    with pytest.raises(TurnError, match="not a value of this catalogue"):
+        shop_agent.step(state, Turn(choose=bad))
+    with pytest.raises(TurnError, match="nothing to refine yet"):
+        shop_agent.step(
+            shop_agent.new_state(), Turn(choose=Constraint(attribute="gender", value="Men"))
+        )
+
+
+@pytest.mark.parametrize(
+    "text, caption",
+    [
+        ("hmm, not so dark", "light"),
+        ("no long sleeves", "short sleeves"),
+        ("I'm looking for a summer dress", "dress, summer"),
+    ],
+)
+def test_negated_words_the_rules_cannot_map_are_said_plainly(text, caption):
+    assert RuleRewriter().rewrite(text).caption == caption
