@@ -32,7 +32,7 @@ class AgentConfig(BaseModel):
     liked_weight: float = 0.0  # ... plus this much of the liked items' mean ...
     rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
     exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
-    hard_constraints: bool = True  # required attribute values filter the results
+    hard_constraints: bool = True  # values read from words filter (clicked ones always do)
     initiative: bool = True  # offer refinement chips and ask when a word is ambiguous
 
 
@@ -47,7 +47,14 @@ class Turn(BaseModel):
     image: np.ndarray | None = None  # (H, W, 3) uint8 upload
     none_of_these: bool = False
     caption: str | None = None  # the shopper's edit of the rewritten caption
-    choose: Constraint | None = None  # a click on a suggestion or an answer chip
+    choose: Constraint | None = None  # a suggestion or answer chip (with any words typed)
+    refilter: bool = False  # search again under the state's constraints (a filter changed)
+
+    @property
+    def keeps_request(self) -> bool:
+        """A chip or a filter with no words: the request's words stay, the chip's value is
+        added to them and to the filters."""
+        return (self.choose is not None or self.refilter) and not self.text.strip()
 
 
 class Agent:
@@ -119,10 +126,14 @@ class Agent:
             self._reject_shown(new)
         new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
         caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
+        if turn.keeps_request:
+            caption = request_caption(state)
+        if turn.choose is not None and turn.choose.value not in caption.split(", "):
+            caption = ", ".join(w for w in (caption, turn.choose.value) if w)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
-        query = None if started_over else self._query(new, caption, turn.choose is not None)
+        query = None if started_over else self._query(new, caption)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
         searched = None if query is None else self.searcher.search(new, query, depth)
@@ -140,7 +151,8 @@ class Agent:
         t = time.perf_counter()
         offer = question
         if offer is None and self.config.initiative and searched is not None:
-            offer = take_initiative(self.schema, new, rewrite, searched.candidates)
+            filtering = [c for c in new.constraints if self.config.hard_constraints or c.clicked]
+            offer = take_initiative(self.schema, new, rewrite, searched.candidates, filtering)
         timings["initiative"] = _ms(t)
         timings["total"] = _ms(started)
 
@@ -150,7 +162,7 @@ class Agent:
             TurnRecord(
                 action=action,
                 user_text=turn.text,
-                caption=rewrite.caption,
+                caption=caption,
                 constraints=rewrite.constraints,
                 rewriter=rewrite.rewriter,
                 fallback_reason=rewrite.fallback_reason,
@@ -174,9 +186,12 @@ class Agent:
     def _read(self, turn: Turn) -> Rewrite:
         """The rewrite of a turn's words; a chip's click is its constraint; a caption the
         shopper edited replaces the rewritten one (cleaned and bounded like a message)."""
-        if turn.choose is not None:
-            return Rewrite(caption="", constraints=[turn.choose], rewriter="chip")
+        chosen = [turn.choose] if turn.choose is not None else []
+        if turn.keeps_request:
+            return Rewrite(caption="", constraints=chosen, rewriter="chip" if chosen else "filters")
         rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
+        if chosen:  # words and a chip: the chip's value is a constraint of the words' turn
+            rewrite = rewrite.model_copy(update={"constraints": [*rewrite.constraints, *chosen]})
         if turn.caption is not None:
             edited, cut = clean_message(turn.caption)
             note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
@@ -192,7 +207,7 @@ class Agent:
         picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
         if (
             picked
-            or turn.choose
+            or turn.keeps_request
             or not rewrite.new_search
             or not (state.constraints or state.reference)
         ):
@@ -236,24 +251,22 @@ class Agent:
             or turn.item
             or turn.image is not None
             or turn.none_of_these
-            or turn.choose
+            or turn.keeps_request
         ):
             raise TurnError(
                 "the message is empty: say what to change, pick a result or upload an image"
             )
-        picked = turn.select or turn.item or turn.image is not None
+        picked = turn.select or turn.item or turn.image is not None or turn.keeps_request
         if not has_text and not picked and not state.turns:
             raise TurnError("nothing to refine yet: describe what you are looking for first")
 
     def _validate_choice(self, state: DialogueState, choice: Constraint) -> None:
         spec = self.schema.attributes.get(choice.attribute)
         if spec is None or choice.value not in spec.values:
+            label = self.schema.label(choice.attribute).lower()
             raise TurnError(
-                f"{choice.attribute}={choice.value!r} is not a value of this catalogue: "
-                "pick one of the suggestions"
+                f"{choice.value!r} is no {label} of this catalogue: pick one of the suggestions"
             )
-        if not state.turns:
-            raise TurnError("nothing to refine yet: describe what you are looking for first")
 
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
         if turn.image is not None:
@@ -273,7 +286,7 @@ class Agent:
         if turn.none_of_these:
             self._reject_shown(state)
             return "none_of_these"
-        return "choose" if turn.choose is not None else "text"
+        return "choose" if turn.keeps_request else "text"
 
     @staticmethod
     def _reject_shown(state: DialogueState) -> None:
@@ -298,15 +311,11 @@ class Agent:
             )
         return self.image_loader(ref.item_id)
 
-    def _query(self, state: DialogueState, caption: str, keep_request: bool = False) -> np.ndarray:
+    def _query(self, state: DialogueState, caption: str) -> np.ndarray:
         """The composed query of the reference and the caption, with Rocchio feedback. A turn
         with neither ("none of these") keeps the last request as its anchor, so pressing it
-        again pushes away from more rejected items without drifting from the request; so does
-        a chip's click (`keep_request`), which only adds its filter."""
+        again pushes away from more rejected items without drifting from the request."""
         reference = self._reference_vector(state)
-        if keep_request and (state.anchor_query or state.last_query):
-            query = np.asarray(state.anchor_query or state.last_query, np.float32)
-            return self._rocchio(state, query)
         if reference is None and not caption:
             anchor = state.anchor_query or state.last_query
             if anchor is None:
@@ -370,6 +379,17 @@ ROLE_WORDS = {
     "occasion": "the occasion",
     "season": "the season",
 }
+
+
+def request_caption(state: DialogueState) -> str:
+    """The words of the request as it stands: the last caption searched since the search
+    began ('' if none)."""
+    for turn in reversed(state.turns):
+        if turn.caption:
+            return turn.caption
+        if turn.new_search:
+            break
+    return ""
 
 
 def _unread(rewrite: Rewrite, text: str) -> bool:

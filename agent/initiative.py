@@ -144,10 +144,16 @@ def settle(
 
 
 def take_initiative(
-    schema: CatalogueSchema, state: DialogueState, rewrite: Rewrite, candidates: list
+    schema: CatalogueSchema,
+    state: DialogueState,
+    rewrite: Rewrite,
+    candidates: list,
+    filtering: list[Constraint],
 ) -> Offer | None:
     """After a search: what kind of item? when the words gave it nothing to hold on to (no
-    value, no reference, no earlier requirement), else refinement chips."""
+    value, no reference, no earlier requirement), else refinement chips on the attributes
+    the `filtering` constraints leave open (a value read from words that only steers the
+    query, with filters off, can still be offered: the chips show whether it worked)."""
     if not candidates:
         return None
     items = [hit.item.attributes for hit in candidates]
@@ -157,4 +163,4 @@ def take_initiative(
         asked = kind_question(schema, items, scores)
         if asked:
             return asked
-    return suggest(schema, items, scores, state.constraints)
+    return suggest(schema, items, scores, filtering)

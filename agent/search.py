@@ -46,8 +46,12 @@ class TurnSearch:
 
     def allowed(self, constraints: list[Constraint], requires: bool = True) -> np.ndarray | None:
         """Items allowed by the constraints (only the avoids when `requires` is False)."""
-        active = [c for c in constraints if requires or c.polarity == "avoid"]
-        if not (self.hard_constraints and self.schema.categorical and active):
+        active = [
+            c
+            for c in constraints
+            if (requires or c.polarity == "avoid") and (self.hard_constraints or c.clicked)
+        ]
+        if not (self.schema.categorical and active):
             return None
         allowed = np.ones(len(self.index), bool)
         for c in active:
@@ -124,11 +128,7 @@ class TurnSearch:
             score=round(hit.score, 4),
             attributes=hit.item.attributes,
             title=hit.item.title,
-            matches=[
-                f"{c.attribute}={c.value}"
-                for c in required
-                if hit.item.attributes.get(c.attribute) == c.value
-            ],
+            matches=[c.value for c in required if hit.item.attributes.get(c.attribute) == c.value],
         )
 
     def true_ranks(self, query: np.ndarray, mask: np.ndarray, targets: dict[str, np.ndarray]):

@@ -14,6 +14,9 @@ class Constraint(BaseModel):
     attribute: str
     value: str
     polarity: Polarity = "require"
+    # chosen by a click (a chip, a filter), not read from words: it filters even where
+    # constraints read from words are soft query terms only (AgentConfig.hard_constraints)
+    clicked: bool = False
 
 
 class Chip(BaseModel):
@@ -24,7 +27,9 @@ class Chip(BaseModel):
     share: float = 0.0  # of the candidates' score weight (suggestions)
 
     def constraint(self) -> Constraint:
-        return Constraint(attribute=self.attribute, value=self.value, polarity="require")
+        return Constraint(
+            attribute=self.attribute, value=self.value, polarity="require", clicked=True
+        )
 
 
 class Offer(BaseModel):
@@ -42,7 +47,7 @@ class Result(BaseModel):
     id: str
     score: float
     attributes: dict[str, str] = Field(default_factory=dict)
-    matches: list[str] = Field(default_factory=list)  # e.g. ["color=red", "pattern=striped"]
+    matches: list[str] = Field(default_factory=list)  # requested values it has: ["red"]
     title: str = ""  # the shop's product name, where it has one
 
 

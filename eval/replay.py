@@ -70,8 +70,17 @@ def dialogue_plan(n_items: int, dialogues: int, seed: int) -> list[tuple[int, in
 class _Replayer:
     """What every dialogue of one replay shares: the agent, the gallery, the shopper's view."""
 
-    def __init__(self, agent: Agent, catalogue, phrasebook: Phrasebook, turns: int, seed: int):
+    def __init__(
+        self,
+        agent: Agent,
+        catalogue,
+        phrasebook: Phrasebook,
+        turns: int,
+        seed: int,
+        suggestion_use: float = 0.0,
+    ):
         self.agent, self.phrasebook, self.turns, self.seed = agent, phrasebook, turns, seed
+        self.suggestion_use = suggestion_use
         self.items = agent.index.items
         self.items_by_id = {item.id: item for item in self.items}
         shapes = catalogue.shape_features()
@@ -97,7 +106,14 @@ class _Replayer:
         agent, depth = self.agent, max(KS)
         rng = np.random.default_rng([self.seed, 1, d])
         shopper = SimulatedShopper(
-            target, self.items, self.shapes, self.phrasebook, rng, attributes=self.attributes
+            target,
+            self.items,
+            self.shapes,
+            self.phrasebook,
+            rng,
+            attributes=self.attributes,
+            suggestion_use=self.suggestion_use,
+            choice_rng=np.random.default_rng([self.seed, 2, d]),
         )
         targets = self._targets(shopper)
         state = agent.new_state(model)
@@ -112,7 +128,8 @@ class _Replayer:
             true_ranks[:, t] = [record.target_ranks[level] for level in LEVELS]
             if t == self.turns:
                 break
-            state, shown = agent.step(state, shopper.respond(shown), depth, targets)
+            turn = shopper.respond(shown, record.offer)
+            state, shown = agent.step(state, turn, depth, targets)
         return shown_ranks, true_ranks, state
 
 
@@ -123,6 +140,7 @@ def _transcript(state, target_id: str, start_id: str) -> dict:
         "turns": [
             {
                 "text": tr.user_text,
+                "chose": tr.constraints[0].value if tr.action == "choose" else None,
                 "caption": tr.caption,
                 "selected": tr.reference_id,
                 "shown": [r.id for r in tr.results],
@@ -141,11 +159,15 @@ def replay_model(
     phrasebook: Phrasebook,
     seed: int,
     keep_transcripts: int = 0,
+    suggestion_use: float = 0.0,
 ) -> ReplayResult:
-    """Run `dialogues` seeded dialogues of `turns` turns with composition model `model`."""
+    """Run `dialogues` seeded dialogues of `turns` turns with composition model `model`;
+    the shopper clicks a chip that agrees with its target with chance `suggestion_use`."""
     if turns < 1:
         raise ValueError(f"--turns must be at least 1, not {turns}")
-    replayer = _Replayer(agent, catalogue, phrasebook, turns, seed)
+    if not 0.0 <= suggestion_use <= 1.0:
+        raise ValueError(f"--suggestion-use must be between 0 and 1, not {suggestion_use}")
+    replayer = _Replayer(agent, catalogue, phrasebook, turns, seed, suggestion_use)
     plan = dialogue_plan(len(replayer.items), dialogues, seed)
     shown = np.full((2, dialogues, turns + 1), -1)
     true = np.full((2, dialogues, turns + 1), -1)

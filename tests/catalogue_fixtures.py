@@ -69,7 +69,7 @@ SHAPES = {"Tshirts": "rectangle", "Watches": "circle", "Handbags": "triangle"}
 PAINT = {"Red": (200, 30, 30), "Blue": (30, 60, 200), "Green": (40, 150, 60)}
 
 
-def shape_photo(kind: str, colour: str, shift: int, path: Path) -> None:
+def shape_photo(kind: str, colour: str, shift: int, path: Path, shapes: dict = SHAPES) -> None:
     """A photo-like product shot: one coloured shape on white, the kind of item its shape."""
     from PIL import ImageDraw
 
@@ -77,9 +77,9 @@ def shape_photo(kind: str, colour: str, shift: int, path: Path) -> None:
     draw = ImageDraw.Draw(image)
     box = (18 + shift, 20, 74 + shift, 78)
     shade = tuple(min(255, c + 4 * shift) for c in PAINT[colour])
-    if SHAPES[kind] == "rectangle":
+    if shapes[kind] == "rectangle":
         draw.rectangle(box, fill=shade)
-    elif SHAPES[kind] == "circle":
+    elif shapes[kind] == "circle":
         draw.ellipse(box, fill=shade)
     else:
         draw.polygon(
@@ -103,4 +103,28 @@ def write_shape_shop(folder: Path, copies: int = 4) -> Path:
                     shape_photo(kind, colour, copy * 3 - 4, folder / "images" / f"{item_id}.jpg")
                     writer.writerow([item_id, kind, colour, f"Shop {colour} {kind} no. {n}"])
                     n += 1
+    return folder
+
+
+SHOE_SHAPES = {"Casual Shoes": "rectangle", "Sports Shoes": "circle", "Handbags": "triangle"}
+
+
+def write_shoe_shop(folder: Path, copies: int = 2) -> Path:
+    """A tiny photo shop whose words need asking about: 'sneakers' fits its Casual Shoes and
+    its Sports Shoes; with a gender, so that suggestions have something to split."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    with open(folder / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "gender", "articleType", "baseColour", "productDisplayName"])
+        n = 0
+        for copy in range(copies):
+            for gender in ("Men", "Women"):
+                for kind in SHOE_SHAPES:
+                    for colour in PAINT:
+                        item_id = f"s{n:03d}"
+                        photo = folder / "images" / f"{item_id}.jpg"
+                        shape_photo(kind, colour, copy * 3 - 4 + n % 3, photo, SHOE_SHAPES)
+                        title = f"Shop {gender} {colour} {kind} no. {n}"
+                        writer.writerow([item_id, gender, kind, colour, title])
+                        n += 1
     return folder

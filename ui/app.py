@@ -1,34 +1,46 @@
-"""The circhat chat app: a Gradio Blocks page over one shared, read-only Agent.
+"""The circhat chat app: a Gradio Blocks page over one shared, read-only Agent, for any
+catalogue (its filters, examples and product cards come from the catalogue's schema).
 
 Per-browser state is a `handlers.Session` in `gr.State` (a deep-copyable pydantic model);
 the agent, its encoder and index are loaded once and only read. Handlers live in
-`ui/handlers.py`, what they show in `ui/view.py`.
+`ui/handlers.py`, what they show in `ui/view.py`. Result images are files rendered once
+(`ui/thumbnails.py`) and served as static files, so a turn sends URLs, not pictures.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import gradio as gr
 
 from retrieval.compose import list_models
 from ui import handlers, view
-from ui.handlers import AppContext, Session
+from ui.handlers import AppContext, Session, Update
 
 TITLE = "circhat: chat with a catalogue"
-INTRO = (
-    "# circhat\n"
-    "Describe what you want, click a result to start from it, then say what to change "
-    "(*same but in blue*, *with stripes*). Or upload a picture as the reference."
-)
-EXAMPLES = [["a red dress"], ["with stripes"]]
-# results show their caption ("why it matched") in full, under the image, not over it
+# product cards show their text in full, under the image, line by line
 CSS = """
 #results .grid-container { padding-top: 1.75rem; }
 #results .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
 #results .thumbnail-lg > img { aspect-ratio: 1 / 1; height: auto; }
 #results .caption-label {
-  position: static; white-space: normal; max-width: 100%; border: none; line-height: 1.25;
+  position: static; white-space: pre-line; max-width: 100%; border: none; line-height: 1.25;
+  text-align: left;
 }
+#chips button { flex: 0 1 auto; }
 """
+
+
+def intro(catalogue) -> str:
+    name = str(getattr(catalogue, "name", "") or "the catalogue")
+    if name.startswith("folder:"):  # folder:/path/to/shop|metadata.csv -> shop
+        name = Path(name.removeprefix("folder:").split("|")[0]).name
+    return (
+        f"# circhat\nChatting with **{name}** ({len(catalogue):,} items). Say what you want, "
+        "click a result to start from it, then say what to change, or click a suggestion. "
+        "You can also upload a picture as the reference."
+    )
 
 
 def unselect() -> gr.Gallery:
@@ -36,122 +48,213 @@ def unselect() -> gr.Gallery:
     return gr.Gallery(selected_index=None)
 
 
-def build_app(agent, catalogue, concurrency: int = 4) -> gr.Blocks:
-    """The app for an agent and its catalogue; `concurrency` turns run at once."""
+def page_outputs(update: Update) -> tuple:
+    """An Update as the flat tuple of component values the events are wired to."""
+    filters = [gr.Dropdown(choices=choices, value=value) for choices, value in update.filters]
+    chips = [gr.Button(value=label or " ", visible=bool(label)) for label in update.chips]
+    return (
+        update.session,
+        update.chat,
+        update.gallery,
+        update.caption,
+        update.details,
+        gr.Image(value=update.reference, label=update.reference_label),
+        *filters,
+        update.composer,
+        update.message,
+        *chips,
+    )
+
+
+class Events:
+    """The page's event functions over one AppContext. A turn reads the composer from the
+    page; the filters are the dialogue's own (a filter the shopper changes searches at once,
+    through `filter`), so API clients may leave everything but the message out."""
+
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+
+    def send(self, text: str, session: Session, composer: str):
+        return page_outputs(handlers.send(self.ctx, session, text, None, composer))
+
+    def caption(self, caption: str, session: Session, composer: str):
+        return page_outputs(handlers.search_caption(self.ctx, session, caption, None, composer))
+
+    def none(self, session: Session, composer: str):
+        return page_outputs(handlers.none_of_these(self.ctx, session, None, composer))
+
+    def filter(self, session: Session, *rest):
+        filters, composer = list(rest[:-1]), rest[-1]
+        return page_outputs(handlers.refilter(self.ctx, session, filters, composer))
+
+    def upload(self, file: str, text: str, session: Session, composer: str):
+        return page_outputs(handlers.upload(self.ctx, session, file, text, None, composer))
+
+    def pick(self, session: Session, evt: gr.SelectData):
+        picked = handlers.pick(self.ctx, session, evt.index)
+        image = gr.Image(value=picked.reference, label=picked.reference_label)
+        return picked.session, picked.chat, image
+
+    def chip(self, index: int):
+        def clicked(session: Session, composer: str):
+            return page_outputs(handlers.choose(self.ctx, session, index, None, composer))
+
+        return clicked
+
+    def undo(self, session: Session):
+        return page_outputs(handlers.undo(self.ctx, session))
+
+    def reset(self, session: Session):
+        return page_outputs(handlers.reset(self.ctx, session))
+
+
+@dataclass
+class Page:
+    """The page's components that events read or write."""
+
+    session: gr.State
+    chatbot: gr.Chatbot
+    chips: list[gr.Button]
+    message: gr.Textbox
+    send: gr.Button
+    caption: gr.Textbox
+    research: gr.Button
+    undo: gr.Button
+    reset: gr.Button
+    none: gr.Button
+    upload: gr.UploadButton
+    gallery: gr.Gallery = None
+    reference: gr.Image = None
+    filters: list[gr.Dropdown] = field(default_factory=list)
+    composer: gr.Dropdown = None
+    details: gr.Markdown = None
+
+    def shown(self) -> list:
+        """The outputs of every turn, in page_outputs' order."""
+        head = [self.session, self.chatbot, self.gallery, self.caption, self.details]
+        return [*head, self.reference, *self.filters, self.composer, self.message, *self.chips]
+
+
+def _chat_column(ctx: AppContext) -> Page:
+    session = gr.State(ctx.new_session())
+    chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=380, buttons=[])
+    with gr.Row(elem_id="chips"):
+        chips = [
+            gr.Button(" ", size="sm", visible=False, elem_id=f"chip-{i}", min_width=60)
+            for i in range(view.MAX_CHIPS)
+        ]
+    with gr.Row():
+        message = gr.Textbox(
+            placeholder="Describe what you are looking for",
+            show_label=False,
+            elem_id="message",
+            scale=5,
+            max_lines=4,
+        )
+        send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
+    examples = view.examples(ctx.agent.schema, ctx.agent.index.items)
+    gr.Examples([[e] for e in examples], inputs=[message], label="Try")
+    with gr.Row():
+        caption = gr.Textbox(
+            label="Searched caption: edit it and search again", elem_id="caption", scale=4
+        )
+        research = gr.Button("Search with this caption", elem_id="research", scale=1)
+    with gr.Row():
+        undo = gr.Button("Undo", elem_id="undo", size="sm")
+        reset = gr.Button("Reset", elem_id="reset", size="sm")
+        none = gr.Button("None of these", elem_id="none", size="sm")
+        upload = gr.UploadButton("Upload a reference", elem_id="upload", size="sm")
+    return Page(
+        session, chatbot, chips, message, send, caption, research, undo, reset, none, upload
+    )
+
+
+def _results_column(ctx: AppContext, page: Page) -> None:
+    agent, schema = ctx.agent, ctx.agent.schema
+    page.gallery = gr.Gallery(
+        label="Results: click one to start the next search from it",
+        elem_id="results",
+        columns=5,
+        height="auto",
+        allow_preview=False,
+        object_fit="contain",
+        buttons=[],
+    )
+    with gr.Row(equal_height=False):
+        page.reference = gr.Image(
+            label="Reference", elem_id="reference", interactive=False, height=220, buttons=[]
+        )
+        with gr.Column():
+            empty = agent.new_state().constraints
+            page.filters = [
+                gr.Dropdown(
+                    ctx.facets.choices(name, empty),
+                    value=view.ANY,
+                    label=schema.label(name),
+                    elem_id=f"filter-{name}",
+                )
+                for name in ctx.filters
+            ]
+            page.composer = gr.Dropdown(
+                list_models(),
+                value=agent.default_composer,
+                label="Composition model (next turn)",
+                elem_id="composer",
+            )
+    page.details = gr.Markdown(view.details_markdown(agent, agent.new_state()), elem_id="details")
+
+
+def _wire(page: Page, events: Events) -> None:
+    shown = page.shown()
+
+    def turn(triggers: list, fn, inputs: list, api_name: str) -> None:
+        gr.on(triggers, fn, inputs, shown, api_name=api_name).then(
+            unselect, None, page.gallery, api_visibility="private", show_progress="hidden"
+        )
+
+    session, composer = page.session, page.composer
+    turn(
+        [page.send.click, page.message.submit],
+        events.send,
+        [page.message, session, composer],
+        "send",
+    )
+    turn([page.research.click], events.caption, [page.caption, session, composer], "search_caption")
+    turn([page.none.click], events.none, [session, composer], "none_of_these")
+    turn(
+        [page.upload.upload],
+        events.upload,
+        [page.upload, page.message, session, composer],
+        "upload",
+    )
+    turn([page.undo.click], events.undo, [session], "undo")
+    turn([page.reset.click, page.chatbot.clear], events.reset, [session], "reset")  # the bin too
+    turn(
+        [f.input for f in page.filters],
+        events.filter,
+        [session, *page.filters, composer],
+        "refilter",
+    )
+    for i, chip in enumerate(page.chips):
+        turn([chip.click], events.chip(i), [session, composer], f"chip_{i}")
+    page.gallery.select(
+        events.pick, [session], [session, page.chatbot, page.reference], api_visibility="private"
+    )
+
+
+def build_app(agent, catalogue, concurrency: int = 8) -> gr.Blocks:
+    """The app for an agent and its catalogue; `concurrency` events run at once."""
     ctx = AppContext(agent, catalogue)
-
-    def on_send(session: Session, text: str, category: str, composer: str):
-        return handlers.send(ctx, session, text, category, composer)
-
-    def on_caption(session: Session, caption: str, category: str, composer: str):
-        return handlers.search_caption(ctx, session, caption, category, composer)
-
-    def on_none(session: Session, category: str, composer: str):
-        return handlers.none_of_these(ctx, session, category, composer)
-
-    def on_upload(session: Session, file: str, text: str, category: str, composer: str):
-        return handlers.upload(ctx, session, file, text, category, composer)
-
-    def on_pick(session: Session, evt: gr.SelectData):
-        return handlers.pick(ctx, session, evt.index)
-
-    def on_undo(session: Session):
-        return handlers.undo(ctx, session)
-
-    def on_reset(session: Session):
-        return handlers.reset(ctx, session)
-
+    ctx.thumbnails.folder.mkdir(parents=True, exist_ok=True)
+    gr.set_static_paths([ctx.thumbnails.folder])  # served as they are, cached by the browser
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        session = gr.State(ctx.new_session())
-        gr.Markdown(INTRO)
+        gr.Markdown(intro(catalogue))
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=360):
-                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=380, buttons=[])
-                with gr.Row():
-                    message = gr.Textbox(
-                        placeholder="e.g. a red dress, then: with stripes",
-                        show_label=False,
-                        elem_id="message",
-                        scale=5,
-                        max_lines=4,
-                    )
-                    send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
-                gr.Examples(EXAMPLES, inputs=[message], label="Try")
-                with gr.Row():
-                    caption = gr.Textbox(
-                        label="Searched caption: edit it and search again",
-                        elem_id="caption",
-                        scale=4,
-                    )
-                    research = gr.Button("Search with this caption", elem_id="research", scale=1)
-                with gr.Row():
-                    undo = gr.Button("Undo", elem_id="undo", size="sm")
-                    reset = gr.Button("Reset", elem_id="reset", size="sm")
-                    none = gr.Button("None of these", elem_id="none", size="sm")
-                    upload = gr.UploadButton("Upload a reference", elem_id="upload", size="sm")
+                page = _chat_column(ctx)
             with gr.Column(scale=3, min_width=420):
-                gallery = gr.Gallery(
-                    label="Results: click one to start the next search from it",
-                    elem_id="results",
-                    columns=5,
-                    height="auto",
-                    allow_preview=False,
-                    object_fit="contain",
-                    format="png",
-                    buttons=[],
-                )
-                with gr.Row(equal_height=False):
-                    reference = gr.Image(
-                        label="Reference",
-                        elem_id="reference",
-                        interactive=False,
-                        height=200,
-                        buttons=[],
-                    )
-                    with gr.Column():
-                        categories = ctx.categories()  # none for a catalogue without them
-                        category = gr.Dropdown(
-                            categories,
-                            value=view.ANY_CATEGORY,
-                            label="Category",
-                            elem_id="category",
-                            visible=len(categories) > 1,
-                        )
-                        composer = gr.Dropdown(
-                            list_models(),
-                            value=agent.default_composer,
-                            label="Composition model (next turn)",
-                            elem_id="composer",
-                        )
-                details = gr.Markdown(
-                    view.details_markdown(agent, agent.new_state()), elem_id="details"
-                )
-
-        shown = [
-            session,
-            chatbot,
-            gallery,
-            caption,
-            details,
-            reference,
-            category,
-            composer,
-            message,
-        ]
-        settings = [category, composer]
-
-        def turn(triggers: list, fn, inputs: list, api_name: str) -> None:
-            gr.on(triggers, fn, inputs, shown, api_name=api_name).then(
-                unselect, None, gallery, api_visibility="private", show_progress="hidden"
-            )
-
-        turn([send.click, message.submit], on_send, [session, message, *settings], "send")
-        turn([research.click], on_caption, [session, caption, *settings], "search_caption")
-        turn([none.click], on_none, [session, *settings], "none_of_these")
-        turn([upload.upload], on_upload, [session, upload, message, *settings], "upload")
-        turn([undo.click], on_undo, [session], "undo")
-        turn([reset.click, chatbot.clear], on_reset, [session], "reset")  # the chat's bin too
-        gallery.select(on_pick, [session], [session, chatbot, reference], api_visibility="private")
+                _results_column(ctx, page)
+        _wire(page, Events(ctx))
     demo.queue(default_concurrency_limit=concurrency)
     return demo
 

@@ -1,8 +1,9 @@
 """`circhat chat`: the same conversation as the app, in a terminal or as JSON lines.
 
-Each input line is a turn: plain text, a `:command` (`:pick N [text]`, `:none`, `:undo`,
-`:reset`, `:help`, `:quit`), or (for scripts) a JSON object
-`{"text": ..., "pick": RANK_OR_ID, "none_of_these": true, "undo": true, "reset": true}`.
+Each input line is a turn: plain text, a `:command` (`:pick N [text]`, `:chip N` (the N-th
+suggestion or answer), `:none`, `:undo`, `:reset`, `:help`, `:quit`), or (for scripts) a
+JSON object `{"text": ..., "pick": RANK_OR_ID, "chip": N, "none_of_these": true, "undo": true,
+"reset": true}`.
 Every turn goes through the same `Agent.step` as the app; a bad line is answered with an
 error and the dialogue goes on.
 """
@@ -20,7 +21,8 @@ from ui import replies
 
 HELP = (
     "Say what you want ('a navy shirt for men'), or refine: ':pick N [text]' starts from the "
-    "N-th result ('in red'), ':none' rejects the results, ':undo', ':reset', ':quit'."
+    "N-th result ('in red'), ':chip N' takes the N-th suggestion, ':none' rejects the results, "
+    "':undo', ':reset', ':quit'."
 )
 SHOWN = 10  # results listed per turn in the terminal
 
@@ -35,6 +37,7 @@ class ChatLine:
 
     text: str = ""
     pick: str | int | None = None
+    chip: int | None = None
     none_of_these: bool = False
     undo: bool = False
     reset: bool = False
@@ -50,14 +53,15 @@ def parse_line(line: str) -> ChatLine:
             raise ChatInputError(
                 f"not a valid JSON object ({err.msg}): send one per line"
             ) from None
-        unknown = set(data) - {"text", "pick", "none_of_these", "undo", "reset"}
+        unknown = set(data) - {"text", "pick", "chip", "none_of_these", "undo", "reset"}
         if unknown or not isinstance(data, dict):
             raise ChatInputError(
-                f"unknown keys {sorted(unknown)}: use text, pick, none_of_these, undo, reset"
+                f"unknown keys {sorted(unknown)}: use text, pick, chip, none_of_these, undo, reset"
             )
         return ChatLine(
             text=str(data.get("text") or ""),
             pick=data.get("pick"),
+            chip=data.get("chip"),
             none_of_these=bool(data.get("none_of_these")),
             undo=bool(data.get("undo")),
             reset=bool(data.get("reset")),
@@ -70,6 +74,10 @@ def parse_line(line: str) -> ChatLine:
         if not target:
             raise ChatInputError("':pick' needs a result number or an item id, e.g. ':pick 2'")
         return ChatLine(text=text, pick=int(target) if target.isdigit() else target)
+    if verb == "chip":
+        if not rest.strip().isdigit():
+            raise ChatInputError("':chip' needs the number of a suggestion, e.g. ':chip 1'")
+        return ChatLine(chip=int(rest.strip()))
     known = {"none": ChatLine(none_of_these=True), "undo": ChatLine(undo=True)}
     known |= {"reset": ChatLine(reset=True), "help": ChatLine(command="help")}
     known |= {"quit": ChatLine(command="quit"), "exit": ChatLine(command="quit")}
@@ -98,6 +106,15 @@ class ChatSession:
             raise ChatInputError(f"{pick!r} is not among the results shown")
         return pick
 
+    def _chip(self, number: int):
+        offer = self.state.turns[-1].offer if self.state.turns else None
+        chips = offer.chips if offer else []
+        if not isinstance(number, int) or not 1 <= number <= len(chips):
+            if not chips:
+                raise ChatInputError("there is no suggestion to take now")
+            raise ChatInputError(f"there is no suggestion {number}: take one of 1-{len(chips)}")
+        return chips[number - 1].constraint()
+
     def handle(self, line: str) -> dict:
         try:
             parsed = parse_line(line)
@@ -117,7 +134,10 @@ class ChatSession:
             self.state = self.agent.reset(self.state)
             return {**self.record(), "reply": "Started over."}
         select = self._pick(parsed.pick) if parsed.pick is not None else None
-        turn = Turn(text=parsed.text, select=select, none_of_these=parsed.none_of_these)
+        chosen = self._chip(parsed.chip) if parsed.chip is not None else None
+        turn = Turn(
+            text=parsed.text, select=select, none_of_these=parsed.none_of_these, choose=chosen
+        )
         self.state, _ = self.agent.step(self.state, turn)
         return {**self.record(), "reply": replies.reply(self.state, self.agent.schema)}
 
@@ -129,6 +149,8 @@ class ChatSession:
             "caption": last.caption if last else "",
             "constraints": [c.model_dump() for c in self.state.constraints],
             "new_search": bool(last and last.new_search),
+            "matching": last.matching if last else None,
+            "offer": last.offer.model_dump() if last and last.offer else None,
             "results": [
                 {"id": r.id, "score": r.score, "attributes": r.attributes, "title": r.title}
                 for r in self.state.last_results
@@ -167,5 +189,9 @@ def run_terminal(session: ChatSession, out: TextIO) -> int:
         out.write(f"circhat> {answer['reply']}\n")
         for rank, r in enumerate(answer["results"][:SHOWN], 1):
             out.write(f"  {rank:>2}. {replies.product_line(r)}\n")
+        offer = answer.get("offer")
+        if offer:
+            chips = "   ".join(f"[{i}] {c['value']}" for i, c in enumerate(offer["chips"], 1))
+            out.write(f"  :chip N  {chips}\n")
         if answer.get("quit"):
             return 0

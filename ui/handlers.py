@@ -1,27 +1,28 @@
 """The app's event handlers: plain functions from a session and the page's inputs to its outputs.
 
 Each handler returns a new `Session` (the input one is never changed) and what the page shows.
-Every failure of a turn becomes an assistant message; the session goes on as it was.
+Every failure of a turn becomes an assistant message; the session goes on as it was. No lock
+is held here: the agent is shared read-only and its encoder guards what is not thread-safe,
+so a slow LLM call in one session never holds up another.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from agent.agent import Agent, Turn, TurnError
 from agent.constraints import merge_constraints
 from agent.state import Constraint, DialogueState
 from retrieval.catalogues import Catalogue, decode_image
-from retrieval.catalogues.schema import CatalogueSchema
 from ui import replies, view
+from ui.thumbnails import Thumbnails
 
 MAX_SHOWN_CHARS = 1000  # a longer message is cut in the chat (the agent notes its own cut)
+CHAT_SHOWN = 40  # chat messages sent to the page: the payload does not grow with the dialogue
 
 
 class Session(BaseModel):
@@ -34,36 +35,42 @@ class Session(BaseModel):
 
 @dataclass
 class AppContext:
-    """What every session shares, read-only: the agent (encoder, index) and the catalogue."""
+    """What every session shares, read-only: the agent (encoder, index), the catalogue, its
+    display images on disk and its facet counts."""
 
     agent: Agent
     catalogue: Catalogue
-    # the encoder's tokenizer is not safe to use from two threads at once
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    thumbnails: Thumbnails = None
+    facets: view.Facets = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thumbnails = self.thumbnails or Thumbnails(self.catalogue)
+        self.facets = view.Facets(self.agent.schema, self.agent.index.items)
+
+    @property
+    def filters(self) -> list[str]:
+        """The main attributes, one filter control each."""
+        return self.facets.names
 
     def new_session(self) -> Session:
         return Session(dialogue=self.agent.new_state())
 
-    def categories(self) -> list[str]:
-        """The kind-of-item filter's choices: the schema's kind attribute values, by count."""
-        kind = self.agent.schema.kind
-        if not kind:
-            return [view.ANY_CATEGORY]
-        return [view.ANY_CATEGORY, *self.agent.schema.attributes[kind].values]
-
 
 class Update(NamedTuple):
-    """The outputs of a turn handler, in the order the app wires them."""
+    """The outputs of a turn handler, in the order the app wires them (`filters` and `chips`
+    are lists: one entry per filter control and per chip button)."""
 
     session: Session
     chat: list[dict[str, str]]
-    gallery: list[tuple[np.ndarray, str]]
+    gallery: list[tuple[str, str]]
     caption: str
     details: str
-    reference: np.ndarray | None
-    category: str
+    reference: Any
+    reference_label: str
+    filters: list[tuple[list, str]]  # (choices, selected value) per main attribute
     composer: str
     message: str
+    chips: list[str]  # chip labels; "" for a hidden button
 
 
 def _line(role: str, content: str) -> dict[str, str]:
@@ -75,65 +82,73 @@ def _said(text: str) -> str:
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
 
+def chip_labels(dialogue: DialogueState) -> list[str]:
+    offer = dialogue.turns[-1].offer if dialogue.turns else None
+    labels = [c.value for c in offer.chips] if offer else []
+    return (labels + [""] * view.MAX_CHIPS)[: view.MAX_CHIPS]
+
+
 def render(
-    ctx: AppContext,
-    session: Session,
-    category: str | None = None,
-    composer: str | None = None,
-    message: str = "",
+    ctx: AppContext, session: Session, composer: str | None = None, message: str = ""
 ) -> Update:
-    """Everything the page shows for `session`; category and composer follow the dialogue."""
+    """Everything the page shows for `session`; the filters and composer follow the dialogue."""
     dialogue = session.dialogue
+    image, label = view.reference(ctx.thumbnails, ctx.catalogue, dialogue, session.picked)
+    constraints = dialogue.constraints
     return Update(
         session=session,
-        chat=session.chat,
-        gallery=view.gallery_items(ctx.catalogue, dialogue.last_results),
+        chat=session.chat[-CHAT_SHOWN:],
+        gallery=view.gallery_items(ctx.thumbnails, dialogue.last_results, ctx.agent.schema),
         caption=dialogue.turns[-1].caption if dialogue.turns else "",
         details=view.details_markdown(ctx.agent, dialogue),
-        reference=view.reference_image(ctx.catalogue, dialogue, session.picked),
-        category=category or view.active_category(dialogue, ctx.agent.schema.kind),
+        reference=image,
+        reference_label=label,
+        filters=[
+            (ctx.facets.choices(n, constraints), view.selected_value(constraints, n))
+            for n in ctx.filters
+        ],
         composer=composer or dialogue.composer,
         message=message,
+        chips=chip_labels(dialogue),
     )
 
 
 def with_settings(
-    dialogue: DialogueState, category: str, composer: str, schema: CatalogueSchema
+    ctx: AppContext, dialogue: DialogueState, filters: list[str] | None, composer: str
 ) -> DialogueState:
-    """A copy of `dialogue` with the page's composition model and kind filter applied."""
+    """A copy of `dialogue` with the page's composition model and filters applied: a value
+    requires it, 'any' drops that attribute's requirement (None: filters left as they are)."""
     ready = dialogue.model_copy(deep=True)
     ready.composer = composer or dialogue.composer
-    kind = schema.kind
-    if kind and category and category != view.ANY_CATEGORY:
-        required = Constraint(attribute=kind, value=category, polarity="require")
-        ready.constraints = merge_constraints(ready.constraints, [required], schema)
-    elif kind and category == view.ANY_CATEGORY:
-        ready.constraints = [
-            c for c in ready.constraints if not (c.attribute == kind and c.polarity == "require")
-        ]
+    schema = ctx.agent.schema
+    for name, value in zip(ctx.filters, filters or []):
+        if value in (None, ""):
+            continue
+        if value == view.ANY:
+            ready.constraints = [
+                c
+                for c in ready.constraints
+                if not (c.attribute == name and c.polarity == "require")
+            ]
+        elif value != view.selected_value(ready.constraints, name):
+            wanted = Constraint(attribute=name, value=value, polarity="require", clicked=True)
+            ready.constraints = merge_constraints(ready.constraints, [wanted], schema)
     return ready
 
 
 def failed(
-    ctx: AppContext,
-    session: Session,
-    said: str,
-    error: str,
-    category: str,
-    composer: str,
-    message: str = "",
+    ctx: AppContext, session: Session, said: str, error: str, composer: str, message: str = ""
 ) -> Update:
     """The session unchanged, with the user's line and the reason in the chat."""
     chat = [*session.chat, _line("user", said), _line("assistant", f"⚠️ {error}")]
     kept = session.model_copy(update={"chat": chat})
-    return render(ctx, kept, category, composer, message)
+    return render(ctx, kept, composer, message)
 
 
 def composer_problem(ctx: AppContext, name: str) -> str:
     """Why the composition model `name` cannot be used (unknown, no weights), or ''."""
     try:
-        with ctx.lock:
-            ctx.agent.composer(name)
+        ctx.agent.composer(name)
     except (ValueError, FileNotFoundError) as err:
         return str(err)
     return ""
@@ -144,25 +159,24 @@ def run_turn(
     session: Session,
     turn: Turn,
     said: str,
-    category: str,
+    filters: list[str] | None,
     composer: str,
     message: str = "",
     revised_caption: str | None = None,
 ) -> Update:
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
     page's settings; on failure the reason goes to the chat."""
-    ready = with_settings(session.dialogue, category, composer, ctx.agent.schema)
+    ready = with_settings(ctx, session.dialogue, filters, composer)
     problem = composer_problem(ctx, ready.composer)
     if problem:
-        return failed(ctx, session, said, problem, category, composer, message)
+        return failed(ctx, session, said, problem, composer, message)
     try:
-        with ctx.lock:
-            if revised_caption is None:
-                dialogue, _ = ctx.agent.step(ready, turn)
-            else:
-                dialogue, _ = ctx.agent.revise(ready, revised_caption)
+        if revised_caption is None:
+            dialogue, _ = ctx.agent.step(ready, turn)
+        else:
+            dialogue, _ = ctx.agent.revise(ready, revised_caption)
     except TurnError as err:
-        return failed(ctx, session, said, str(err), category, composer, message)
+        return failed(ctx, session, said, str(err), composer, message)
     # the settings belong to this turn: undo goes back to the dialogue as it was before them
     dialogue.undo_stack[-1] = session.dialogue.snapshot()
     chat = [
@@ -173,29 +187,73 @@ def run_turn(
     return render(ctx, Session(dialogue=dialogue, chat=chat))
 
 
-def send(ctx: AppContext, session: Session, text: str, category: str, composer: str) -> Update:
+def send(
+    ctx: AppContext,
+    session: Session,
+    text: str,
+    filters: list[str] | None = None,
+    composer: str = "",
+) -> Update:
     """A chat message; it refines the picked result when one was clicked."""
     text = text or ""
     said = _said(text) or "(empty message)"
     if session.picked:
         said = f"[{session.picked}] {_said(text)}".strip()
     turn = Turn(text=text, select=session.picked)
-    return run_turn(ctx, session, turn, said, category, composer, message=text)
+    return run_turn(ctx, session, turn, said, filters, composer, message=text)
+
+
+def choose(
+    ctx: AppContext,
+    session: Session,
+    index: int,
+    filters: list[str] | None = None,
+    composer: str = "",
+) -> Update:
+    """A click on the `index`-th chip: its value becomes a requirement (a turn, undoable)."""
+    dialogue = session.dialogue
+    offer = dialogue.turns[-1].offer if dialogue.turns else None
+    if offer is None or not 0 <= index < len(offer.chips):
+        return failed(
+            ctx, session, "(suggestion)", "that suggestion is gone: pick one shown now", composer
+        )
+    chip = offer.chips[index]
+    return run_turn(ctx, session, Turn(choose=chip.constraint()), chip.value, None, composer)
+
+
+def refilter(ctx: AppContext, session: Session, filters: list[str], composer: str = "") -> Update:
+    """A filter changed: the same request, searched again under the new filters."""
+    before = {
+        (c.attribute, c.value) for c in session.dialogue.constraints if c.polarity == "require"
+    }
+    ready = with_settings(ctx, session.dialogue, filters, composer)
+    after = {(c.attribute, c.value) for c in ready.constraints if c.polarity == "require"}
+    changes = [f"{ctx.agent.schema.label(a)}: {v}" for a, v in sorted(after - before)]
+    changes += [f"{ctx.agent.schema.label(a)}: any" for a, _ in sorted(before - after)]
+    said = f"Filter {', '.join(changes)}" if changes else "Filters"
+    turn = Turn(refilter=True)
+    return run_turn(ctx, session, turn, said, filters, composer)
 
 
 def search_caption(
-    ctx: AppContext, session: Session, caption: str, category: str, composer: str
+    ctx: AppContext,
+    session: Session,
+    caption: str,
+    filters: list[str] | None = None,
+    composer: str = "",
 ) -> Update:
     """Redo the last turn with the shopper's edit of its rewritten caption: the constraints
     that turn added are read from the edit ("blue, dress" edited to "dress" drops blue)."""
     caption = caption or ""
     said = f"Search with the caption “{_said(caption)}”"
     turn = Turn(text=caption, caption=caption)
-    return run_turn(ctx, session, turn, said, category, composer, revised_caption=caption)
+    return run_turn(ctx, session, turn, said, filters, composer, revised_caption=caption)
 
 
-def none_of_these(ctx: AppContext, session: Session, category: str, composer: str) -> Update:
-    return run_turn(ctx, session, Turn(none_of_these=True), "None of these.", category, composer)
+def none_of_these(
+    ctx: AppContext, session: Session, filters: list[str] | None = None, composer: str = ""
+) -> Update:
+    return run_turn(ctx, session, Turn(none_of_these=True), "None of these.", filters, composer)
 
 
 def read_upload(upload: str | Path | bytes) -> tuple[bytes, str]:
@@ -210,28 +268,27 @@ def upload(
     ctx: AppContext,
     session: Session,
     file: str | Path | bytes | None,
-    text: str,
-    category: str,
-    composer: str,
+    text: str = "",
+    filters: list[str] | None = None,
+    composer: str = "",
 ) -> Update:
     """An uploaded picture becomes the reference; the message box, if filled, refines it."""
     if file is None:
-        return failed(
-            ctx, session, "(upload)", "no file arrived: upload it again", category, composer, text
-        )
+        return failed(ctx, session, "(upload)", "no file arrived: upload it again", composer, text)
     data, name = read_upload(file)
     said = f"[uploaded {name}] {_said(text or '')}".strip()
     try:
         image = decode_image(data, name)
     except ValueError as err:
-        return failed(ctx, session, said, str(err), category, composer, text)
-    return run_turn(ctx, session, Turn(image=image, text=text or ""), said, category, composer)
+        return failed(ctx, session, said, str(err), composer, text)
+    return run_turn(ctx, session, Turn(image=image, text=text or ""), said, filters, composer)
 
 
 class Picked(NamedTuple):
     session: Session
     chat: list[dict[str, str]]
-    reference: np.ndarray | None
+    reference: Any
+    reference_label: str
 
 
 def pick(ctx: AppContext, session: Session, index: int) -> Picked:
@@ -240,18 +297,21 @@ def pick(ctx: AppContext, session: Session, index: int) -> Picked:
     if not 0 <= index < len(results):
         chat = [*session.chat, _line("assistant", "⚠️ that result is gone: pick one shown now")]
         kept = session.model_copy(update={"chat": chat, "picked": None})
-        return Picked(kept, chat, view.reference_image(ctx.catalogue, kept.dialogue, None))
+        return Picked(
+            kept,
+            chat[-CHAT_SHOWN:],
+            *view.reference(ctx.thumbnails, ctx.catalogue, kept.dialogue, None),
+        )
     chosen = results[index]
     reply = (
-        f"Picked {chosen.id} ({view.describe(chosen)}): say what to change, "
+        f"Picked {view.describe(chosen, ctx.agent.schema)}: say what to change, "
         "or press Send for more like it."
     )
     picked = session.model_copy(
         update={"picked": chosen.id, "chat": [*session.chat, _line("assistant", reply)]}
     )
-    return Picked(
-        picked, picked.chat, view.reference_image(ctx.catalogue, picked.dialogue, chosen.id)
-    )
+    image, label = view.reference(ctx.thumbnails, ctx.catalogue, picked.dialogue, chosen.id)
+    return Picked(picked, picked.chat[-CHAT_SHOWN:], image, label)
 
 
 def undo(ctx: AppContext, session: Session) -> Update:

@@ -1,43 +1,139 @@
-"""What the assistant says after a turn, the same in the app and in the terminal chat."""
+"""What the assistant says after a turn, the same in the app and in the terminal chat: plain
+sentences (what was searched, how many items match, what was kept or dropped, the question or
+the suggestions), never the agent's own notation; the details panel keeps that."""
 
 from __future__ import annotations
 
-from agent.state import Constraint, DialogueState, TurnRecord
+from agent.state import Constraint, DialogueState, Offer, TurnRecord
 from retrieval.catalogues.schema import CatalogueSchema
+
+FOR_ROLES = ("gender",)  # said after the kind: "shirts for men"
 
 
 def constraint_text(constraints: list[Constraint]) -> str:
+    """The exact constraints, for the details panel: 'color=red, not pattern=striped'."""
     return ", ".join(
         f"{c.attribute}={c.value}" if c.polarity == "require" else f"not {c.attribute}={c.value}"
         for c in constraints
     )
 
 
-def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
-    """The chat answer to the last turn: what was searched, a new search or a refinement,
-    the filters and notes."""
-    turn: TurnRecord = state.turns[-1]
-    if turn.caption:
-        lines = [f"Searched for “{turn.caption}” ({len(turn.results)} results)."]
-    elif turn.results:
-        lines = [f"Showing items like the reference ({len(turn.results)} results)."]
-    else:
-        lines = []
+def _words(values: list[str]) -> str:
+    values = [v for v in values if v]
+    if len(values) <= 1:
+        return "".join(values)
+    return f"{', '.join(values[:-1])} and {values[-1]}"
+
+
+def _alternatives(values: list[str]) -> str:
+    return " or ".join([", ".join(values[:-1]), values[-1]]) if len(values) > 1 else values[0]
+
+
+def request_words(schema: CatalogueSchema | None, constraints: list[Constraint]) -> str:
+    """'navy blue formal shirts for men, not black': the requirements in words."""
+    required = [c for c in constraints if c.polarity == "require"]
+    kind = schema.kind if schema else None
+    role = schema.role if schema else (lambda name: None)
+    family = schema.family(kind) if (schema and kind) else set()
+    kinds = [c.value for c in required if c.attribute in family]
+    after = [c.value for c in required if role(c.attribute) in FOR_ROLES]
+    before = [c.value for c in required if c.value not in kinds and c.value not in after]
+    words = " ".join([*before, kinds[-1] if kinds else ("items" if required else "")]).strip()
+    words = words.lower()
+    if after:
+        words += f" for {_words(after).lower()}"
+    avoided = [c.value.lower() for c in constraints if c.polarity == "avoid"]
+    if avoided:
+        words += (
+            f", not {_alternatives(avoided)}" if words else f"anything but {_alternatives(avoided)}"
+        )
+    return words
+
+
+def _count(n: int | None) -> str:
+    if n is None:
+        return ""
+    return "no item matches" if n == 0 else ("1 item matches" if n == 1 else f"{n:,} items match")
+
+
+def _what_was_searched(state: DialogueState, turn: TurnRecord, schema) -> str:
+    asked = request_words(schema, state.constraints)
+    extra = [
+        w for w in turn.caption.split(", ") if w and w not in {c.value for c in state.constraints}
+    ]
+    if turn.action == "choose":
+        return f"Narrowed to {asked or turn.constraints[0].value.lower()}"
+    if turn.action == "none_of_these":
+        return (
+            f"Here are others{f' among {asked}' if asked else ''}, away from the ones you passed on"
+        )
+    if turn.action in ("select", "item", "upload") and not turn.caption:
+        return "Here are items like your pick" + (f", {asked}" if asked else "")
+    said = ", ".join(extra)
+    start = "Showing" if not turn.new_search else "Searching for"
+    if asked and said:
+        return f"{start} {asked}, “{said}”"
+    if asked:
+        return f"{start} {asked}"
+    return f"{start} “{said or turn.user_text}”"
+
+
+def _kept_or_dropped(state: DialogueState, turn: TurnRecord) -> str:
     if turn.dropped:
-        lines.append(f"New search: dropped the earlier filters ({constraint_text(turn.dropped)}).")
-    elif len(state.turns) > 1 and turn.constraints and not turn.new_search:
-        lines.append("Refined the current search.")
-    if state.constraints:
-        lines.append(f"Filters: {constraint_text(state.constraints)}.")
-    if turn.fallback_reason:
-        lines.append(f"The rewriter fell back to the rules: {turn.fallback_reason}.")
-    if turn.note:
-        lines.append(f"Note: {turn.note}.")
-    return "\n".join(lines)
+        return f"A new search: I let go of {_words([c.value for c in turn.dropped])}."
+    if len(state.turns) < 2 or turn.new_search or turn.action == "choose":
+        return ""
+    added = {(c.attribute, c.value) for c in turn.constraints}
+    kept = [c.value for c in state.constraints if (c.attribute, c.value) not in added]
+    return f"I kept {_words(kept)} from before." if kept else ""
+
+
+def offer_text(offer: Offer | None, schema: CatalogueSchema | None) -> str:
+    if offer is None:
+        return ""
+    values = [c.value for c in offer.chips]
+    if offer.kind == "question" and offer.word:
+        return f"By “{offer.word}”, do you mean {_alternatives(values)}?"
+    if offer.kind == "question":
+        return f"What kind of item are you looking for: {_alternatives(values)}?"
+    label = (schema.label(offer.attribute) if schema else offer.attribute).lower()
+    return f"Narrow it down by {label}: {_alternatives(values)}?"
+
+
+def _note(note: str) -> str:
+    note = note.strip()
+    return f"{note[0].upper()}{note[1:]}." if note else ""
+
+
+def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
+    """The chat answer to the last turn, in plain sentences."""
+    turn: TurnRecord = state.turns[-1]
+    if not turn.results and not turn.caption and not state.constraints:
+        return _note(turn.note) or "Started over: tell me what you are looking for."
+    count = _count(turn.matching) if state.constraints else ""
+    first = _what_was_searched(state, turn, schema)
+    lines = [f"{first}: {count}." if count else f"{first}."]
+    if turn.held_back:
+        lines[0] = lines[0].rstrip(".") + "; here are the closest of them."
+    lines += [
+        _kept_or_dropped(state, turn),
+        _note(turn.note),
+        "The language model could not help here, so I read your words myself."
+        if turn.fallback_reason
+        else "",
+        offer_text(turn.offer, schema),
+    ]
+    return " ".join(line for line in lines if line)
+
+
+def why_matched(values: list[str]) -> str:
+    """'matches navy blue and formal': the requested values a result has, in words."""
+    values = [v.lower() for v in values]
+    return f"matches {_words(values)}" if values else ""
 
 
 def product_line(result: dict) -> str:
-    """'Turtle Check Men Navy Blue Shirt (id 15970; Men, Shirts, Navy Blue)' for the terminal."""
+    """'Turtle Check Men Navy Blue Shirt  [15970; Men, Shirts, Navy Blue]' for the terminal."""
     values = ", ".join(v for v in result["attributes"].values())
     name = result.get("title") or values
     return (

@@ -1,82 +1,146 @@
-"""What the app shows for a dialogue state: gallery items, chat lines and the details panel."""
+"""What the app shows for a dialogue state: product cards, filters with counts, the
+reference, start-up examples and the details panel, for any catalogue's schema."""
 
 from __future__ import annotations
 
-import base64
-import io
+from collections import Counter
 
 import numpy as np
 
-from agent.state import DialogueState, Result
-from ui.replies import constraint_text
+from agent.state import Constraint, DialogueState, Result
+from retrieval.catalogues.schema import CatalogueSchema
+from ui.replies import constraint_text, request_words, why_matched
 
-ANY_CATEGORY = "any"
-DISPLAY_SCALE = 3  # 64 px catalogue images are shown at 192 px
-STAGES = ("rewrite", "compose", "search", "total")
-
-
-def upscale(image: np.ndarray, factor: int = DISPLAY_SCALE) -> np.ndarray:
-    """(H, W, 3) -> (H*f, W*f, 3), nearest neighbour, for images smaller than 128 px."""
-    if factor <= 1 or max(image.shape[:2]) >= 128:
-        return image
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+ANY = "any"
+MAX_FILTERS = 6  # one control per main attribute, at most this many
+STAGES = ("rewrite", "compose", "search", "initiative", "total")
+MAX_CHIPS = 6  # chip buttons on the page
 
 
-def item_images(catalogue, ids: list[str]) -> list[np.ndarray]:
-    """The catalogue images of `ids`, in order, upscaled for display."""
-    if not ids:
-        return []
-    loaded = catalogue.load([catalogue.index_of(i) for i in ids])
-    return [
-        upscale(x.image) if x.image is not None else np.zeros((64, 64, 3), np.uint8) for x in loaded
+def main_attributes(schema: CatalogueSchema, limit: int = MAX_FILTERS) -> list[str]:
+    """The attributes a shopper filters by: the kind first, then the others in the schema's
+    order, leaving out those broader than the kind (its article type implies them)."""
+    broader = schema.ancestors_of_kind()
+    names = [n for n in schema.categorical if n not in broader]
+    if schema.kind in names:
+        names.remove(schema.kind)
+        names.insert(0, schema.kind)
+    return names[:limit]
+
+
+def describe(result: Result, schema: CatalogueSchema | None = None) -> str:
+    """The product's name, else its main values in words ('red striped dress')."""
+    if result.title:
+        return result.title
+    if schema is not None and schema.kind in result.attributes:
+        others = [result.attributes[n] for n in schema.categorical if n != schema.kind]
+        return " ".join([*others, result.attributes[schema.kind]]).strip()
+    return " ".join(result.attributes.values())
+
+
+def card_caption(result: Result, schema: CatalogueSchema) -> str:
+    """A product card's text: its name, its main values, and why it matched."""
+    lines = [describe(result, schema)]
+    if result.title:
+        values = [result.attributes.get(n, "") for n in main_attributes(schema)]
+        lines.append(" · ".join(v for v in values if v))
+    why = why_matched(result.matches)
+    if why:
+        lines.append(why)
+    return "\n".join(lines)
+
+
+def gallery_items(thumbnails, results: list[Result], schema: CatalogueSchema) -> list[tuple]:
+    """(image file, card caption) per result: files the browser caches, not images."""
+    files = thumbnails.paths([r.id for r in results])
+    return [(f, card_caption(r, schema)) for f, r in zip(files, results)]
+
+
+def reference(thumbnails, catalogue, state: DialogueState, picked: str | None):
+    """(image or file, label) of what the next turn starts from: a picked result, else the
+    state's reference (an upload is shown from its thumbnail)."""
+    item_id = picked or (state.reference.item_id if state.reference else None)
+    if item_id:
+        item = catalogue.items[catalogue.index_of(item_id)]
+        return thumbnails.path(item_id), f"Starting from: {item.title or item_id}"
+    if state.reference is not None and state.reference.kind == "upload":
+        from agent.thumbnails import from_thumbnail
+
+        return from_thumbnail(state.reference.thumbnail_png), "Starting from: your upload"
+    return None, "Reference"
+
+
+class Facets:
+    """Counts per value of the main attributes, under the other active filters."""
+
+    def __init__(self, schema: CatalogueSchema, items):
+        self.schema = schema
+        self.names = main_attributes(schema)
+        self.columns = {
+            n: np.array([i.attributes.get(n, "") for i in items], dtype=object)
+            for n in schema.categorical
+        }
+        self.size = len(items)
+
+    def _allowed(self, constraints: list[Constraint], leave_out: str) -> np.ndarray:
+        allowed = np.ones(self.size, bool)
+        for c in constraints:
+            column = self.columns.get(c.attribute)
+            if column is None or (c.attribute == leave_out and c.polarity == "require"):
+                continue
+            allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
+        return allowed
+
+    def choices(self, name: str, constraints: list[Constraint]) -> list[tuple[str, str]]:
+        """[(label, value)]: 'any' and each value with its count, most first; the selected
+        value stays listed even when nothing else has it."""
+        counts = Counter(self.columns[name][self._allowed(constraints, name)].tolist())
+        selected = selected_value(constraints, name)
+        counts.pop("", None)
+        values = [v for v, _ in counts.most_common()]
+        if selected != ANY and selected not in counts:
+            values.insert(0, selected)
+        return [(ANY, ANY), *((f"{v} ({counts.get(v, 0):,})", v) for v in values)]
+
+
+def selected_value(constraints: list[Constraint], name: str) -> str:
+    """The value a filter shows: the attribute's requirement, else 'any'."""
+    required = [c.value for c in constraints if c.attribute == name and c.polarity == "require"]
+    return required[-1] if required else ANY
+
+
+def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
+    """Start-up examples from the catalogue's own values: its commonest combinations of a
+    colour (or the first other attribute) and the kind, said as a shopper would."""
+    kind = schema.kind
+    if not kind:
+        return ["something like this"]
+    colour = next(iter(schema.by_role("color")), None) or next(
+        (n for n in main_attributes(schema) if n != kind), None
+    )
+    pairs = Counter(
+        (i.attributes.get(colour, ""), i.attributes.get(kind, "")) for i in items if colour
+    )
+    out = []
+    for (value, kind_value), _ in pairs.most_common(count * 4):
+        if value and kind_value and kind_value not in {k for _, k in out}:
+            out.append((value, kind_value))
+        if len(out) == count:
+            break
+    said = [
+        request_words(
+            schema, [Constraint(attribute=colour, value=v), Constraint(attribute=kind, value=k)]
+        )
+        for v, k in out
     ]
-
-
-def describe(result: Result) -> str:
-    """'red striped dress' from the attributes (colour, pattern, category first)."""
-    order = ["color", "pattern", "category"]
-    keys = [k for k in order if k in result.attributes]
-    keys += [k for k in result.attributes if k not in order]
-    return " ".join(result.attributes[k] for k in keys)
-
-
-def gallery_caption(rank: int, result: Result) -> str:
-    """'3. test-00012: red striped dress | matches color=red, pattern=striped'."""
-    caption = f"{rank}. {result.id}: {describe(result)}".rstrip(": ")
-    if result.matches:
-        caption += f" | matches {', '.join(result.matches)}"
-    return caption
-
-
-def gallery_items(catalogue, results: list[Result]) -> list[tuple[np.ndarray, str]]:
-    images = item_images(catalogue, [r.id for r in results])
-    return [(img, gallery_caption(i, r)) for i, (img, r) in enumerate(zip(images, results), 1)]
-
-
-def reference_image(catalogue, state: DialogueState, picked: str | None) -> np.ndarray | None:
-    """The image the next turn starts from: a picked result, else the state's reference."""
-    if picked:
-        return item_images(catalogue, [picked])[0]
-    ref = state.reference
-    if ref is None:
-        return None
-    if ref.kind == "upload":
-        from PIL import Image
-
-        data = base64.b64decode(ref.thumbnail_png)
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    return item_images(catalogue, [ref.item_id])[0]
-
-
-def active_category(state: DialogueState, kind: str | None) -> str:
-    required = [
-        c.value for c in state.constraints if c.attribute == kind and c.polarity == "require"
-    ]
-    return required[-1] if required else ANY_CATEGORY
+    if colour and len(schema.attributes[colour].values) > 1:
+        said.append(f"in {schema.attributes[colour].values[1].lower()}")
+    return said
 
 
 def details_markdown(agent, state: DialogueState) -> str:
-    """Per-stage latency of the last turn, device and model ids, active constraints."""
+    """Models, per-stage latency, the exact constraints and where each came from, what was
+    held back, what the chips are worth: the agent's notation has its place here."""
     encoder = agent.encoder
     dtype = str(getattr(encoder, "dtype", "")).replace("torch.", "")
     lines = [
@@ -85,9 +149,24 @@ def details_markdown(agent, state: DialogueState) -> str:
         f"{len(agent.index):,} items indexed",
     ]
     if state.turns:
-        timings = state.turns[-1].timings_ms
-        stages = ", ".join(f"{s} {timings[s]:.1f} ms" for s in STAGES if s in timings)
+        last = state.turns[-1]
+        stages = ", ".join(
+            f"{s} {last.timings_ms[s]:.1f} ms" for s in STAGES if s in last.timings_ms
+        )
         lines.append(f"**Last turn**: {stages}")
+        if last.caption:
+            lines.append(f"**Searched caption**: `{last.caption}`")
+        if last.sources:
+            lines.append("**Read by**: " + ", ".join(f"`{k}` {v}" for k, v in last.sources.items()))
+        if last.overruled:
+            lines.append(f"**LLM readings not used**: `{constraint_text(last.overruled)}`")
+        if last.fallback_reason:
+            lines.append(f"**LLM fallback**: {last.fallback_reason}")
+        if last.held_back:
+            lines.append(f"**Held back (asked)**: `{constraint_text(last.held_back)}`")
+        if last.offer:
+            shares = ", ".join(f"{c.value} {c.share:.0%}" for c in last.offer.chips)
+            lines.append(f"**{last.offer.kind.title()}** on `{last.offer.attribute}`: {shares}")
     if state.constraints:
-        lines.append(f"**Filters**: {constraint_text(state.constraints)}")
+        lines.append(f"**Filters**: `{constraint_text(state.constraints)}`")
     return "\n\n".join(lines)

@@ -8,6 +8,7 @@ import torch
 
 from retrieval.encoders.base import Encoder, ImageInput, pick_device, to_pil
 from retrieval.encoders.errors import HubUnavailableError
+from retrieval.encoders.hub import offline_unless_reachable
 
 
 def _features(output) -> torch.Tensor:
@@ -22,6 +23,8 @@ class HFClipEncoder(Encoder):
         self.model_id = f"hf-clip:{spec}"
         self.device = pick_device(device)
         local = Path(spec).exists()
+        if not local:
+            offline_unless_reachable(self.model_id)
         try:
             self.model = (
                 CLIPModel.from_pretrained(spec, dtype=self.dtype, local_files_only=local)

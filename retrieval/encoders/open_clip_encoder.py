@@ -8,6 +8,7 @@ import torch
 
 from retrieval.encoders.base import Encoder, ImageInput, pick_device, to_pil
 from retrieval.encoders.errors import HubUnavailableError
+from retrieval.encoders.hub import offline_unless_reachable
 
 LOCAL_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
@@ -45,6 +46,8 @@ class OpenClipEncoder(Encoder):
                 f"unknown open_clip architecture {arch!r}: pick one of open_clip.list_models() "
                 f"or put {arch}.json beside the weights file"
             )
+        if not is_local:
+            offline_unless_reachable(self.model_id)
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(
                 arch, pretrained=pretrained or None, precision=precision, device=self.device

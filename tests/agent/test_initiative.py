@@ -170,18 +170,41 @@ def test_suggestions_follow_a_search_and_a_click_narrows_it(shop_agent):
     narrowed, results = shop_agent.step(state, Turn(choose=chip.constraint()))
     assert results and all(r.attributes[chip.attribute] == chip.value for r in results)
     assert narrowed.turns[-1].matching < state.turns[-1].matching
-    assert narrowed.anchor_query == state.anchor_query  # the request is kept, only filtered
+    # the request's words are kept, with the chip's value added
+    assert narrowed.turns[-1].caption == f"{state.turns[-1].caption}, {chip.value}"
+    again = narrowed.turns[-1].offer.chips[0] if narrowed.turns[-1].offer else None
+    if again is not None:
+        twice, _ = shop_agent.step(narrowed, Turn(choose=again.constraint()))
+        assert twice.turns[-1].caption == f"{narrowed.turns[-1].caption}, {again.value}"
+
+
+def test_words_and_a_chip_make_one_turn(shop_agent):
+    state, _ = shop_agent.step(shop_agent.new_state(), Turn(text="something casual"))
+    men = Constraint(attribute="gender", value="Men")
+    both, results = shop_agent.step(state, Turn(text="in black", choose=men))
+    assert {("gender", "Men"), ("baseColour", "Black")} <= {
+        (c.attribute, c.value) for c in both.constraints
+    }
+    assert results and all(
+        r.attributes["gender"] == "Men" and r.attributes["baseColour"] == "Black" for r in results
+    )
+    assert both.turns[-1].caption == "Black, Men"
 
 
 def test_a_chip_naming_no_value_of_the_catalogue_is_refused(shop_agent):
     state, _ = shop_agent.step(shop_agent.new_state(), Turn(text="a shirt"))
     bad = Constraint(attribute="articleType", value="Spacesuits")
-    with pytest.raises(TurnError, match="not a value of this catalogue"):
+    with pytest.raises(TurnError, match="'Spacesuits' is no article type of this"):
         shop_agent.step(state, Turn(choose=bad))
-    with pytest.raises(TurnError, match="nothing to refine yet"):
-        shop_agent.step(
-            shop_agent.new_state(), Turn(choose=Constraint(attribute="gender", value="Men"))
-        )
+    with pytest.raises(TurnError, match="nothing to search for"):
+        shop_agent.step(shop_agent.new_state(), Turn(refilter=True))
+
+
+def test_a_chip_or_filter_on_a_new_dialogue_searches_for_its_value(shop_agent):
+    men = Constraint(attribute="gender", value="Men")
+    state, results = shop_agent.step(shop_agent.new_state(), Turn(choose=men))
+    assert results and all(r.attributes["gender"] == "Men" for r in results)
+    assert state.turns[-1].caption == "Men" and state.constraints == [men]
 
 
 @pytest.mark.parametrize(
@@ -194,3 +217,18 @@ def test_a_chip_naming_no_value_of_the_catalogue_is_refused(shop_agent):
 )
 def test_negated_words_the_rules_cannot_map_are_said_plainly(text, caption):
     assert RuleRewriter().rewrite(text).caption == caption
+
+
+def test_a_clicked_value_filters_even_where_words_only_steer(shop, tiny_encoder):
+    """With hard_constraints off, values read from words are soft; a chip is the shopper's
+    own choice and filters."""
+    from agent.agent import AgentConfig
+
+    index = build_index(shop, tiny_encoder, progress=False)
+    config = AgentConfig(hard_constraints=False)
+    soft = Agent(tiny_encoder, index, "sum", config=config, schema=shop.schema)
+    state, said = soft.step(soft.new_state(), Turn(text="something for men"))
+    assert {r.attributes["gender"] for r in said} != {"Men"}  # words steer, do not filter
+    women = Constraint(attribute="gender", value="Women", polarity="require", clicked=True)
+    state, clicked = soft.step(state, Turn(choose=women))
+    assert clicked and all(r.attributes["gender"] == "Women" for r in clicked)

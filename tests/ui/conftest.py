@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from agent.agent import Agent
+from eval.bench_app import free_port
 from ui.handlers import AppContext
 
 
@@ -26,12 +25,6 @@ def app_agent(small_gallery, trained_encoder):
 @pytest.fixture
 def ctx(app_agent) -> AppContext:
     return AppContext(*app_agent)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -64,9 +66,7 @@ def test_the_space_entry_reads_its_settings_from_the_environment(started, monkey
     monkeypatch.setenv("CIRCHAT_COMPOSER", "image-only")
     for name in ("CIRCHAT_CATALOGUE", "CIRCHAT_INDEX", "CIRCHAT_REWRITER"):
         monkeypatch.delenv(name, raising=False)
-    spec = importlib.util.spec_from_file_location("space_app", ROOT / "app.py")
-    space = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(space)  # importing it starts nothing
+    space = space_module()  # importing it starts nothing
     assert started == {}
     space.main()
     assert started["build_agent"] == (
@@ -77,3 +77,60 @@ def test_the_space_entry_reads_its_settings_from_the_environment(started, monkey
         "rules",
     )
     assert started["launch"] == {}
+
+
+def space_module():
+    spec = importlib.util.spec_from_file_location("space_app", ROOT / "app.py")
+    space = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(space)
+    return space
+
+
+def test_the_space_says_in_one_line_when_its_hub_model_cannot_be_loaded(monkeypatch, capsys):
+    """No network (the hub unreachable): one line naming the model, not a traceback after a
+    minute of retries."""
+    import socket
+
+    def unreachable(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(ROOT / ".no-such-hf-home"))  # nothing cached
+    monkeypatch.setenv("CIRCHAT_MODEL", "open_clip:ViT-B-32/laion2b_s34b_b79k")
+    launched = []
+    monkeypatch.setattr(ui.app, "launch", lambda *a, **k: launched.append(a))
+    started = time.perf_counter()
+    assert space_module().main() == 2
+    assert time.perf_counter() - started < 30
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert err.startswith("circhat: error: could not fetch open_clip weights ViT-B-32")
+    assert "CIRCHAT_MODEL=open_clip:ViT-B-32/laion2b_s34b_b79k" in err
+    assert launched == []
+
+
+def requirement_names(lines: list[str]) -> dict[str, str]:
+    """{normalised name: specifier} of requirement lines."""
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if line:
+            name = re.split(r"[<>=!~\[ ]", line, maxsplit=1)[0]
+            out[name.lower().replace("_", "-")] = line[len(name) :].strip()
+    return out
+
+
+def test_the_space_requirements_list_what_pyproject_depends_on():
+    """requirements.txt (what the Space installs) = pyproject's dependencies; gradio comes
+    from the Space's SDK at README.md's sdk_version, which pyproject's range must allow."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = requirement_names(pyproject["project"]["dependencies"])
+    listed = requirement_names((ROOT / "requirements.txt").read_text().splitlines())
+    gradio = wanted.pop("gradio")
+    assert listed == wanted
+    sdk = re.search(r"^sdk_version:\s*\"?([\d.]+)", (ROOT / "README.md").read_text(), re.M)
+    assert sdk, "README.md's Space header names no sdk_version"
+    major = int(sdk.group(1).split(".")[0])
+    assert f">={major}" in gradio and f"<{major + 1}" in gradio

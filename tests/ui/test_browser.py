@@ -86,25 +86,35 @@ def wait_for_gallery(page, count: int, unlike: list[str] | None = None) -> list[
     return captions(page)
 
 
+def chips(page) -> list[str]:
+    """The labels of the suggestion chips shown."""
+    return [
+        b.inner_text().strip()
+        for b in page.locator("#chips button").all()
+        if b.is_visible() and b.inner_text().strip()
+    ]
+
+
 @pytest.mark.slow
 def test_request_pick_refine_undo_reset_in_the_browser(page):
     send(page, "a dress")
-    wait_for_chat(page, "Searched for “dress”")
+    wait_for_chat(page, "Searching for dress")
     first = wait_for_gallery(page, 10)
-    assert all("category=dress" in c for c in first)
+    assert all(c.endswith("matches dress") for c in first) and "=" not in "".join(first)
     assert page.locator("#caption textarea").input_value() == "dress"
     assert "total" in page.locator("#details").inner_text()
+    assert 3 <= len(chips(page)) <= 6  # suggestions for the next step
     shoot(page, "01-request")
 
     page.locator("#results .thumbnail-item").nth(1).click()
-    wait_for_chat(page, "Picked " + first[1].split(":")[0].split(". ")[1])
+    wait_for_chat(page, "Picked " + first[1].split("\n")[0])
     page.locator("#reference img").wait_for()
     shoot(page, "02-picked")
 
     send(page, "with stripes")
-    wait_for_chat(page, "Searched for “striped”")
+    wait_for_chat(page, "I kept dress from before")
     refined = wait_for_gallery(page, 10, unlike=first)
-    assert all("pattern=striped" in c and "category=dress" in c for c in refined)
+    assert all("striped" in c.split("\n")[0] and "dress" in c for c in refined)
     assert page.locator("#caption textarea").input_value() == "striped"
     shoot(page, "03-refined")
 
@@ -119,3 +129,59 @@ def test_request_pick_refine_undo_reset_in_the_browser(page):
     page.wait_for_function("!document.querySelector('#chat').innerText.includes('Undone')")
     assert page.locator("#caption textarea").input_value() == ""
     shoot(page, "05-reset")
+
+
+@pytest.fixture(scope="module")
+def shoe_shop_url(tmp_path_factory, tiny_encoder):
+    """The app on a tiny photo catalogue of its own (shoes and bags, for men and women)."""
+    from catalogue_fixtures import write_shoe_shop
+
+    from agent.agent import Agent
+    from eval.bench_app import free_port
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.local import build_index
+    from ui.app import build_app, launch
+
+    folder = write_shoe_shop(tmp_path_factory.mktemp("shoes"))
+    catalogue = FolderCatalogue(folder)
+    index = build_index(catalogue, tiny_encoder, progress=False)
+    agent = Agent(tiny_encoder, index, "sum", schema=catalogue.schema)
+    demo = build_app(agent, catalogue)
+    launch(
+        demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
+    )
+    yield demo.local_url.rstrip("/")
+    demo.close()
+
+
+@pytest.mark.slow
+def test_chips_questions_and_product_cards_on_a_photo_catalogue(browser, shoe_shop_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(shoe_shop_url)
+    page.locator("#message textarea").wait_for()
+
+    send(page, "sneakers")  # Casual Shoes or Sports Shoes: asked, not guessed
+    wait_for_chat(page, "do you mean Casual Shoes or Sports Shoes?")
+    asked = wait_for_gallery(page, 10)
+    assert all(c.startswith("Shop ") for c in asked)  # product cards carry the shop's names
+    assert chips(page) == ["Casual Shoes", "Sports Shoes"]
+    shoot(page, "11-photo-question")
+
+    page.locator("#chips button", has_text="Sports Shoes").click()
+    wait_for_chat(page, "Narrowed to sports shoes")
+    answered = wait_for_gallery(page, 10, unlike=asked)
+    assert all("Sports Shoes" in c.split("\n")[0] for c in answered)
+    assert all(c.split("\n")[1].count(" · ") >= 2 for c in answered)  # its main values
+    offered = chips(page)
+    assert set(offered) >= {"Men", "Women"} or len(offered) >= 2
+    shoot(page, "12-photo-answered")
+
+    men = "Men" if "Men" in offered else offered[0]
+    page.locator("#chips button", has_text=men).first.click()
+    wait_for_chat(page, f"Narrowed to {men.lower()} sports shoes")
+    narrowed = wait_for_gallery(page, 4, unlike=answered)
+    assert all(" Sports Shoes " in c for c in narrowed)
+    shoot(page, "13-photo-chip")
+    context.close()

@@ -18,7 +18,8 @@ def test_lines_parse_into_turns():
     assert parse_line(":pick sku-9").pick == "sku-9"
     assert parse_line('{"text": "blue", "pick": 1}').pick == 1
     assert parse_line(":none").none_of_these and parse_line(":undo").undo
-    for bad in (":dance", '{"txt": "x"}', "{oops", ":pick"):
+    assert parse_line(":chip 2").chip == 2 and parse_line('{"chip": 1}').chip == 1
+    for bad in (":dance", '{"txt": "x"}', "{oops", ":pick", ":chip two"):
         with pytest.raises(ChatInputError):
             parse_line(bad)
 
@@ -53,10 +54,13 @@ def test_scripted_dialogues_through_chat_json(tmp_path, tiny_weights):
         ":undo",
         '{"none_of_these": true}',
         "start over",
+        "something casual",
+        ":chip 1",
+        ":chip 9",
     ]
     out = _chat(folder, tiny_weights, lines, tmp_path / "home")
     assert len(out) == len(lines)
-    first, black, picked, bad, watches, undone, rejected, over = out
+    first, black, picked, bad, watches, undone, rejected, over, casual, chip, no_chip = out
     assert first["error"] is None and first["new_search"] and first["results"]
     wanted = {
         ("baseColour", "Navy Blue"),
@@ -72,10 +76,18 @@ def test_scripted_dialogues_through_chat_json(tmp_path, tiny_weights):
     )
     assert ("gender", "Women") in {(c["attribute"], c["value"]) for c in picked["constraints"]}
     assert bad["error"] and "unknown keys" in bad["error"] and bad["results"] == picked["results"]
-    assert watches["new_search"] and "New search" in watches["reply"]
+    assert watches["new_search"] and "A new search: I let go of" in watches["reply"]
+    assert "=" not in " ".join(a["reply"] for a in (first, black, picked, watches))
     assert all(r["attributes"]["articleType"] == "Watches" for r in watches["results"])
     assert undone["constraints"] == picked["constraints"]
     assert rejected["error"] is None and not {r["id"] for r in rejected["results"]} & {
         r["id"] for r in undone["results"]
     }
     assert over["results"] == [] and over["constraints"] == []
+    offered = casual["offer"]["chips"]
+    assert casual["offer"]["kind"] == "suggestion" and 2 <= len(offered) <= 6
+    taken = (offered[0]["attribute"], offered[0]["value"])
+    assert taken in {(c["attribute"], c["value"]) for c in chip["constraints"]}
+    assert chip["results"] and all(r["attributes"][taken[0]] == taken[1] for r in chip["results"])
+    assert chip["reply"].startswith("Narrowed to")
+    assert no_chip["error"] and "there is no suggestion 9" in no_chip["error"]

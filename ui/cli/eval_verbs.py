@@ -98,6 +98,10 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     names = _composer_names(args)
     for flag, value in (("--k", args.k), ("--dialogues", args.dialogues), ("--turns", args.turns)):
         options.positive(flag, value)
+    if not 0.0 <= args.suggestion_use <= 1.0:
+        raise options.UserError(
+            f"--suggestion-use must be between 0 and 1, not {args.suggestion_use}"
+        )
     own = not args.catalogue.startswith("fmnist-color")  # a folder: its test part only
     config = AgentConfig(k=args.k, hard_constraints=args.filters == "on")
     agent, catalogue = build_agent(
@@ -118,7 +122,14 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     for name in names:
         agent.composer(name)
         result = replay_model(
-            agent, catalogue, name, args.dialogues, args.turns, phrasebook, args.seed
+            agent,
+            catalogue,
+            name,
+            args.dialogues,
+            args.turns,
+            phrasebook,
+            args.seed,
+            suggestion_use=args.suggestion_use,
         )
         results[name] = result.exact_ranks
         summary["models"][name] = summarize(result, len(agent.index), args.k)
@@ -132,6 +143,7 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
         "model": args.model,
         "catalogue": catalogue.name,
         "filters": args.filters,
+        "suggestion_use": args.suggestion_use,
     }
     paths = write_reports(summary, results, args.out)
     if args.json:
@@ -201,6 +213,14 @@ def _register_replay(evaluate) -> None:
         choices=("on", "off"),
         default="on",
         help="off: requested values are soft query terms only, no hard filtering",
+    )
+    replay.add_argument(
+        "--suggestion-use",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="chance (0 to 1) that the simulated shopper clicks a suggestion or answers a "
+        "question with the chip that agrees with its target (default 0: it ignores them)",
     )
     replay.add_argument(
         "--out", default="outputs/replay", help="folder for JSON, Markdown and plots"

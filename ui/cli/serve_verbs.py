@@ -16,7 +16,7 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     schema = open_catalogue(args.catalogue, args.metadata).schema
     rewriter = make_rewriter(args.rewriter, load_encoder(args.model), schema)
     rewrite = rewriter.rewrite(args.text)
-    constraints = [c.model_dump() for c in rewrite.constraints]
+    constraints = [c.model_dump(exclude={"clicked"}) for c in rewrite.constraints]
     if args.json:
         out = {"caption": rewrite.caption, "constraints": constraints}
         out |= {"new_search": rewrite.new_search, "fallback_reason": rewrite.fallback_reason}
