@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.constraints import merge_constraints
 from agent.initiative import settle, take_initiative
+from agent.language.intent import what_to_say
 from agent.language.phrases import tokenize
 from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
@@ -116,7 +117,7 @@ class Agent:
         rewrite = self._read(turn)
         timings["rewrite"] = _ms(started)
         if turn.text.strip() and _unread(rewrite, turn.text):
-            raise TurnError(f"I could not read that; try describing {_what_to_say(self.schema)}")
+            raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
         dropped = self._restart(new) if restart else []
         held_back, question = [], None
@@ -127,7 +128,7 @@ class Agent:
         new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
         caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
         if turn.keeps_request:
-            caption = request_caption(state)
+            caption = state.request_caption()
         if turn.choose is not None and turn.choose.value not in caption.split(", "):
             caption = ", ".join(w for w in (caption, turn.choose.value) if w)
 
@@ -371,39 +372,11 @@ class Agent:
         return state.reset()
 
 
-ROLE_WORDS = {
-    "color": "the colour",
-    "pattern": "the pattern",
-    "garment": "the kind of item",
-    "gender": "who it is for",
-    "occasion": "the occasion",
-    "season": "the season",
-}
-
-
-def request_caption(state: DialogueState) -> str:
-    """The words of the request as it stands: the last caption searched since the search
-    began ('' if none)."""
-    for turn in reversed(state.turns):
-        if turn.caption:
-            return turn.caption
-        if turn.new_search:
-            break
-    return ""
-
-
 def _unread(rewrite: Rewrite, text: str) -> bool:
     """True when the rewriter found nothing it could use in a message with no word it reads
     (another script, emoji only)."""
     said = rewrite.caption or rewrite.constraints or rewrite.negative_feedback or rewrite.reset
     return not said and not tokenize(text)
-
-
-def _what_to_say(schema: CatalogueSchema) -> str:
-    """'the colour, the pattern or the kind of item': what this catalogue's rewriter reads."""
-    roles = dict.fromkeys(schema.role(a) for a in schema.categorical)
-    words = [ROLE_WORDS[r] for r in roles if r in ROLE_WORDS] or ["what you are looking for"]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _ms(since: float) -> float:

@@ -101,6 +101,16 @@ class DialogueState(BaseModel):
     def snapshot(self) -> str:
         return self.model_dump_json(exclude={"undo_stack"})
 
+    def request_caption(self) -> str:
+        """The words of the request as it stands: the last caption searched since the search
+        began ('' if none)."""
+        for turn in reversed(self.turns):
+            if turn.caption:
+                return turn.caption
+            if turn.new_search:
+                break
+        return ""
+
     def undo(self) -> DialogueState:
         """The state exactly as it was before the last turn (unchanged if there is none)."""
         if not self.undo_stack:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.language.phrases import tokenize
+from retrieval.catalogues.schema import CatalogueSchema
 
 _WORDS = json.loads((Path(__file__).parent / "words.json").read_text(encoding="utf-8"))
 RESET_PHRASES = tuple(tuple(tokenize(p)) for p in _WORDS["reset_phrases"])
@@ -59,3 +60,13 @@ def read_intent(text: str) -> Intent:
         indefinite=any(t in INDEFINITE_WORDS for t in tokens) and "else" not in tokens,
         reset_words=reset_words,
     )
+
+
+ROLE_WORDS = _WORDS["role_words"]  # an attribute role -> how a reply names it
+
+
+def what_to_say(schema: CatalogueSchema) -> str:
+    """'the colour, the pattern or the kind of item': what this catalogue's rewriter reads."""
+    roles = dict.fromkeys(schema.role(a) for a in schema.categorical)
+    words = [ROLE_WORDS[r] for r in roles if r in ROLE_WORDS] or ["what you are looking for"]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
