@@ -12,6 +12,7 @@ from agent.constraints import merge_constraints
 from agent.initiative import settle, take_initiative
 from agent.language.intent import what_to_say
 from agent.language.phrases import tokenize
+from agent.other_colours import LazyInstance, other_colours_turn
 from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
@@ -30,7 +31,8 @@ class TurnError(ValueError):
 class AgentConfig(BaseModel):
     k: int = 10
     query_weight: float = 1.0  # Rocchio: the composed query ...
-    liked_weight: float = 0.0  # ... plus this much of the liked items' mean ...
+    liked_weight: float = 0.0  # ... plus this much of the liked items' alpha-QE mean ...
+    liked_alpha: float = 3.0  # ... each liked item weighted by its similarity^alpha ...
     rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
     exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
     hard_constraints: bool = True  # values read from words filter (clicked ones always do)
@@ -68,6 +70,7 @@ class Agent:
         config: AgentConfig | None = None,
         image_loader: Callable[[str], np.ndarray] | None = None,
         schema: CatalogueSchema | None = None,
+        instance: LazyInstance | None = None,
     ):
         self.encoder, self.index = encoder, index
         self.schema = schema or index.schema
@@ -75,6 +78,7 @@ class Agent:
         self.has_attributes = bool(self.schema.categorical)
         self.rewriter = rewriter or RuleRewriter(encoder, self.schema)
         self.image_loader = image_loader
+        self.instance = instance  # "other colours": the gallery's instance index, opened lazily
         self._composers = {}
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
@@ -338,10 +342,11 @@ class Agent:
     def _rocchio(self, state: DialogueState, query: np.ndarray) -> np.ndarray:
         c = self.config
         query = c.query_weight * query
-        if c.liked_weight and state.liked:
-            query = query + c.liked_weight * np.mean(
-                [self.index.vector(i) for i in state.liked], axis=0
-            )
+        if c.liked_weight and state.liked:  # alpha-QE: liked items weigh by similarity^alpha
+            liked = np.stack([self.index.vector(i) for i in state.liked])
+            weights = np.maximum(liked @ normalize(query[None])[0], 0.0) ** c.liked_alpha
+            if weights.sum() > 0:
+                query = query + c.liked_weight * (weights @ liked) / weights.sum()
         if c.rejected_weight and state.rejected:
             query = query - c.rejected_weight * np.mean(
                 [self.index.vector(i) for i in state.rejected], axis=0
@@ -364,6 +369,12 @@ class Agent:
         elif last.action == "upload":
             before.reference = state.reference.model_copy(deep=True)
         return self.step(before, turn, depth)
+
+    def other_colours(
+        self, state: DialogueState, item_id: str
+    ) -> tuple[DialogueState, list[Result]]:
+        """A turn: the same style as `item_id` in other colours (see agent/other_colours.py)."""
+        return other_colours_turn(self, state, item_id, TurnError)
 
     def undo(self, state: DialogueState) -> DialogueState:
         return state.undo()

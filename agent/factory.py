@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agent.agent import Agent, AgentConfig
 from agent.llm_rewriter import make_rewriter
+from agent.other_colours import LazyInstance
 from retrieval.catalogues import Catalogue, open_catalogue
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.indexing.gallery import open_gallery
@@ -33,8 +34,14 @@ def build_agent(
     def load_image(item_id: str):
         return items.load([items.index_of(item_id)])[0].image
 
+    def open_instance():
+        from retrieval.instance import open_instance_search
+
+        return open_instance_search(catalogue, model_id, index_dir, metadata=metadata, part=part)
+
     chosen = make_rewriter(rewriter, encoder, items.schema)
     parts = {"config": config, "image_loader": load_image, "schema": items.schema}
+    parts["instance"] = LazyInstance(open_instance)
     try:
         agent = Agent(encoder, index, composer, chosen, **parts)
     except FileNotFoundError as err:

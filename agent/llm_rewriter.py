@@ -68,6 +68,10 @@ class LLMRewriter:
         """Model calls made (cache hits make none)."""
         return self.asker.calls
 
+    @property
+    def llm_slots(self) -> int:
+        return self.asker.max_in_flight
+
     def warm_up(self) -> float:
         """Load the model and evaluate the fixed part of the prompt once (seconds)."""
         return self.asker.warm_up()

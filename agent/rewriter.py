@@ -55,6 +55,7 @@ class Rewriter(Protocol):
     """What the agent asks of a rewriter (the rules, an LLM, ...)."""
 
     name: str
+    llm_slots: int  # model calls it may have in flight at once (0: it never waits on a model)
 
     def rewrite(self, text: str) -> Rewrite: ...
 
@@ -79,6 +80,7 @@ class RuleRewriter:
     """
 
     name = "rules"
+    llm_slots = 0  # never waits on a model
 
     def __init__(self, encoder=None, schema: CatalogueSchema | None = None):
         self.schema = schema

@@ -96,7 +96,7 @@ class TurnSearch:
             used = (allowed, excluded)
         if 0 < len(hits) < self.k and not note:
             note = f"only {len(hits)} items match all your requests"
-        results = [self._result(h, state) for h in hits[: self.k]]
+        results = [self.result(h.item, h.score, state) for h in hits[: self.k]]
         ranking = [h.item.id for h in hits[:k]] if depth else []
         return Searched(results, ranking, note, self._mask(*used), matching, hits)
 
@@ -121,14 +121,16 @@ class TurnSearch:
         asked = ", ".join(c.value for c in required)
         return hits, allowed, f"nothing left matches {asked}: these are the closest other items"
 
-    def _result(self, hit, state: DialogueState) -> Result:
+    @staticmethod
+    def result(item, score: float, state: DialogueState) -> Result:
+        """A catalogue item as shown, with the state's requested values it has."""
         required = [c for c in state.constraints if c.polarity == "require"]
         return Result(
-            id=hit.item.id,
-            score=round(hit.score, 4),
-            attributes=hit.item.attributes,
-            title=hit.item.title,
-            matches=[c.value for c in required if hit.item.attributes.get(c.attribute) == c.value],
+            id=item.id,
+            score=round(float(score), 4),
+            attributes=item.attributes,
+            title=item.title,
+            matches=[c.value for c in required if item.attributes.get(c.attribute) == c.value],
         )
 
     def true_ranks(self, query: np.ndarray, mask: np.ndarray, targets: dict[str, np.ndarray]):

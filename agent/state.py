@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Polarity = Literal["require", "avoid"]
-Action = Literal["text", "item", "select", "upload", "none_of_these", "choose"]
+Action = Literal["text", "item", "select", "upload", "none_of_these", "choose", "other_colours"]
 
 
 class Constraint(BaseModel):

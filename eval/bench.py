@@ -6,21 +6,26 @@
   (eval/bench_build.py);
 - Flat / IVF-PQ / HNSW at large gallery sizes vs exact Flat (eval/bench_indexes.py);
 - app cold start with an existing index vs importing torch + faiss + transformers + gradio
-  (eval/bench_app.py).
+  (eval/bench_app.py);
+- turns with suggestions vs the same turns without (eval/bench_agent.py);
+- "other colours" turns vs the bare instance search (eval/bench_instance.py);
+- end to end through the app with gradio_client: one session, 20 and 50 at once, and rule
+  sessions beside a hung LLM endpoint (eval/bench_e2e.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.bench_agent import bench_turns, bench_uploads
+from eval.bench_agent import bench_initiative, bench_turns, bench_uploads
 from eval.bench_app import cold_start
 from eval.bench_build import bench_build
+from eval.bench_e2e import E2EConfig, bench_e2e, quick_e2e
 from eval.bench_indexes import IndexBenchConfig, bench_indexes
+from eval.bench_instance import bench_other_colours_turns
 
 log = logging.getLogger(__name__)
 TARGETS = {
@@ -32,6 +37,12 @@ TARGETS = {
     "ivfpq_p95_ms": 20.0,
     "cold_start_s": 10.0,
     "upload_p95_ms": 100.0,  # an upload turn on a catalogue of photos
+    "initiative_p95_ms": 40.0,  # a turn with its suggestions
+    "other_colours_p95_ms": 30.0,
+    "e2e_single_p50_ms": 120.0,  # one session through the app
+    "e2e_single_p95_ms": 200.0,
+    "e2e_20_p95_ms": 600.0,  # 20 sessions x 5 turns at once
+    "hung_llm_ratio": 1.5,  # rule sessions' p95 beside a hung LLM / without an LLM
 }
 
 
@@ -47,6 +58,7 @@ class BenchConfig:
     seed: int = 0
     cold_start: bool = True
     indexes: IndexBenchConfig = field(default_factory=IndexBenchConfig)
+    e2e: E2EConfig | None = field(default_factory=E2EConfig)  # None: no end-to-end run
 
 
 def quick_config(model: str = "fashion-mini") -> BenchConfig:
@@ -56,28 +68,21 @@ def quick_config(model: str = "fashion-mini") -> BenchConfig:
         turns=24,
         build_items=512,
         indexes=IndexBenchConfig(sizes=(2_000,), queries=30, hnsw="HNSW16", ivf="IVF32,PQ16"),
+        e2e=quick_e2e(),
     )
 
 
-def _agent_gallery(config: BenchConfig, quick: bool) -> Path:
-    """The index folder the agent serves: the default 10k gallery, or 1,000 items when quick."""
-    from retrieval.index import MANIFEST_FILE
-    from retrieval.paths import default_index_dir, home
+QUICK_CATALOGUE = "fmnist-color:test:1000"  # --quick on the default: its first 1,000 items
 
-    if config.gallery:
-        return Path(config.gallery)
-    if not quick or config.catalogue != "fmnist-color":
-        return default_index_dir(config.catalogue, config.model, config.metadata)
-    from retrieval.catalogues import FmnistColorCatalogue
-    from retrieval.encoders import load_encoder
-    from retrieval.indexing.local import build_index
 
-    tag = hashlib.sha256(config.model.encode()).hexdigest()[:10]
-    folder = home() / "bench" / f"quick-gallery-{tag}"
-    if not (folder / MANIFEST_FILE).exists():
-        catalogue = FmnistColorCatalogue("test", limit=1000)
-        build_index(catalogue, load_encoder(config.model), progress=False).save(folder)
-    return folder
+def _served(config: BenchConfig, quick: bool) -> tuple[str, Path]:
+    """(catalogue spec, index folder) the agent serves: the default 10k gallery, or its
+    first 1,000 items when quick; the index is built where it is missing."""
+    from retrieval.paths import default_index_dir
+
+    spec = QUICK_CATALOGUE if quick and config.catalogue == "fmnist-color" else config.catalogue
+    folder = config.gallery or default_index_dir(spec, config.model, config.metadata)
+    return spec, Path(folder)
 
 
 def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -> dict:
@@ -89,13 +94,15 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
         if progress:
             log.info(message)
 
-    gallery = _agent_gallery(config, quick)
+    spec, gallery = _served(config, quick)
     composer = config.composer or DEFAULT_COMPOSER
-    agent, catalogue = build_agent(
-        config.model, config.catalogue, gallery, composer, metadata=config.metadata
-    )
+    agent, catalogue = build_agent(config.model, spec, gallery, composer, metadata=config.metadata)
     say(f"agent turns on {len(agent.index)} items of {catalogue.name} ...")
     report = {"turn_ms": bench_turns(agent, config.turns, config.seed)}
+    say("turns with and without suggestions ...")
+    report["initiative_ms"] = bench_initiative(agent, config.turns, config.seed)
+    say("other colours ...")
+    report["other_colours_ms"] = bench_other_colours_turns(agent, 30 if quick else 300)
     say("upload turns ...")
     report["upload_turn_ms"] = bench_uploads(agent, catalogue, 24 if quick else 100, config.seed)
     say("build throughput ...")
@@ -103,11 +110,13 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
     report["build"] = bench_build(agent.encoder, catalogue, config.build_items, rounds=rounds)
     if config.cold_start:  # before the indexes: their GBs of files evict the libraries' pages
         say("cold start ...")
-        start = cold_start(
-            config.model, gallery, config.composer, config.catalogue, config.metadata
-        )
+        start = cold_start(config.model, gallery, config.composer, spec, config.metadata)
         report["cold_start_s"] = start["seconds"]
         report["cold_start"] = start
+    if config.e2e is not None:
+        say("end to end through the app ...")
+        args = _app_args(config, spec, gallery, composer)
+        report["e2e"] = bench_e2e(args, agent.schema, config.e2e)
     if config.indexes.sizes:
         say("indexes ...")
         report["indexes"] = bench_indexes(agent.encoder, config.indexes, progress)
@@ -116,6 +125,12 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
     report["machine"] = {"cpus": os.cpu_count(), "quick": quick}
     report["targets"] = TARGETS
     return report
+
+
+def _app_args(config: BenchConfig, spec: str, gallery: Path, composer: str) -> list[str]:
+    args = ["--model", config.model, "--index", str(gallery), "--catalogue", spec]
+    args += ["--composer", composer]
+    return args + (["--metadata", config.metadata] if config.metadata else [])
 
 
 def _met(ok: bool) -> str:
@@ -153,6 +168,7 @@ def markdown_table(report: dict) -> str:
         f"| index build (items/s, --no-cache) | {b['no_cache_items_per_s']:.0f} | bare encoder "
         f"{b['bare_items_per_s']:.0f} | {b['no_cache_ratio_to_bare']:.2f}x | | |",
     ]
+    lines += _initiative_rows(report, T) + _e2e_rows(report.get("e2e"), report["turn_ms"], T)
     flat = {r["n"]: r for r in report["indexes"] if r["factory"] == "Flat"}
     for r in report["indexes"]:
         base = flat.get(r["n"], r)
@@ -184,3 +200,53 @@ def markdown_table(report: dict) -> str:
             f"| <= {T['cold_start_s']:g} s | {_met(report['cold_start_s'] <= T['cold_start_s'])} |"
         )
     return "\n".join(lines)
+
+
+def _initiative_rows(report: dict, T: dict) -> list[str]:  # noqa: N803 (the targets)
+    i, o = report["initiative_ms"], report["other_colours_ms"]
+    return [
+        f"| turn with suggestions p50/p95 (ms) | {i['p50']:.2f}/{i['p95']:.2f} | the same turn "
+        f"without {i['without']['p50']:.2f}/{i['without']['p95']:.2f} | "
+        f"+{i['added_p95_ms']:.2f} ms | <= {T['initiative_p95_ms']:g} ms | "
+        f"{_met(i['p95'] <= T['initiative_p95_ms'])} |",
+        f"| other colours p50/p95 (ms, {o['gallery']} items) | {o['p50']:.2f}/{o['p95']:.2f} | "
+        f"bare instance search {o['bare']['p50']:.2f}/{o['bare']['p95']:.2f} | "
+        f"{o['ratio_to_bare']:.2f}x | <= {T['other_colours_p95_ms']:g} ms | "
+        f"{_met(o['p95'] <= T['other_colours_p95_ms'])} |",
+    ]
+
+
+def _e2e_rows(e: dict | None, turn: dict, T: dict) -> list[str]:  # noqa: N803 (the targets)
+    if not e:
+        return []
+    step = f"Agent.step {turn['p50']:.1f}/{turn['p95']:.1f}"
+    one = e["single"]
+    rows = [
+        f"| end to end, 1 session p50/p95 (ms, gradio_client) | {one['p50']:.0f}/{one['p95']:.0f} "
+        f"| {step} | {one['p95'] / turn['p95']:.1f}x | <= {T['e2e_single_p50_ms']:g}/"
+        f"{T['e2e_single_p95_ms']:g} ms | {_met(one['p50'] <= T['e2e_single_p50_ms'] and one['p95'] <= T['e2e_single_p95_ms'])} |"
+    ]
+    for name, row in e.items():
+        if not name.startswith("load_"):
+            continue
+        sessions, turns = name.removeprefix("load_").split("x")
+        target, met = "zero errors", row["errors"] == 0 and row["mixed_up"] == 0
+        if sessions == "20":
+            target = f"p95 <= {T['e2e_20_p95_ms']:g} ms, zero errors"
+            met = met and row["p95"] <= T["e2e_20_p95_ms"]
+        rows.append(
+            f"| end to end, {sessions} sessions x {turns} turns p50/p95 (ms), errors, mixed up | "
+            f"{row['p50']:.0f}/{row['p95']:.0f}, {row['errors']}, {row['mixed_up']} | {step} | "
+            f"{row['p95'] / turn['p95']:.1f}x | {target} | {_met(met)} |"
+        )
+    hung, base = e["hung_llm"], e["hung_baseline"]
+    if "skipped" in hung:
+        rows.append(f"| rule sessions beside a hung LLM | skipped: {hung['skipped']} | | | | |")
+    else:
+        ratio = hung["ratio_to_no_llm"]
+        rows.append(
+            f"| rule sessions' p95 (ms) beside {hung['llm_sessions']} waiting on a hung LLM | "
+            f"{hung['rule_p95']:.0f} | the same sessions, no LLM {base['p95']:.0f} | "
+            f"{ratio:.2f}x | <= {T['hung_llm_ratio']}x | {_met(ratio <= T['hung_llm_ratio'])} |"
+        )
+    return rows

@@ -154,3 +154,34 @@ def _image_bytes(catalogue, position: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(catalogue.load([position])[0].image).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def bench_initiative(agent, count: int, seed: int = 0) -> dict:
+    """Agent.step with suggestions and questions (AgentConfig.initiative) against the same
+    turn without them, interleaved on the same seeded turns (text cache warm for both)."""
+    on = agent.config.model_copy(update={"initiative": True})
+    off = agent.config.model_copy(update={"initiative": False})
+    with_ms, without_ms = [], []
+    dialogue = seeded_turns(agent, count, seed)
+    state, turn = next(dialogue)
+    try:
+        for i in range(count):
+            agent.config = off
+            t = time.perf_counter()
+            agent.step(state, turn)
+            without_ms.append((time.perf_counter() - t) * 1000)
+            agent.config = on
+            t = time.perf_counter()
+            state, _ = agent.step(state, turn)
+            with_ms.append((time.perf_counter() - t) * 1000)
+            if i + 1 < count:
+                state, turn = dialogue.send(state)
+    finally:
+        agent.config = on
+    with_p, without_p = percentiles(with_ms[3:]), percentiles(without_ms[3:])
+    return {
+        **with_p,
+        "without": without_p,
+        "added_p95_ms": round(with_p["p95"] - without_p["p95"], 3),
+        "turns": len(with_ms) - 3,
+    }

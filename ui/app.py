@@ -43,22 +43,23 @@ def intro(catalogue) -> str:
     )
 
 
-def unselect() -> gr.Gallery:
+def unselect() -> dict:
     """New results start with none of them highlighted as picked."""
-    return gr.Gallery(selected_index=None)
+    return gr.update(selected_index=None)
 
 
 def page_outputs(update: Update) -> tuple:
     """An Update as the flat tuple of component values the events are wired to."""
-    filters = [gr.Dropdown(choices=choices, value=value) for choices, value in update.filters]
-    chips = [gr.Button(value=label or " ", visible=bool(label)) for label in update.chips]
+    # plain update dicts: building a component per output costs more than the turn's search
+    filters = [gr.update(choices=choices, value=value) for choices, value in update.filters]
+    chips = [gr.update(value=label or " ", visible=bool(label)) for label in update.chips]
     return (
         update.session,
         update.chat,
         update.gallery,
         update.caption,
         update.details,
-        gr.Image(value=update.reference, label=update.reference_label),
+        gr.update(value=update.reference, label=update.reference_label),
         *filters,
         update.composer,
         update.message,
@@ -83,6 +84,9 @@ class Events:
     def none(self, session: Session, composer: str):
         return page_outputs(handlers.none_of_these(self.ctx, session, None, composer))
 
+    def colours(self, session: Session, composer: str):
+        return page_outputs(handlers.other_colours(self.ctx, session, None, composer))
+
     def filter(self, session: Session, *rest):
         filters, composer = list(rest[:-1]), rest[-1]
         return page_outputs(handlers.refilter(self.ctx, session, filters, composer))
@@ -92,7 +96,7 @@ class Events:
 
     def pick(self, session: Session, evt: gr.SelectData):
         picked = handlers.pick(self.ctx, session, evt.index)
-        image = gr.Image(value=picked.reference, label=picked.reference_label)
+        image = gr.update(value=picked.reference, label=picked.reference_label)
         return picked.session, picked.chat, image
 
     def chip(self, index: int):
@@ -122,6 +126,7 @@ class Page:
     undo: gr.Button
     reset: gr.Button
     none: gr.Button
+    colours: gr.Button
     upload: gr.UploadButton
     gallery: gr.Gallery = None
     reference: gr.Image = None
@@ -163,9 +168,21 @@ def _chat_column(ctx: AppContext) -> Page:
         undo = gr.Button("Undo", elem_id="undo", size="sm")
         reset = gr.Button("Reset", elem_id="reset", size="sm")
         none = gr.Button("None of these", elem_id="none", size="sm")
+        colours = gr.Button("Other colours of the pick", elem_id="other-colours", size="sm")
         upload = gr.UploadButton("Upload a reference", elem_id="upload", size="sm")
     return Page(
-        session, chatbot, chips, message, send, caption, research, undo, reset, none, upload
+        session,
+        chatbot,
+        chips,
+        message,
+        send,
+        caption,
+        research,
+        undo,
+        reset,
+        none,
+        colours,
+        upload,
     )
 
 
@@ -221,6 +238,7 @@ def _wire(page: Page, events: Events) -> None:
     )
     turn([page.research.click], events.caption, [page.caption, session, composer], "search_caption")
     turn([page.none.click], events.none, [session, composer], "none_of_these")
+    turn([page.colours.click], events.colours, [session, composer], "other_colours")
     turn(
         [page.upload.upload],
         events.upload,
@@ -243,7 +261,9 @@ def _wire(page: Page, events: Events) -> None:
 
 
 def build_app(agent, catalogue, concurrency: int = 8) -> gr.Blocks:
-    """The app for an agent and its catalogue; `concurrency` events run at once."""
+    """The app for an agent and its catalogue; `concurrency` events run at once, plus one
+    for each LLM call the rewriter may have in flight (a turn waiting on the LLM holds a
+    slot but no CPU, so the rule-based turns keep theirs)."""
     ctx = AppContext(agent, catalogue)
     ctx.thumbnails.folder.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([ctx.thumbnails.folder])  # served as they are, cached by the browser
@@ -255,7 +275,7 @@ def build_app(agent, catalogue, concurrency: int = 8) -> gr.Blocks:
             with gr.Column(scale=3, min_width=420):
                 _results_column(ctx, page)
         _wire(page, Events(ctx))
-    demo.queue(default_concurrency_limit=concurrency)
+    demo.queue(default_concurrency_limit=concurrency + agent.rewriter.llm_slots)
     return demo
 
 

@@ -21,7 +21,8 @@ from ui import replies
 
 HELP = (
     "Say what you want ('a navy shirt for men'), or refine: ':pick N [text]' starts from the "
-    "N-th result ('in red'), ':chip N' takes the N-th suggestion, ':none' rejects the results, "
+    "N-th result ('in red'), ':chip N' takes the N-th suggestion, ':colours N' shows the N-th result in other "
+    "colours, ':none' rejects the results, "
     "':undo', ':reset', ':quit'."
 )
 SHOWN = 10  # results listed per turn in the terminal
@@ -38,6 +39,7 @@ class ChatLine:
     text: str = ""
     pick: str | int | None = None
     chip: int | None = None
+    colours: str | int | None = None  # a result (number or id): its other colours
     none_of_these: bool = False
     undo: bool = False
     reset: bool = False
@@ -53,15 +55,15 @@ def parse_line(line: str) -> ChatLine:
             raise ChatInputError(
                 f"not a valid JSON object ({err.msg}): send one per line"
             ) from None
-        unknown = set(data) - {"text", "pick", "chip", "none_of_these", "undo", "reset"}
-        if unknown or not isinstance(data, dict):
-            raise ChatInputError(
-                f"unknown keys {sorted(unknown)}: use text, pick, chip, none_of_these, undo, reset"
-            )
+        keys = ("text", "pick", "chip", "colours", "none_of_these", "undo", "reset")
+        unknown = set(data) - set(keys) if isinstance(data, dict) else {"(not an object)"}
+        if unknown:
+            raise ChatInputError(f"unknown keys {sorted(unknown)}: use {', '.join(keys)}")
         return ChatLine(
             text=str(data.get("text") or ""),
             pick=data.get("pick"),
             chip=data.get("chip"),
+            colours=data.get("colours"),
             none_of_these=bool(data.get("none_of_these")),
             undo=bool(data.get("undo")),
             reset=bool(data.get("reset")),
@@ -78,6 +80,13 @@ def parse_line(line: str) -> ChatLine:
         if not rest.strip().isdigit():
             raise ChatInputError("':chip' needs the number of a suggestion, e.g. ':chip 1'")
         return ChatLine(chip=int(rest.strip()))
+    if verb == "colours":
+        target = rest.strip()
+        if not target:
+            raise ChatInputError(
+                "':colours' needs a result number or an item id, e.g. ':colours 2'"
+            )
+        return ChatLine(colours=int(target) if target.isdigit() else target)
     known = {"none": ChatLine(none_of_these=True), "undo": ChatLine(undo=True)}
     known |= {"reset": ChatLine(reset=True), "help": ChatLine(command="help")}
     known |= {"quit": ChatLine(command="quit"), "exit": ChatLine(command="quit")}
@@ -133,6 +142,9 @@ class ChatSession:
         if parsed.reset:
             self.state = self.agent.reset(self.state)
             return {**self.record(), "reply": "Started over."}
+        if parsed.colours is not None:
+            self.state, _ = self.agent.other_colours(self.state, self._pick(parsed.colours))
+            return {**self.record(), "reply": replies.reply(self.state, self.agent.schema)}
         select = self._pick(parsed.pick) if parsed.pick is not None else None
         chosen = self._chip(parsed.chip) if parsed.chip is not None else None
         turn = Turn(

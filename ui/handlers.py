@@ -250,6 +250,27 @@ def search_caption(
     return run_turn(ctx, session, turn, said, filters, composer, revised_caption=caption)
 
 
+def other_colours(
+    ctx: AppContext, session: Session, filters: list[str] | None = None, composer: str = ""
+) -> Update:
+    """The picked result (else the current reference) in other colours: an undoable turn."""
+    dialogue = session.dialogue
+    item = session.picked or (dialogue.reference.item_id if dialogue.reference else None)
+    if item is None:
+        problem = "pick a result first, then ask for its other colours"
+        return failed(ctx, session, "Other colours", problem, composer)
+    said = f"[{item}] Other colours"
+    ready = with_settings(ctx, dialogue, filters, composer)
+    try:
+        new, _ = ctx.agent.other_colours(ready, item)
+    except TurnError as err:
+        return failed(ctx, session, said, str(err), composer)
+    new.undo_stack[-1] = dialogue.snapshot()
+    reply = replies.reply(new, ctx.agent.schema)
+    chat = [*session.chat, _line("user", said), _line("assistant", reply)]
+    return render(ctx, Session(dialogue=new, chat=chat))
+
+
 def none_of_these(
     ctx: AppContext, session: Session, filters: list[str] | None = None, composer: str = ""
 ) -> Update:

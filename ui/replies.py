@@ -61,6 +61,8 @@ def _what_was_searched(state: DialogueState, turn: TurnRecord, schema) -> str:
     extra = [
         w for w in turn.caption.split(", ") if w and w not in {c.value for c in state.constraints}
     ]
+    if turn.action == "other_colours":
+        return f"Here is the same style in other colours: {turn.caption.removeprefix('other colours of ')}"
     if turn.action == "choose":
         return f"Narrowed to {asked or turn.constraints[0].value.lower()}"
     if turn.action == "none_of_these":
@@ -108,6 +110,9 @@ def _note(note: str) -> str:
 def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
     """The chat answer to the last turn, in plain sentences."""
     turn: TurnRecord = state.turns[-1]
+    if turn.action == "other_colours":
+        said = _what_was_searched(state, turn, schema)
+        return f"{said}." if turn.results else f"{_note(turn.note)} Try another item."
     if not turn.results and not turn.caption and not state.constraints:
         return _note(turn.note) or "Started over: tell me what you are looking for."
     count = _count(turn.matching) if state.constraints else ""

@@ -115,6 +115,10 @@ class HybridRewriter:
     def calls(self) -> int:
         return self.llm.calls
 
+    @property
+    def llm_slots(self) -> int:
+        return self.llm.llm_slots
+
     def warm_up(self) -> float:
         return self.llm.warm_up()
 

@@ -36,7 +36,8 @@ def catalogue_family(name: str) -> str:
 def open_catalogue(
     spec: str, metadata: str | Path | None = None, seed: int = 0, part: str | None = None
 ) -> Catalogue:
-    """'fmnist-color' / 'fmnist-color:train', 'fmnist-color-variants:N', or a folder path
+    """'fmnist-color' / 'fmnist-color:train' / 'fmnist-color:test:N' (its first N items),
+    'fmnist-color-variants:N', or a folder path
     (with `metadata` naming its metadata file where it is not metadata.csv/.jsonl); with
     `part`, the 'train' or 'test' part of it (split by id)."""
     if part is not None:
@@ -47,8 +48,9 @@ def open_catalogue(
         count = spec.split(":", 1)[1] if ":" in spec else ""
         return FmnistVariantsCatalogue(parse_count(count) if count else None, seed=seed)
     if spec.startswith("fmnist-color"):
-        split = spec.split(":", 1)[1] if ":" in spec else "test"
-        return FmnistColorCatalogue(split=split, seed=seed)
+        split, _, count = (spec.split(":", 1)[1] if ":" in spec else "test").partition(":")
+        limit = parse_count(count) if count else None  # 'fmnist-color:test:1000': the first 1,000
+        return FmnistColorCatalogue(split=split, seed=seed, limit=limit)
     return FolderCatalogue(spec, metadata)
 
 

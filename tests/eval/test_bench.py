@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from eval.bench import markdown_table
 from eval.bench_indexes import exact_top_k, ivf_factory, recall_at_k
 from ui.cli import main
 
@@ -55,3 +56,17 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert ivfpq["bytes_per_item"] < flat["bytes_per_item"] < hnsw["bytes_per_item"]
     assert ivfpq["settings"] == {"nprobe": 16, "rerank": 400}
     assert report["cold_start_s"] > 0 and report["cold_start"]["baseline_s"] > 0
+    initiative, colours = report["initiative_ms"], report["other_colours_ms"]
+    assert 0 < initiative["p50"] <= initiative["p95"] and initiative["without"]["p95"] > 0
+    assert 0 < colours["p50"] <= colours["p95"] and colours["gallery"] == 1000
+    assert colours["bare"]["p95"] > 0 and colours["settings"]["items"] == 1000
+    e2e = report["e2e"]
+    assert e2e["single"]["turns"] == 6 and e2e["single"]["errors"] == 0
+    assert 0 < e2e["single"]["p50"] <= e2e["single"]["p95"]
+    load = e2e["load_4x2"]
+    assert (load["turns"], load["errors"], load["mixed_up"]) == (8, 0, 0)
+    hung = e2e["hung_llm"]
+    assert "skipped" in hung or (hung["errors"] == 0 and hung["ratio_to_no_llm"] > 0)
+    table = markdown_table(report)
+    assert "end to end, 1 session" in table and "other colours p50/p95" in table
+    assert "turn with suggestions" in table

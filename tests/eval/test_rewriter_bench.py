@@ -11,6 +11,7 @@ class Scripted:
     """A rewriter that answers from a dict of text -> (constraints, sources)."""
 
     name = "scripted"
+    llm_slots = 0
 
     def __init__(self, answers):
         self.answers = answers

@@ -5,19 +5,32 @@ from __future__ import annotations
 import pytest
 
 from agent.agent import Agent
+from agent.other_colours import LazyInstance
 from eval.bench_app import free_port
+from retrieval.instance.descriptors import HeadDescriptorEncoder
+from retrieval.instance.query import ExpansionSettings
+from retrieval.instance.store import build_instance
 from ui.handlers import AppContext
 
 
 @pytest.fixture(scope="session")
-def app_agent(small_gallery, trained_encoder):
-    """(agent, catalogue) over the 1,000-item gallery, as the app's factory would build them."""
+def app_agent(small_gallery, trained_encoder, tmp_path_factory):
+    """(agent, catalogue) over the 1,000-item gallery, as the app's factory would build them
+    (its instance index, for "other colours", opened on first use)."""
     catalogue, index = small_gallery
+    folder = tmp_path_factory.mktemp("app-index")
+    index.save(folder)
+
+    def open_instance():
+        encoder = HeadDescriptorEncoder(trained_encoder)
+        return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
+
     agent = Agent(
         trained_encoder,
         index,
         composer="sum",
         image_loader=lambda item_id: catalogue.render([catalogue.index_of(item_id)])[0],
+        instance=LazyInstance(open_instance),
     )
     return agent, catalogue
 

@@ -118,6 +118,17 @@ def test_request_pick_refine_undo_reset_in_the_browser(page):
     assert page.locator("#caption textarea").input_value() == "striped"
     shoot(page, "03-refined")
 
+    page.locator("#results .thumbnail-item").nth(0).click()
+    wait_for_chat(page, "Picked " + refined[0].split("\n")[0])
+    page.locator("#other-colours").click()
+    wait_for_chat(page, "Here is the same style in other colours")
+    colours = wait_for_gallery(page, 10, unlike=refined)
+    assert sum("dress" in c for c in colours) >= 8
+    shoot(page, "03b-other-colours")
+    page.locator("#undo").click()
+    wait_for_chat(page, "Undone")
+    assert wait_for_gallery(page, 10, unlike=colours) == refined
+
     page.locator("#undo").click()
     wait_for_chat(page, "Undone")
     assert wait_for_gallery(page, 10, unlike=refined) == first

@@ -19,7 +19,8 @@ def test_lines_parse_into_turns():
     assert parse_line('{"text": "blue", "pick": 1}').pick == 1
     assert parse_line(":none").none_of_these and parse_line(":undo").undo
     assert parse_line(":chip 2").chip == 2 and parse_line('{"chip": 1}').chip == 1
-    for bad in (":dance", '{"txt": "x"}', "{oops", ":pick", ":chip two"):
+    assert parse_line(":colours 3").colours == 3 and parse_line('{"colours": "sku-1"}').colours
+    for bad in (":dance", '{"txt": "x"}', "{oops", ":pick", ":chip two", ":colours"):
         with pytest.raises(ChatInputError):
             parse_line(bad)
 
@@ -57,10 +58,13 @@ def test_scripted_dialogues_through_chat_json(tmp_path, tiny_weights):
         "something casual",
         ":chip 1",
         ":chip 9",
+        ":colours 2",
+        ":colours 99",
     ]
     out = _chat(folder, tiny_weights, lines, tmp_path / "home")
     assert len(out) == len(lines)
-    first, black, picked, bad, watches, undone, rejected, over, casual, chip, no_chip = out
+    first, black, picked, bad, watches, undone, rejected, over, casual, chip, no_chip = out[:11]
+    colours, no_colours = out[11:]
     assert first["error"] is None and first["new_search"] and first["results"]
     wanted = {
         ("baseColour", "Navy Blue"),
@@ -91,3 +95,9 @@ def test_scripted_dialogues_through_chat_json(tmp_path, tiny_weights):
     assert chip["results"] and all(r["attributes"][taken[0]] == taken[1] for r in chip["results"])
     assert chip["reply"].startswith("Narrowed to")
     assert no_chip["error"] and "there is no suggestion 9" in no_chip["error"]
+    assert colours["error"] is None and colours["reply"].startswith("Here is the same style")
+    source = chip["results"][1]
+    assert colours["results"] and source["id"] not in {r["id"] for r in colours["results"]}
+    kinds = [r["attributes"]["articleType"] for r in colours["results"]]
+    assert kinds[0] == source["attributes"]["articleType"]  # its kind first
+    assert no_colours["error"] and "there is no result 99" in no_colours["error"]

@@ -87,6 +87,24 @@ def test_a_picked_result_is_the_reference_of_the_next_message(ctx):
     assert all("striped" in caption.split("\n")[-1] for _, caption in refined.gallery)
 
 
+def test_other_colours_of_the_pick_is_an_undoable_turn(ctx):
+    first = start(ctx, "a dress")
+    unpicked = handlers.other_colours(ctx, first.session, None, "sum")
+    assert unpicked.chat[-1]["content"] == "⚠️ pick a result first, then ask for its other colours"
+    chosen = results(first)[2]
+    picked = handlers.pick(ctx, first.session, 2)
+    colours = handlers.other_colours(ctx, picked.session, None, "sum")
+    turn = colours.session.dialogue.turns[-1]
+    assert turn.action == "other_colours" and turn.reference_id == chosen.id
+    assert colours.chat[-1]["content"].startswith("Here is the same style in other colours")
+    shown = results(colours)
+    assert len(shown) == 10 and chosen.id not in {r.id for r in shown}
+    assert sum(r.attributes["category"] == "dress" for r in shown) >= 8
+    assert len({r.attributes["color"] for r in shown}) >= 3
+    back = handlers.undo(ctx, colours.session)
+    assert back.session.dialogue == first.session.dialogue
+
+
 def test_an_edited_caption_searches_again_on_the_same_reference(ctx):
     first = start(ctx, "a dress")
     picked = handlers.pick(ctx, first.session, 0)

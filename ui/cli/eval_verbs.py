@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ui.cli import options
+from ui.cli.instance_verbs import register_instance
 from ui.cli.options import DEFAULT_CATALOGUE
 from ui.cli.rewriter_verbs import register as register_rewriters
 
@@ -164,6 +165,7 @@ def register(verbs) -> None:
     _register_replay(evaluate)
     _register_published(evaluate)
     register_rewriters(evaluate)
+    register_instance(evaluate)
 
 
 def _register_single_turn(evaluate) -> None:

@@ -1,0 +1,101 @@
+""" "Other colours of this item": a turn answered by the gallery's instance index.
+
+The instance index (retrieval/instance) holds a second, colour-invariant vector per item; its
+nearest neighbours are the same style in other colourways. The index is opened (built where
+missing) on the first request, once for every session.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from agent.state import DialogueState, Reference, Result, TurnRecord
+
+FETCHED = 100  # instance neighbours fetched, then the same kind in another colour first
+
+
+def prefer_same_kind_other_colour(schema, attributes: dict, results: list[Result]) -> list[Result]:
+    """`results` (best first) with those of the item's kind and of another colour ahead,
+    where the schema names a kind attribute and colour attributes (stable otherwise)."""
+    kind, colours = schema.kind, schema.by_role("color")
+
+    def preferred(result: Result) -> bool:
+        same_kind = not kind or result.attributes.get(kind) == attributes.get(kind)
+        other = any(result.attributes.get(c) != attributes.get(c) for c in colours)
+        return same_kind and (other or not colours)
+
+    return sorted(results, key=lambda r: not preferred(r))
+
+
+class InstanceUnavailable(RuntimeError):
+    """No instance index can answer for this gallery; the message says why."""
+
+
+class LazyInstance:
+    """Opens an instance search on first use (thread-safe), then keeps it.
+
+    Args:
+        opener: returns a retrieval.instance.InstanceSearch for the agent's gallery.
+    """
+
+    def __init__(self, opener: Callable[[], object]):
+        self._opener, self._search, self._lock = opener, None, threading.Lock()
+        self._failure: str | None = None
+
+    def get(self):
+        if self._search is None and self._failure is None:
+            with self._lock:
+                if self._search is None and self._failure is None:
+                    try:
+                        self._search = self._opener()
+                    except (OSError, ValueError) as err:  # a missing head, an unreadable file
+                        self._failure = f"other colours are not available here: {err}"
+        if self._failure:
+            raise InstanceUnavailable(self._failure)
+        return self._search
+
+
+def other_colours_turn(
+    agent, state: DialogueState, item_id: str, error: type[Exception]
+) -> tuple[DialogueState, list[Result]]:
+    """The turn "other colours of `item_id`": the item becomes the reference (and a liked
+    pick), the results are its nearest instance neighbours, undoable like any turn.
+
+    Args:
+        agent: the Agent (its index, searcher, k and instance search).
+        error: the exception a shopper's mistake raises (the agent's TurnError).
+    """
+    if item_id not in agent.index.positions:
+        raise error(f"item {item_id!r} is not in the catalogue")
+    if agent.instance is None:
+        raise error("other colours need an instance index: this agent has none")
+    started = time.perf_counter()
+    try:
+        search = agent.instance.get()
+    except InstanceUnavailable as err:
+        raise error(str(err)) from None
+    new = state.model_copy(deep=True)
+    new.undo_stack.append(state.snapshot())
+    new.reference = Reference(kind="item", item_id=item_id)
+    if item_id not in new.liked:
+        new.liked.append(item_id)
+    items, positions = agent.index.items, agent.index.positions
+    item = items[positions[item_id]]
+    hits = search.other_colours(item_id, max(agent.config.k, FETCHED))
+    found = [agent.searcher.result(items[positions[i]], score, new) for i, score in hits]
+    results = prefer_same_kind_other_colour(agent.schema, item.attributes, found)
+    results = results[: agent.config.k]
+    new.shown += [r.id for r in results if r.id not in new.shown]
+    new.turns.append(
+        TurnRecord(
+            action="other_colours",
+            caption=f"other colours of {item.title or item_id}",
+            reference_id=item_id,
+            results=results,
+            timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+            note="" if results else "no other colours of this item",
+        )
+    )
+    return new, results

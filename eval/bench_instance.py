@@ -1,0 +1,187 @@
+"""Speed of "other colours" answers, and the replay sweep that chooses the Rocchio liked_weight.
+
+- `bench_other_colours(search, queries)`: p50 / p95 ms of `InstanceSearch.other_colours` on
+  seeded items of a built gallery (what `circhat bench` reports beside its 30 ms target);
+- `sweep_liked_weight(...)`: exact Hits@10 within 3 turns of the replay (filters off) for
+  each liked_weight, chosen on a selection seed, then reported on the default seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+OTHER_COLOURS_P95_MS = 30.0  # the target of an "other colours" answer
+LIKED_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
+SELECTION_SEED = 7  # chooses the weight; the default replay seed (0) reports it
+METHOD_SWITCHES = {  # each method alone, for its latency beside the default's
+    "none": {"method": "none", "dba": False},
+    "dba": {"method": "none", "dba": True},
+    "alpha_qe": {"method": "alpha_qe", "dba": False},
+    "dba+alpha_qe": {"method": "alpha_qe", "dba": True},
+    "dba+diffusion": {"method": "diffusion", "dba": True},  # the graph is of the DBA vectors
+}
+
+
+def bench_other_colours(search, queries: int = 300, k: int = 10, seed: int = 0) -> dict:
+    """p50 / p95 / mean ms of `search.other_colours(item, k)` over seeded gallery items.
+
+    Args:
+        search: an `retrieval.instance.search.InstanceSearch` of a built gallery.
+        queries: items asked about (after 10 warm-up calls).
+    Returns:
+        {"queries", "k", "p50_ms", "p95_ms", "mean_ms", "target_p95_ms", "met", "settings"}.
+    """
+    ids = search.item_ids
+    rng = np.random.default_rng([seed, 18])
+    picks = [ids[int(i)] for i in rng.integers(len(ids), size=queries + 10)]
+    for item_id in picks[:10]:
+        search.other_colours(item_id, k)
+    times = []
+    for item_id in picks[10:]:
+        started = time.perf_counter()
+        search.other_colours(item_id, k)
+        times.append((time.perf_counter() - started) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    return {
+        "queries": queries,
+        "k": k,
+        "gallery": len(ids),
+        "p50_ms": round(float(p50), 3),
+        "p95_ms": round(float(p95), 3),
+        "mean_ms": round(float(np.mean(times)), 3),
+        "target_p95_ms": OTHER_COLOURS_P95_MS,
+        "met": bool(p95 <= OTHER_COLOURS_P95_MS),
+        "settings": search.describe(),
+    }
+
+
+def bench_instance(
+    catalogue: str = "fmnist-color",
+    model_id: str = "fashion-mini",
+    queries: int = 300,
+    folder: str | None = None,
+    metadata: str | None = None,
+) -> dict:
+    """ "Other colours" latency on a gallery (its instance index built when missing): the
+    default settings, and each expansion method switched on alone, on the same items.
+
+    Returns:
+        {"default": bench_other_colours figures, "methods": {name: {"p50_ms", "p95_ms"}},
+         "target_p95_ms": 30.0, "met": bool}.
+    """
+    from dataclasses import replace
+
+    from retrieval.instance.store import load_instance, open_instance_search
+
+    search = open_instance_search(catalogue, model_id, folder, metadata)
+    default = bench_other_colours(search, queries)
+    main_folder = search.main_folder
+    methods = {}
+    for name, change in METHOD_SWITCHES.items():
+        variant = load_instance(main_folder, search.encoder, replace(search.settings, **change))
+        row = bench_other_colours(variant, queries)
+        methods[name] = {"p50_ms": row["p50_ms"], "p95_ms": row["p95_ms"]}
+    return {
+        "default": default,
+        "methods": methods,
+        "target_p95_ms": OTHER_COLOURS_P95_MS,
+        "met": default["met"],
+    }
+
+
+def replay_hits(agent, catalogue, weight: float, dialogues: int, seed: int, composer: str) -> dict:
+    """Exact Hits@10 by turn (0..3) of one replay with `liked_weight = weight`."""
+    from eval.replay import replay_model, summarize
+    from eval.single_turn import DEFAULT_PHRASEBOOK
+    from retrieval.training.phrasebook import Phrasebook
+
+    agent.config = agent.config.model_copy(update={"liked_weight": float(weight)})
+    phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
+    result = replay_model(agent, catalogue, composer, dialogues, 3, phrasebook, seed)
+    summary = summarize(result, len(agent.index), agent.config.k)
+    by_turn = summary[f"exact_hits_at_{agent.config.k}_by_turn"]
+    return {"liked_weight": weight, "seed": seed, "hits_by_turn": by_turn, "within_3": by_turn[3]}
+
+
+def sweep_liked_weight(
+    weights: Sequence[float] = LIKED_WEIGHTS,
+    dialogues: int = 500,
+    selection_seed: int = SELECTION_SEED,
+    report_seed: int = 0,
+    composer: str | None = None,
+    model: str = "fashion-mini",
+    catalogue: str = "fmnist-color",
+) -> dict:
+    """Choose the Rocchio liked_weight by replay (filters off) on `selection_seed`, then report
+    exact Hits@10 within 3 turns on `report_seed` for the chosen weight and for 0.
+
+    Returns:
+        {"selection": {weight: hits}, "chosen": w, "report": {"0.0": hits, str(w): hits},
+         "settings": {...}}; hits are exact Hits@10 at or before turn 3.
+    """
+    from agent.agent import AgentConfig
+    from agent.factory import build_agent
+    from retrieval.compose import DEFAULT_COMPOSER
+
+    composer = composer or DEFAULT_COMPOSER
+    config = AgentConfig(k=10, hard_constraints=False)
+    agent, items = build_agent(model, catalogue, None, composer, "rules", config)
+    selection = {}
+    for weight in weights:
+        row = replay_hits(agent, items, weight, dialogues, selection_seed, composer)
+        selection[str(weight)] = row["within_3"]
+        log.info("liked_weight %s (seed %d): %s", weight, selection_seed, row["hits_by_turn"])
+    chosen = max(weights, key=lambda w: (selection[str(w)], -w))  # ties: the smaller weight
+    report = {}
+    for weight in dict.fromkeys([0.0, chosen]):
+        report[str(weight)] = replay_hits(agent, items, weight, dialogues, report_seed, composer)
+    settings = {
+        "dialogues": dialogues,
+        "turns": 3,
+        "filters": "off",
+        "composer": composer,
+        "model": model,
+        "catalogue": catalogue,
+        "selection_seed": selection_seed,
+        "report_seed": report_seed,
+    }
+    return {"selection": selection, "chosen": chosen, "report": report, "settings": settings}
+
+
+def bench_other_colours_turns(agent, queries: int = 200, seed: int = 0) -> dict:
+    """ "Other colours" as the shopper gets it (Agent.other_colours: the instance search, the
+    same kind in another colour first, the turn recorded) against the bare instance search of
+    the same items, interleaved; the instance index is opened (built if missing) first."""
+    search = agent.instance.get()
+    ids = search.item_ids
+    rng = np.random.default_rng([seed, 19])
+    picks = [ids[int(i)] for i in rng.integers(len(ids), size=queries + 10)]
+    state = agent.new_state()
+    turn_ms, bare_ms = [], []
+    for n, item_id in enumerate(picks):
+        started = time.perf_counter()
+        agent.other_colours(state, item_id)
+        turn = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        search.other_colours(item_id, agent.config.k)
+        bare = (time.perf_counter() - started) * 1000
+        if n >= 10:
+            turn_ms.append(turn)
+            bare_ms.append(bare)
+    p50, p95 = np.percentile(turn_ms, [50, 95])
+    b50, b95 = np.percentile(bare_ms, [50, 95])
+    return {
+        "p50": round(float(p50), 3),
+        "p95": round(float(p95), 3),
+        "bare": {"p50": round(float(b50), 3), "p95": round(float(b95), 3)},
+        "ratio_to_bare": round(float(p95 / b95), 3),
+        "queries": queries,
+        "gallery": len(ids),
+        "target_p95_ms": OTHER_COLOURS_P95_MS,
+        "settings": search.describe(),
+    }

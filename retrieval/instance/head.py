@@ -1,0 +1,70 @@
+"""A small head on the image tower's stem map, trained to recognise a garment in any colourway."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+DEFAULT_HEAD = Path(__file__).resolve().parent.parent / "weights" / "instance-head.safetensors"
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """Which tower map the head reads, its conv widths (each halves the grid) and output size."""
+
+    stage: int = 0  # 0: the tower's stem (32x32 for a 64 px image)
+    in_channels: int = 32
+    widths: tuple[int, ...] = (64, 128, 128)
+    grid: int = 4  # the last map is flattened at this side (where, not only what)
+    dim: int = 128
+
+
+class InstanceHead(nn.Module):
+    """(B, C, H, W) tower map -> (B, dim) un-normalised instance descriptor."""
+
+    def __init__(self, config: HeadConfig = HeadConfig()):
+        super().__init__()
+        self.config = config
+        layers, width = [], config.in_channels
+        for out in config.widths:
+            layers += [
+                nn.Conv2d(width, out, 3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(inplace=True),
+            ]
+            width = out
+        self.convs = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(config.grid)
+        self.proj = nn.Linear(width * config.grid * config.grid, config.dim)
+
+    def forward(self, feature_map: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.convs(feature_map))  # (B, W, G, G)
+        return self.proj(x.flatten(1))  # (B, dim)
+
+    def save(self, path: str | Path, metadata: dict | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path))
+        info = {"config": asdict(self.config), **(metadata or {})}
+        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple[InstanceHead, dict]:
+        """The head saved at `path` (.safetensors, its .json beside it) in eval mode, and its info."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"instance head weights {path} not found: train them with "
+                "`python -m retrieval.instance.training`"
+            )
+        info = json.loads(path.with_suffix(".json").read_text())
+        config = dict(info["config"])
+        config["widths"] = tuple(config["widths"])
+        head = cls(HeadConfig(**config))
+        head.load_state_dict(load_file(str(path)))
+        return head.eval(), info

@@ -1,0 +1,96 @@
+""" "Other colours of this item": an undoable turn answered by a real instance index."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from agent.agent import Agent, AgentConfig, Turn, TurnError
+from agent.other_colours import LazyInstance
+from retrieval.instance.descriptors import HeadDescriptorEncoder
+from retrieval.instance.query import ExpansionSettings
+from retrieval.instance.store import build_instance
+
+
+@pytest.fixture(scope="module")
+def instance_agent(small_gallery, trained_encoder, tmp_path_factory):
+    catalogue, index = small_gallery
+    folder = tmp_path_factory.mktemp("index")
+    index.save(folder)
+    settings = ExpansionSettings(method="alpha_qe", dba=False)
+    search = build_instance(
+        folder, catalogue, HeadDescriptorEncoder(trained_encoder), settings, False
+    )
+    agent = Agent(
+        trained_encoder,
+        index,
+        composer="sum",
+        config=AgentConfig(k=10),
+        instance=LazyInstance(lambda: search),
+    )
+    return agent, catalogue
+
+
+def test_other_colours_keeps_the_shape_and_changes_the_colour(instance_agent):
+    agent, catalogue = instance_agent
+    state, shown = agent.step(agent.new_state(), Turn(text="a dress"))
+    item = shown[0]
+    after, results = agent.other_colours(state, item.id)
+    assert len(results) == 10 and item.id not in {r.id for r in results}
+    kinds = Counter(r.attributes["category"] for r in results)
+    colours = {r.attributes["color"] for r in results}
+    assert kinds[item.attributes["category"]] >= 8  # the same kind of garment ...
+    assert len(colours) >= 3  # ... in several colours
+    record = after.turns[-1]
+    assert record.action == "other_colours" and record.reference_id == item.id
+    assert after.reference.item_id == item.id and item.id in after.liked
+    assert agent.undo(after) == state
+
+
+def test_a_text_turn_after_other_colours_starts_from_the_item(instance_agent):
+    agent, _ = instance_agent
+    state, shown = agent.step(agent.new_state(), Turn(text="a shirt"))
+    state, _ = agent.other_colours(state, shown[0].id)
+    state, results = agent.step(state, Turn(text="in red"))
+    assert state.turns[-1].reference_id == shown[0].id
+    assert [(c.attribute, c.value) for c in state.turns[-1].constraints] == [("color", "red")]
+    assert results[0].attributes["color"] == "red"
+
+
+def test_unknown_items_and_missing_indexes_say_what_to_do(instance_agent, small_gallery):
+    agent, _ = instance_agent
+    with pytest.raises(TurnError, match="not in the catalogue"):
+        agent.other_colours(agent.new_state(), "no-such-item")
+    _, index = small_gallery
+    bare = Agent(agent.encoder, index, composer="sum")
+    with pytest.raises(TurnError, match="instance index"):
+        bare.other_colours(bare.new_state(), index.items[0].id)
+
+    def broken():
+        raise FileNotFoundError("no instance head weights at /nowhere")
+
+    failing = Agent(agent.encoder, index, composer="sum", instance=LazyInstance(broken))
+    with pytest.raises(TurnError, match="not available here: no instance head"):
+        failing.other_colours(failing.new_state(), index.items[0].id)
+
+
+def test_the_instance_index_opens_once_for_concurrent_sessions():
+    opened = []
+    gate = threading.Event()
+
+    def opener():
+        gate.wait(1)
+        opened.append(1)
+        return "search"
+
+    lazy = LazyInstance(opener)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(lazy.get())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join()
+    assert opened == [1] and answers == ["search"] * 4
