@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from agent.constraints import merge_constraints
 from agent.initiative import settle, take_initiative
@@ -17,47 +16,12 @@ from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
 from agent.thumbnails import from_thumbnail, thumbnail
+from agent.turn import AgentConfig, Turn, TurnError  # noqa: F401 (re-exported: the agent's API)
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.threads import torch_threads
-
-
-class TurnError(ValueError):
-    """A turn that cannot be carried out; the message says why and what to do. State is kept."""
-
-
-class AgentConfig(BaseModel):
-    k: int = 10
-    query_weight: float = 1.0  # Rocchio: the composed query ...
-    liked_weight: float = 0.0  # ... plus this much of the liked items' alpha-QE mean ...
-    liked_alpha: float = 3.0  # ... each liked item weighted by its similarity^alpha ...
-    rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
-    exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
-    hard_constraints: bool = True  # values read from words filter (clicked ones always do)
-    initiative: bool = True  # offer refinement chips and ask when a word is ambiguous
-
-
-class Turn(BaseModel):
-    """What the shopper did: any of text, a click on a shown result, an upload, 'none of these'."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    text: str = ""
-    item: str | None = None  # start from any catalogue item (a product page, a gallery pick)
-    select: str | None = None  # a click on one of the results just shown
-    image: np.ndarray | None = None  # (H, W, 3) uint8 upload
-    none_of_these: bool = False
-    caption: str | None = None  # the shopper's edit of the rewritten caption
-    choose: Constraint | None = None  # a suggestion or answer chip (with any words typed)
-    refilter: bool = False  # search again under the state's constraints (a filter changed)
-
-    @property
-    def keeps_request(self) -> bool:
-        """A chip or a filter with no words: the request's words stay, the chip's value is
-        added to them and to the filters."""
-        return (self.choose is not None or self.refilter) and not self.text.strip()
 
 
 class Agent:
@@ -118,23 +82,9 @@ class Agent:
         new.undo_stack.append(state.snapshot())
         action = self._apply_action(new, turn)
 
-        rewrite = self._read(turn)
+        rewrite, restart, dropped, held_back, question = self._understand(new, turn)
         timings["rewrite"] = _ms(started)
-        if turn.text.strip() and _unread(rewrite, turn.text):
-            raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
-        restart = self._starts_new_search(new, turn, rewrite)
-        dropped = self._restart(new) if restart else []
-        held_back, question = [], None
-        if self.config.initiative:
-            rewrite, held_back, question = settle(rewrite, new.constraints)
-        if rewrite.negative_feedback and not turn.none_of_these:
-            self._reject_shown(new)
-        new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
-        caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
-        if turn.keeps_request:
-            caption = state.request_caption()
-        if turn.choose is not None and turn.choose.value not in caption.split(", "):
-            caption = ", ".join(w for w in (caption, turn.choose.value) if w)
+        caption = _caption(state, turn, rewrite)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
@@ -143,21 +93,18 @@ class Agent:
         t = time.perf_counter()
         searched = None if query is None else self.searcher.search(new, query, depth)
         results, ranking, note = (
-            ([], [], "")
+            ([], [], "started over: tell me what you are looking for" if started_over else "")
             if searched is None
             else (searched.results, searched.ranking, searched.note)
         )
-        if started_over:
-            note = "started over: tell me what you are looking for"
-        ranks = {}
-        if targets and searched is not None:
-            ranks = self.searcher.true_ranks(query, searched.mask, targets)
+        ranks = (
+            {}
+            if not targets or searched is None
+            else self.searcher.true_ranks(query, searched.mask, targets)
+        )
         timings["search"] = _ms(t)
         t = time.perf_counter()
-        offer = question
-        if offer is None and self.config.initiative and searched is not None:
-            filtering = [c for c in new.constraints if self.config.hard_constraints or c.clicked]
-            offer = take_initiative(self.schema, new, rewrite, searched.candidates, filtering)
+        offer = question or self._suggest(new, rewrite, searched)
         timings["initiative"] = _ms(t)
         timings["total"] = _ms(started)
 
@@ -168,11 +115,7 @@ class Agent:
                 action=action,
                 user_text=turn.text,
                 caption=caption,
-                constraints=rewrite.constraints,
-                rewriter=rewrite.rewriter,
-                fallback_reason=rewrite.fallback_reason,
-                sources=rewrite.sources,
-                overruled=rewrite.overruled,
+                **_what_was_read(rewrite),
                 reference_id=new.reference.item_id if new.reference else None,
                 results=results,
                 ranking=ranking,
@@ -187,6 +130,30 @@ class Agent:
             )
         )
         return new, results
+
+    def _understand(self, new: DialogueState, turn: Turn):
+        """Read the turn into `new`: (rewrite, a new search?, constraints it let go, values
+        held back as ambiguous, the question about them or None)."""
+        rewrite = self._read(turn)
+        if turn.text.strip() and _unread(rewrite, turn.text):
+            raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
+        restart = self._starts_new_search(new, turn, rewrite)
+        dropped = self._restart(new) if restart else []
+        held_back, question = [], None
+        if self.config.initiative:
+            rewrite, held_back, question = settle(rewrite, new.constraints)
+        if rewrite.negative_feedback and not turn.none_of_these:
+            self._reject_shown(new)
+        new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
+        return rewrite, restart, dropped, held_back, question
+
+    def _suggest(self, state: DialogueState, rewrite: Rewrite, searched):
+        """Chips from the candidates (None without initiative or a search)."""
+        if not self.config.initiative or searched is None:
+            return None
+        c = self.config
+        filtering = [x for x in state.constraints if c.hard_constraints or x.clicked]
+        return take_initiative(self.schema, state, rewrite, searched.candidates, filtering)
 
     def _read(self, turn: Turn) -> Rewrite:
         """The rewrite of a turn's words; a chip's click is its constraint; a caption the
@@ -381,6 +348,28 @@ class Agent:
 
     def reset(self, state: DialogueState) -> DialogueState:
         return state.reset()
+
+
+def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
+    """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
+    no words keeps the request's, and a chip's value joins it."""
+    caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
+    if turn.keeps_request:
+        caption = before.request_caption()
+    if turn.choose is not None and turn.choose.value not in caption.split(", "):
+        caption = ", ".join(w for w in (caption, turn.choose.value) if w)
+    return caption
+
+
+def _what_was_read(rewrite: Rewrite) -> dict:
+    """The rewrite's part of a turn record."""
+    return {
+        "constraints": rewrite.constraints,
+        "rewriter": rewrite.rewriter,
+        "fallback_reason": rewrite.fallback_reason,
+        "sources": rewrite.sources,
+        "overruled": rewrite.overruled,
+    }
 
 
 def _unread(rewrite: Rewrite, text: str) -> bool:

@@ -88,6 +88,15 @@ def cmd_eval_single(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_replay_numbers(args: argparse.Namespace) -> None:
+    for flag, value in (("--k", args.k), ("--dialogues", args.dialogues), ("--turns", args.turns)):
+        options.positive(flag, value)
+    if not 0.0 <= args.suggestion_use <= 1.0:
+        raise options.UserError(
+            f"--suggestion-use must be between 0 and 1, not {args.suggestion_use}"
+        )
+
+
 def cmd_eval_replay(args: argparse.Namespace) -> int:
     from agent.agent import AgentConfig
     from agent.factory import build_agent
@@ -97,12 +106,7 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     from retrieval.training.phrasebook import Phrasebook
 
     names = _composer_names(args)
-    for flag, value in (("--k", args.k), ("--dialogues", args.dialogues), ("--turns", args.turns)):
-        options.positive(flag, value)
-    if not 0.0 <= args.suggestion_use <= 1.0:
-        raise options.UserError(
-            f"--suggestion-use must be between 0 and 1, not {args.suggestion_use}"
-        )
+    _check_replay_numbers(args)
     own = not args.catalogue.startswith("fmnist-color")  # a folder: its test part only
     config = AgentConfig(k=args.k, hard_constraints=args.filters == "on")
     agent, catalogue = build_agent(

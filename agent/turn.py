@@ -1,0 +1,46 @@
+"""What a shopper's turn is, the agent's settings, and the error of a turn it cannot carry out."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from agent.state import Constraint
+
+
+class TurnError(ValueError):
+    """A turn that cannot be carried out; the message says why and what to do. State is kept."""
+
+
+class AgentConfig(BaseModel):
+    k: int = 10
+    query_weight: float = 1.0  # Rocchio: the composed query ...
+    # ... plus this much of the liked items' alpha-QE mean (chosen by replay with filters off,
+    # 500 dialogues of seed 7, among 0, 0.1, 0.2, 0.3 and 0.5: eval/bench_instance.py) ...
+    liked_weight: float = 0.1
+    liked_alpha: float = 3.0  # ... each liked item weighted by its similarity^alpha ...
+    rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
+    exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
+    hard_constraints: bool = True  # values read from words filter (clicked ones always do)
+    initiative: bool = True  # offer refinement chips and ask when a word is ambiguous
+
+
+class Turn(BaseModel):
+    """What the shopper did: any of text, a click on a shown result, an upload, 'none of these'."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    text: str = ""
+    item: str | None = None  # start from any catalogue item (a product page, a gallery pick)
+    select: str | None = None  # a click on one of the results just shown
+    image: np.ndarray | None = None  # (H, W, 3) uint8 upload
+    none_of_these: bool = False
+    caption: str | None = None  # the shopper's edit of the rewritten caption
+    choose: Constraint | None = None  # a suggestion or answer chip (with any words typed)
+    refilter: bool = False  # search again under the state's constraints (a filter changed)
+
+    @property
+    def keeps_request(self) -> bool:
+        """A chip or a filter with no words: the request's words stay, the chip's value is
+        added to them and to the filters."""
+        return (self.choose is not None or self.refilter) and not self.text.strip()
