@@ -78,7 +78,7 @@ class Agent:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         self._validate(state, turn)
-        new = state.model_copy(deep=True)
+        new = state.fork()
         new.undo_stack.append(state.snapshot())
         action = self._apply_action(new, turn)
 

@@ -76,7 +76,7 @@ def other_colours_turn(
         search = agent.instance.get()
     except InstanceUnavailable as err:
         raise error(str(err)) from None
-    new = state.model_copy(deep=True)
+    new = state.fork()
     new.undo_stack.append(state.snapshot())
     new.reference = Reference(kind="item", item_id=item_id)
     if item_id not in new.liked:

@@ -98,6 +98,13 @@ class DialogueState(BaseModel):
     def last_results(self) -> list[Result]:
         return self.turns[-1].results if self.turns else []
 
+    def fork(self) -> DialogueState:
+        """A copy for the next turn: its lists are new (append, extend and assign to them
+        freely); the records, constraints and reference they hold are shared, never changed
+        in place. Much cheaper than a deep copy, which grows with the dialogue."""
+        lists = ("turns", "liked", "rejected", "constraints", "shown", "undo_stack")
+        return self.model_copy(update={name: list(getattr(self, name)) for name in lists})
+
     def snapshot(self) -> str:
         return self.model_dump_json(exclude={"undo_stack"})
 

@@ -118,7 +118,7 @@ def with_settings(
 ) -> DialogueState:
     """A copy of `dialogue` with the page's composition model and filters applied: a value
     requires it, 'any' drops that attribute's requirement (None: filters left as they are)."""
-    ready = dialogue.model_copy(deep=True)
+    ready = dialogue.fork()
     ready.composer = composer or dialogue.composer
     schema = ctx.agent.schema
     for name, value in zip(ctx.filters, filters or []):

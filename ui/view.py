@@ -76,25 +76,34 @@ class Facets:
     def __init__(self, schema: CatalogueSchema, items):
         self.schema = schema
         self.names = main_attributes(schema)
-        self.columns = {
-            n: np.array([i.attributes.get(n, "") for i in items], dtype=object)
-            for n in schema.categorical
-        }
+        self.values, self.codes = {}, {}  # per attribute: its values, and each item's index
+        for n in schema.categorical:
+            column = np.array([i.attributes.get(n, "") for i in items], dtype=object)
+            self.values[n], self.codes[n] = np.unique(column.astype(str), return_inverse=True)
         self.size = len(items)
 
     def _allowed(self, constraints: list[Constraint], leave_out: str) -> np.ndarray:
         allowed = np.ones(self.size, bool)
         for c in constraints:
-            column = self.columns.get(c.attribute)
-            if column is None or (c.attribute == leave_out and c.polarity == "require"):
+            if c.attribute not in self.codes or (
+                c.attribute == leave_out and c.polarity == "require"
+            ):
                 continue
-            allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
+            values = self.values[c.attribute]
+            at = int(np.searchsorted(values, c.value))
+            code = at if at < len(values) and values[at] == c.value else -1
+            same = self.codes[c.attribute] == code
+            allowed &= same if c.polarity == "require" else ~same
         return allowed
 
     def choices(self, name: str, constraints: list[Constraint]) -> list[tuple[str, str]]:
         """[(label, value)]: 'any' and each value with its count, most first; the selected
         value stays listed even when nothing else has it."""
-        counts = Counter(self.columns[name][self._allowed(constraints, name)].tolist())
+        values = self.values[name]
+        tally = np.bincount(
+            self.codes[name][self._allowed(constraints, name)], minlength=len(values)
+        )
+        counts = Counter({str(v): int(n) for v, n in zip(values, tally) if n})
         selected = selected_value(constraints, name)
         counts.pop("", None)
         values = [v for v, _ in counts.most_common()]

@@ -30,6 +30,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     config.turns = args.turns or config.turns
     config.gallery = args.index
     config.composer = args.composer
+    if args.no_e2e:
+        config.e2e = None
     report = run_bench(config, quick=args.quick, progress=not args.json)
     print(json.dumps(report) if args.json else markdown_table(report))
     return 0
@@ -51,6 +53,9 @@ def register(verbs) -> None:
     bench.add_argument("--turns", type=int, help="agent turns timed (default 300)")
     bench.add_argument("--ivf", help="IVF-PQ factory (default IVF{4 sqrt n},PQ48)")
     bench.add_argument("--hnsw", help="HNSW factory (default HNSW32)")
+    bench.add_argument(
+        "--no-e2e", action="store_true", help="skip the end-to-end turns through the app"
+    )
     bench.add_argument("--nprobe", type=int)
     bench.add_argument("--ef-search", type=int)
     bench.add_argument("--rerank", type=int)
