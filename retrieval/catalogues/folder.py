@@ -3,8 +3,8 @@
 Images anywhere under the folder; metadata from `metadata.csv` / `metadata.jsonl`, a file
 named by the caller (a Kaggle-style `styles.csv`), or the folder's only CSV. Rows match
 images by a `file` column (path relative to the folder) or by an `id` column equal to the
-image's file name without extension. Rows without an image, images without a row, repeated
-ids and malformed rows are skipped and reported (`report`), never fatal.
+image's file name without extension. Rows without an image or an id, images without a row,
+repeated ids and malformed rows are skipped and reported (`report`), never fatal.
 """
 
 from __future__ import annotations
@@ -79,22 +79,28 @@ class FolderCatalogue(CatalogueBase):
         by_stem: dict[str, str] = {}
         for rel in images:
             by_stem.setdefault(Path(rel).stem, rel)
-        items, seen, used = [], set(), set()
+        items, seen, used = [], {}, set()  # seen: id -> the line it was first on
         for row, line in zip(table.rows, table.lines):
             rel = row.get(schema.file_column) if schema.file_column else None
             rel = rel if rel in images else by_stem.get(row.get(schema.id_column or "", ""))
             item_id = row.get(schema.id_column) if schema.id_column else rel
-            if not rel:
+            if schema.id_column and not item_id:
+                self.problems.add(
+                    "rows without an id skipped", f"line {line}", f"{schema.id_column!r} is empty"
+                )
+            elif not rel:
                 wanted = row.get(schema.file_column or "") or row.get(schema.id_column or "")
                 self.problems.add(
                     "rows without an image skipped", f"line {line}", f"no image {wanted!r}"
                 )
-            elif not item_id or item_id in seen:
+            elif item_id in seen:
                 self.problems.add(
-                    "rows with a repeated id skipped", f"line {line}", f"id {item_id!r}"
+                    "rows with a repeated id skipped",
+                    f"line {line}",
+                    f"id {item_id!r}, first on line {seen[item_id]}",
                 )
             else:
-                seen.add(item_id)
+                seen[item_id] = line
                 used.add(rel)
                 items.append(self._item(row, item_id, images[rel]))
         for rel in images:

@@ -33,13 +33,20 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
 def to_rgb(img: Image.Image) -> np.ndarray:
     """(H, W, 3) uint8 of any PIL image: 16-bit and float modes scaled to 8 bits (not clipped
     to white), transparent pixels laid on a white background (a product shot's, not the colour
-    hidden under them)."""
+    hidden under them): an alpha channel, or one colour marked transparent (PNG tRNS, GIF)."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+        top = 255.0
+        if img.mode.startswith("I;16") or values.max(initial=0) > 255:
+            top = 65535.0
+        elif img.mode == "F" and values.max(initial=0) <= 1:
+            top = 1.0  # floats from 0 to 1
         grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        key = img.info.get("transparency")
+        if isinstance(key, int):  # a 16-bit grey PNG's transparent level
+            grey[np.asarray(img) == key] = 255
         return np.repeat(grey[..., None], 3, axis=2)
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))

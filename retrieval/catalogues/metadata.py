@@ -34,14 +34,18 @@ class Problems:
         return len(self.found.get(kind, []))
 
     def lines(self) -> list[str]:
-        """One line per kind: '2 malformed rows skipped (lines 7, 12: has 11 fields, ...)'."""
+        """One line per kind: '2 malformed rows skipped (lines 7, 12: has 11 fields, ...)';
+        entries whose details differ each with its own ('line 7: id 'a'; line 9: id 'b'')."""
         out = list(self.notes)
         for kind, entries in self.found.items():
-            shown = ", ".join(w for w, _ in entries[:SHOWN_LINES])
+            shown = entries[:SHOWN_LINES]
             more = f" and {len(entries) - SHOWN_LINES} more" if len(entries) > SHOWN_LINES else ""
-            first_detail = next((d for _, d in entries if d), "")
-            detail = f": {first_detail}" if first_detail else ""
-            out.append(f"{len(entries)} {kind} ({shown}{more}{detail})")
+            details = list(dict.fromkeys(d for _, d in shown if d))
+            if len(details) > 1:
+                listed = "; ".join(f"{w}: {d}" if d else w for w, d in shown)
+            else:
+                listed = ", ".join(w for w, _ in shown) + (f": {details[0]}" if details else "")
+            out.append(f"{len(entries)} {kind} ({listed}{more})")
         return out
 
     def as_dict(self) -> dict[str, dict]:
@@ -105,21 +109,39 @@ def _clean(value: object) -> str:
 
 def _read_csv(path: Path, data: bytes) -> Metadata:
     problems = Problems()
-    reader = csv.reader(io.StringIO(_decode(data, problems), newline=""))
+    text = _decode(data, problems)
+    raw = io.StringIO(text, newline="").readlines()  # the lines as the reader counts them
+    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
-    rows, lines = [], []
-    for record in reader:
-        line = reader.line_num
+    rows, lines, end = [], [], 0
+    while True:
+        line = end + 1  # the line the record starts on (a quoted field may hold newlines)
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:  # a field over the csv module's size limit, ...
+            end = reader.line_num
+            problems.add("malformed rows skipped", f"line {line}", f"not readable ({err})")
+            continue
+        end = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
         if header is None:
             header = [cell.strip() for cell in record]
             continue
-        if len(record) != len(header):
+        if end > line and end == len(raw) and _never_closed(raw[line - 1 : end]):
             problems.add(
                 "malformed rows skipped",
                 f"line {line}",
-                f"has {len(record)} fields, the header has {len(header)}",
+                f"a quote opened on it is never closed: lines {line} to {end} read as one row",
+            )
+        elif len(record) != len(header):
+            runs_on = f" (it runs on to line {end}: a quote left open?)" if end > line else ""
+            problems.add(
+                "malformed rows skipped",
+                f"line {line}",
+                f"has {len(record)} fields, the header has {len(header)}{runs_on}",
             )
         elif any("\ufffd" in cell for cell in record):
             problems.add("malformed rows skipped", f"line {line}", "bad encoding (not UTF-8)")
@@ -133,11 +155,21 @@ def _read_csv(path: Path, data: bytes) -> Metadata:
     return Metadata(path, header, rows, lines, problems)
 
 
+def _never_closed(lines: list[str]) -> bool:
+    """True when a quote opened in these last lines of a file is never closed."""
+    try:
+        list(csv.reader(io.StringIO("".join(lines), newline=""), strict=True))
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
+
+
 def _read_jsonl(path: Path, data: bytes) -> Metadata:
     problems = Problems()
     columns: dict[str, None] = {}
     rows, lines = [], []
-    for number, line in enumerate(_decode(data, problems).splitlines(), 1):
+    # lines end at \n only: JSON strings may hold U+2028 and the other breaks splitlines() knows
+    for number, line in enumerate(_decode(data, problems).split("\n"), 1):
         if not line.strip():
             continue
         try:

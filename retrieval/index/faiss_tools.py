@@ -40,7 +40,14 @@ def new_faiss_index(dim: int, factory: str, train_vectors: np.ndarray | None = N
     if not index.is_trained:
         if train_vectors is None or len(train_vectors) == 0:
             raise ValueError(f"factory {factory!r} needs training vectors")
-        index.train(np.ascontiguousarray(train_vectors, dtype=np.float32))
+        try:
+            index.train(np.ascontiguousarray(train_vectors, dtype=np.float32))
+        except RuntimeError as err:  # e.g. fewer vectors than IVF lists
+            reason = str(err).strip().splitlines()[-1].rsplit("failed: ", 1)[-1]
+            raise ValueError(
+                f"FAISS cannot train {factory!r} on {len(train_vectors)} vectors ({reason}): "
+                "give one that trains on fewer (fewer IVF lists, PQ bits) or --factory Flat"
+            ) from None
     return index
 
 

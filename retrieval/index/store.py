@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ INDEX_FILE, ITEMS_FILE, VECTORS_FILE, MANIFEST_FILE, SCHEMA_FILE = (
 )
 SCRATCH_VECTORS = ".vectors-building.npy"  # a build's vectors, renamed to VECTORS_FILE on save
 COPY_CHUNK = 65_536  # rows copied at a time
+FMNIST_SIZES = {"train": 60_000, "test": 10_000}  # a whole split (else the first N items)
 
 
 class IndexMismatchError(ValueError):
@@ -50,6 +52,7 @@ class Manifest(BaseModel):
     catalogue_fingerprint: str
     count: int
     skipped: list[SkippedItem] = Field(default_factory=list)
+    left_out: dict[str, int] = Field(default_factory=dict)  # metadata rows, ... by kind
     build_seconds: float = 0.0
     encoded: int = 0  # images encoded by this build (the rest came from the cache)
     built_at: str = ""
@@ -57,16 +60,19 @@ class Manifest(BaseModel):
 
 
 def check_compatible(manifest: Manifest, encoder: Encoder, folder: Path | str = "index") -> None:
+    rebuild = rebuild_command(
+        Path(folder), manifest.model_copy(update={"model_id": encoder.model_id})
+    )
     if manifest.model_id != encoder.model_id or manifest.dim != encoder.dim:
         raise IndexMismatchError(
             f"index {folder} was built with {manifest.model_id} ({manifest.dim}-d) but the model in "
-            f"use is {encoder.model_id} ({encoder.dim}-d): rebuild it with "
-            f"`circhat index build --model {encoder.model_id} --out {folder}` or use that model"
+            f"use is {encoder.model_id} ({encoder.dim}-d): rebuild it with `{rebuild}` or use "
+            "that model"
         )
     if manifest.model_fingerprint != encoder.fingerprint:
         raise IndexMismatchError(
             f"index {folder} was built with other weights of {manifest.model_id}: rebuild it with "
-            f"`circhat index build --model {encoder.model_id} --out {folder}`"
+            f"`{rebuild}`"
         )
 
 
@@ -131,7 +137,7 @@ def read_folder(folder: Path, encoder: Encoder | None, mmap: bool):
         manifest = Manifest.model_validate_json((folder / MANIFEST_FILE).read_text())
     if encoder is not None:
         check_compatible(manifest, encoder, folder)
-    with _damaged(folder, ITEMS_FILE):
+    with _damaged(folder, ITEMS_FILE, manifest):
         items = [
             Item(**json.loads(line))
             for line in (folder / ITEMS_FILE).read_text(encoding="utf-8").splitlines()
@@ -139,17 +145,46 @@ def read_folder(folder: Path, encoder: Encoder | None, mmap: bool):
         ]
     schema = None
     if (folder / SCHEMA_FILE).exists():
-        with _damaged(folder, SCHEMA_FILE):
+        with _damaged(folder, SCHEMA_FILE, manifest):
             schema = CatalogueSchema.model_validate_json((folder / SCHEMA_FILE).read_text())
-    with _damaged(folder, VECTORS_FILE):
+    with _damaged(folder, VECTORS_FILE, manifest):
         vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
-    with _damaged(folder, INDEX_FILE):
+        if vectors.ndim != 2 or len(vectors) != len(items) or vectors.shape[1] != manifest.dim:
+            raise ValueError(f"{vectors.shape} vectors for {len(items)} items of {manifest.dim}-d")
+    with _damaged(folder, INDEX_FILE, manifest):
         index, note = faiss_tools.read_index(folder / INDEX_FILE, mmap)
+        if index.ntotal != len(items) or index.d != manifest.dim:
+            raise ValueError(f"{index.ntotal} {index.d}-d vectors for {len(items)} items")
     return index, items, vectors, manifest, schema, note
 
 
+def rebuild_command(folder: Path, manifest: Manifest | None = None) -> str:
+    """The `circhat index build` that makes the index again: with the catalogue, model and
+    factory the manifest records, where it records them."""
+    words = ["circhat index build", f"--out {shlex.quote(str(folder))}"]
+    if manifest is not None:
+        catalogue = manifest.catalogue
+        if catalogue.startswith("folder:") and "[" not in catalogue:
+            root, _, metadata = catalogue.removeprefix("folder:").partition("|")
+            words.append(f"--catalogue {shlex.quote(root)}")
+            words += [f"--metadata {shlex.quote(metadata)}"] if metadata else []
+        elif catalogue.startswith("fmnist-color-variants-"):
+            words.append(f"--catalogue fmnist-color-variants:{catalogue.rsplit('-', 1)[1]}")
+        elif catalogue in ("fmnist-color-train", "fmnist-color-test"):
+            split = catalogue.rsplit("-", 1)[1]
+            full = manifest.count == FMNIST_SIZES[split]
+            words.append(
+                f"--catalogue fmnist-color:{split}" + ("" if full else f":{manifest.count}")
+            )
+        words.append(f"--model {shlex.quote(manifest.model_id)}")
+        words += (
+            [f"--factory {shlex.quote(manifest.factory)}"] if manifest.factory != "Flat" else []
+        )
+    return " ".join(words)
+
+
 @contextmanager
-def _damaged(folder: Path, name: str):
+def _damaged(folder: Path, name: str, manifest: Manifest | None = None):
     """Any failure reading one of the index's files becomes one line naming the file."""
     try:
         yield
@@ -162,8 +197,9 @@ def _damaged(folder: Path, name: str):
             if isinstance(err, RuntimeError)
             else (text.splitlines()[-1] if text else type(err).__name__)
         )
-        missing = isinstance(err, FileNotFoundError)
+        missing = isinstance(err, FileNotFoundError) or not (folder / name).exists()
         problem = "is missing" if missing else f"is damaged ({reason[:120]})"
         raise ValueError(
-            f"{folder / name} {problem}: rebuild the index with `circhat index build --out {folder}`"
+            f"{folder / name} {problem}: rebuild the index with "
+            f"`{rebuild_command(folder, manifest)}`"
         ) from None

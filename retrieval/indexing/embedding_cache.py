@@ -1,8 +1,13 @@
 """Embedding cache on disk: vectors found by model fingerprint and image content hash.
 
-Vectors are written a batch at a time: one record per batch, two diskcache rows (the batch's
-content hashes, and its vectors as one float32 block). A row costs about 30 us to write, which
-per image would be a tenth of what fashion-mini needs to encode it; per batch it is nothing.
+Vectors are written a batch at a time: one record per batch, three diskcache rows (the
+batch's content hashes, its vectors as one float32 block, and a checksum of that block). A row
+costs about 30 us to write, which per image would be a tenth of what fashion-mini needs to
+encode it; per batch it is nothing.
+
+A damaged cache is never fatal: where SQLite finds damage (on opening or on any read or write),
+the folder is moved aside and a new cache started; vectors whose bytes were damaged where SQLite
+cannot see it (a checksum that does not match, NaN) count as missing, and are encoded again.
 
 A lookup first tries the record of exactly the same batch: a rebuild or a resumed build cuts
 the same catalogue into the same batches. Otherwise a table of where each of the model's hashes
@@ -15,6 +20,7 @@ either way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sqlite3
@@ -29,7 +35,11 @@ from retrieval.paths import embedding_cache_dir
 
 log = logging.getLogger(__name__)
 RECORD_LIMIT = 1024  # vectors per record: larger writes are split
-_HASHES, _VECTORS = "hashes", "vectors"
+_HASHES, _VECTORS, _CHECKSUM = "hashes", "vectors", "checksum"
+
+
+def _checksum(block: bytes) -> bytes:
+    return hashlib.blake2b(block, digest_size=8).digest()
 
 
 def _record_id(hashes: list[str]) -> str:
@@ -49,21 +59,42 @@ class EmbeddingCache:
     def __init__(self, directory: str | Path | None = None, size_limit_gb: float = 8.0):
         self.directory = Path(directory or embedding_cache_dir())
         self.size_limit = int(size_limit_gb * 2**30)
+        self._lock = threading.Lock()
+        self._repair_lock = threading.Lock()
+        self._warned = False  # about damaged vectors, once per cache object
         try:
             self.store = self._open()
         except sqlite3.DatabaseError as err:  # a damaged cache.db: never fatal, it is a cache
-            aside = self.directory.with_name(f"{self.directory.name}.damaged-{int(time.time())}")
-            self.directory.rename(aside)
-            log.warning(
-                "the embedding cache %s was damaged (%s): moved it to %s and started a new one; "
-                "images are encoded again as needed",
-                self.directory,
-                err,
-                aside,
-            )
-            self.store = self._open()
+            self.store = self._start_again(err)
         self._located: dict[str, dict[str, tuple[str, int]]] = {}  # model -> hash -> (record, row)
-        self._lock = threading.Lock()
+
+    def _start_again(self, err: sqlite3.DatabaseError) -> diskcache.Cache:
+        """Move the damaged cache folder aside and open a new, empty one in its place."""
+        stamp = f"{self.directory.name}.damaged-{int(time.time())}"
+        aside, n = self.directory.with_name(stamp), 1
+        while aside.exists():  # damaged twice within a second
+            aside, n = self.directory.with_name(f"{stamp}-{n}"), n + 1
+        with contextlib.suppress(FileNotFoundError):  # another process moved it first
+            self.directory.rename(aside)
+        log.warning(
+            "the embedding cache %s was damaged (%s): moved it to %s and started a new one; "
+            "images are encoded again as needed",
+            self.directory,
+            err,
+            aside,
+        )
+        return self._open()
+
+    def _recover(self, store: diskcache.Cache, err: sqlite3.DatabaseError) -> None:
+        """Damage found after opening (a page read in the middle of a build): the same as at
+        opening, once, whichever thread meets it first; the others go on with the new cache."""
+        with self._repair_lock:
+            if self.store is not store:
+                return  # another thread already started again
+            with contextlib.suppress(Exception):
+                store.close()
+            self.store = self._start_again(err)
+            self._located = {}
 
     def _open(self) -> diskcache.Cache:
         # cull_limit=0: no eviction check on every write; the size limit is enforced when the
@@ -74,13 +105,21 @@ class EmbeddingCache:
             cull_limit=0,
             disk_min_file_size=2**24,
         )
-        store.get("probe")  # a damaged database fails here, not in the middle of a build
+        store.get("probe")  # most damage shows here; the rest where it is read (`_recover`)
         return store
 
     def get_many(self, model: str, hashes: list[str]) -> list[np.ndarray | None]:
-        """The stored vector of each hash, or None where there is none."""
+        """The stored vector of each hash, or None where there is none (or it is damaged)."""
         if not hashes:
             return []
+        store = self.store
+        try:
+            return self._get_many(model, hashes)
+        except sqlite3.DatabaseError as err:
+            self._recover(store, err)
+            return [None] * len(hashes)
+
+    def _get_many(self, model: str, hashes: list[str]) -> list[np.ndarray | None]:
         same_batch = self._vectors(model, _record_id(hashes), len(hashes))
         if same_batch is not None:
             return list(same_batch)
@@ -103,27 +142,44 @@ class EmbeddingCache:
         vectors = np.ascontiguousarray(vectors, np.float32)
         if len(vectors) != len(hashes):
             raise ValueError(f"{len(hashes)} hashes but {len(vectors)} vectors")
-        for start in range(0, len(hashes), RECORD_LIMIT):
-            part = list(hashes[start : start + RECORD_LIMIT])
-            record = _record_id(part)
-            with self.store.transact():
-                self.store.set(_key(model, _HASHES, record), "\n".join(part).encode())
-                self.store.set(
-                    _key(model, _VECTORS, record),
-                    vectors[start : start + RECORD_LIMIT].tobytes(),
-                )
+        store = self.store
+        try:
+            for start in range(0, len(hashes), RECORD_LIMIT):
+                part = list(hashes[start : start + RECORD_LIMIT])
+                record = _record_id(part)
+                block = vectors[start : start + RECORD_LIMIT].tobytes()
+                with store.transact():
+                    store.set(_key(model, _HASHES, record), "\n".join(part).encode())
+                    store.set(_key(model, _VECTORS, record), block)
+                    store.set(_key(model, _CHECKSUM, record), _checksum(block))
+        except sqlite3.DatabaseError as err:
+            self._recover(store, err)  # these vectors are not kept: encoded again next time
 
     def _vectors(self, model: str, record: str, rows: int | None = None) -> np.ndarray | None:
         raw = self.store.get(_key(model, _VECTORS, record))
         if raw is None:
             return None
+        checksum = self.store.get(_key(model, _CHECKSUM, record))  # None: an older record
         flat = np.frombuffer(raw, dtype=np.float32)
+        if (checksum is not None and checksum != _checksum(raw)) or not np.isfinite(flat).all():
+            self._damaged_record(record)  # bytes SQLite does not check: encoded again
+            return None
         if rows is None:
             hashes = self.store.get(_key(model, _HASHES, record))
             if hashes is None:
                 return None
             rows = hashes.count(b"\n") + 1
         return flat.reshape(rows, -1) if rows and len(flat) % rows == 0 else None
+
+    def _damaged_record(self, record: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "the embedding cache %s holds damaged vectors (record %s, maybe others): "
+                "they are encoded again",
+                self.directory,
+                record,
+            )
 
     def _locations(self, model: str) -> dict[str, tuple[str, int]]:
         """Where each of the model's hashes is stored, read from its hash rows once."""
@@ -145,15 +201,27 @@ class EmbeddingCache:
             if kind != _HASHES or (model is not None and owner != model):
                 continue
             raw = self.store.get(key)
-            if raw is not None:
-                yield owner, record, raw.decode().split("\n")
+            try:
+                hashes = raw.decode().split("\n") if isinstance(raw, bytes) else None
+            except UnicodeDecodeError:  # damaged bytes: its images are encoded again
+                hashes = None
+            if hashes is not None:
+                yield owner, record, hashes
 
     def __len__(self) -> int:
         """Distinct (model, hash) pairs stored (reads every record's hashes: reports, tests)."""
-        return len(
-            {(owner, digest) for owner, _, hashes in self._hash_records() for digest in hashes}
-        )
+        store = self.store
+        try:
+            return len(
+                {(owner, digest) for owner, _, hashes in self._hash_records() for digest in hashes}
+            )
+        except sqlite3.DatabaseError as err:
+            self._recover(store, err)
+            return 0
 
     def close(self) -> None:
-        self.store.cull()
+        try:
+            self.store.cull()
+        except sqlite3.DatabaseError as err:
+            self._recover(self.store, err)
         self.store.close()

@@ -97,6 +97,13 @@ def build_index(
     return index_encoded(encoded, catalogue, encoder, factory, train_sample, started, progress)
 
 
+def left_out(catalogue: Catalogue) -> dict[str, int]:
+    """What a folder catalogue's metadata skipped (malformed rows, repeated ids, rows without
+    an image, ...), by kind: the build's summary says it even where warnings are not shown."""
+    problems = getattr(catalogue, "problems", None)
+    return {kind: len(found) for kind, found in problems.found.items()} if problems else {}
+
+
 def index_encoded(
     encoded: EncodedCatalogue,
     catalogue: Catalogue,
@@ -117,6 +124,7 @@ def index_encoded(
         catalogue_fingerprint=catalogue.fingerprint(),
         count=len(encoded.items),
         skipped=encoded.skipped,
+        left_out=left_out(catalogue),
         build_seconds=round(time.time() - started, 2),
         encoded=encoded.encoded,
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 from ui.cli import options
 from ui.cli.options import UserError
+
+log = logging.getLogger(__name__)
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
@@ -29,10 +32,11 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         metadata=args.metadata,
     )
     m = index.manifest
+    left_out = ", ".join(f"{n} {kind}" for kind, n in m.left_out.items())
     print(
         f"indexed {m.count} items of {m.catalogue} with {m.model_id} ({m.factory}) in "
         f"{m.build_seconds:.1f} s: {m.encoded} encoded, {m.count - m.encoded} from the cache, "
-        f"{len(m.skipped)} skipped -> {out}"
+        f"{len(m.skipped)} skipped{f' (metadata: {left_out})' if left_out else ''} -> {out}"
     )
     return 0
 
@@ -56,17 +60,24 @@ def _reference_vector(image: str, encoder, index):
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from agent.rewriter import RuleRewriter
+    from agent.language.intent import what_to_say
+    from agent.language.phrases import tokenize
+    from agent.rewriter import RuleRewriter, clean_message
     from retrieval.compose import build_composer
     from retrieval.indexing.gallery import open_gallery
 
-    text = (args.text or "").strip()
+    text, note = clean_message(args.text or "")  # bounded like a chat message
+    if note:
+        log.warning("note: --text: %s", note)
     options.positive("--k", args.k)
     if not text and not args.image:
         raise UserError("search needs --text, --image, or both")
     encoder, index = open_gallery(
         args.catalogue, args.model, args.index, mmap=args.mmap, metadata=args.metadata
     )
+    if text and not tokenize(text):  # another script, emoji only: as the chat answers it
+        said = f"I could not read that; try describing {what_to_say(index.schema)}"
+        raise UserError(f"--text {text[:40]!r}: {said}")
     reference = _reference_vector(args.image, encoder, index)[None] if args.image else None
     reader = RuleRewriter(None, index.schema)
     query = build_composer(args.composer, encoder, rewriter=reader).compose(reference, [text])

@@ -20,13 +20,15 @@ def cmd_rewrite(args: argparse.Namespace) -> int:
     if args.json:
         out = {"caption": rewrite.caption, "constraints": constraints}
         out |= {"new_search": rewrite.new_search, "fallback_reason": rewrite.fallback_reason}
-        print(json.dumps(out))
+        print(json.dumps(out | ({"note": rewrite.note} if rewrite.note else {})))
         return 0
     print(f"caption: {rewrite.caption!r}  (rewriter: {rewrite.rewriter})")
     for c in constraints:
         print(f"  {c['polarity']:<7} {c['attribute']}={c['value']}")
     if rewrite.fallback_reason:
         print(f"  fell back to the rules: {rewrite.fallback_reason}")
+    if rewrite.note:
+        print(f"  note: {rewrite.note}")  # e.g. a long message shortened
     return 0
 
 

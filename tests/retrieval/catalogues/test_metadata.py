@@ -24,7 +24,7 @@ def test_bad_rows_are_skipped_and_reported_with_line_numbers(tmp_path):
     lines = catalogue.problems.lines()
     assert "1 malformed rows skipped (line 32: has 12 fields, the header has 10)" in lines
     assert "1 rows without an image skipped (line 33: no image '9002')" in lines
-    assert "1 rows with a repeated id skipped (line 34: id '1000')" in lines
+    assert "1 rows with a repeated id skipped (line 34: id '1000', first on line 2)" in lines
     assert "1 images without a metadata row skipped (images/7777.jpg)" in lines
     report = catalogue.report()["skipped"]
     assert report["malformed rows skipped"] == {"count": 1, "first": ["line 32"]}
