@@ -38,7 +38,7 @@ def descriptor_encoder(base: Encoder, name: str | None = None) -> Encoder:
                 raise
             log.info("instance head not used: %s", err)
     if name in (None, "gem") and hasattr(base, "feature_maps"):
-        return GemDescriptorEncoder(base)
+        return GemDescriptorEncoder(base, (len(base.feature_widths) - 1,))  # its last map
     if name in (None, "embedding"):
         return base
     raise ValueError(

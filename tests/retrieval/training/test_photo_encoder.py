@@ -77,3 +77,20 @@ def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
     assert TrainedComposer.load("artemis", encoder, config, "folder:/shop-a[test]").module
     with pytest.raises(ValueError, match="trained for folder:/shop-a, not folder:/shop-b"):
         TrainedComposer.load("artemis", encoder, config, "folder:/shop-b")
+
+
+def test_other_colours_work_on_a_photo_catalogue(trained, shop, tmp_path):
+    from retrieval.indexing.local import build_index
+    from retrieval.instance.store import build_instance, descriptor_encoder
+
+    out, _ = trained
+    encoder = load_encoder(f"photo:{out}")
+    build_index(shop, encoder, progress=False).save(tmp_path / "index")
+    descriptor = descriptor_encoder(encoder)  # GeM of the backbone's last map, grey
+    assert descriptor.stages == (len(encoder.feature_widths) - 1,)
+    search = build_instance(tmp_path / "index", shop, descriptor, progress=False)
+    first = shop.items[0]
+    answer = search.other_colours(first.id, k=4)
+    assert len(answer) == 4 and first.id not in {i for i, _ in answer}
+    same_shape = [shop.items[shop.index_of(i)].attributes["articleType"] for i, _ in answer]
+    assert same_shape.count(first.attributes["articleType"]) >= 2  # shapes, whatever colour
