@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
+
+from retrieval.encoders.saved import SavedModule
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,10 @@ def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
     )
 
 
-class ImageTower(nn.Module):
+class ImageTower(SavedModule, nn.Module):
     """64x64 RGB -> (B, embed_dim); `features` also returns each stage's map."""
+
+    config_class = ImageTowerConfig
 
     def __init__(self, config: ImageTowerConfig = ImageTowerConfig()):
         super().__init__()
@@ -81,20 +82,3 @@ class ImageTower(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.pool(self.features(x)[-1]))  # (B, D)
-
-    def save(self, path: str | Path, metadata: dict | None = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path))
-        info = {"config": asdict(self.config), **(metadata or {})}
-        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: str | Path) -> tuple[ImageTower, dict]:
-        path = Path(path)
-        info = json.loads(path.with_suffix(".json").read_text())
-        config = dict(info["config"])
-        config["widths"] = tuple(config["widths"])
-        tower = cls(ImageTowerConfig(**config))
-        tower.load_state_dict(load_file(str(path)))
-        return tower.eval(), info

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
+
+from retrieval.encoders.saved import SavedModule
 
 DEFAULT_HEAD = Path(__file__).resolve().parent.parent / "weights" / "instance-head.safetensors"
 
@@ -24,8 +24,10 @@ class HeadConfig:
     dim: int = 128
 
 
-class InstanceHead(nn.Module):
+class InstanceHead(SavedModule, nn.Module):
     """(B, C, H, W) tower map -> (B, dim) un-normalised instance descriptor."""
+
+    config_class = HeadConfig
 
     def __init__(self, config: HeadConfig = HeadConfig()):
         super().__init__()
@@ -46,25 +48,12 @@ class InstanceHead(nn.Module):
         x = self.pool(self.convs(feature_map))  # (B, W, G, G)
         return self.proj(x.flatten(1))  # (B, dim)
 
-    def save(self, path: str | Path, metadata: dict | None = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path))
-        info = {"config": asdict(self.config), **(metadata or {})}
-        path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-
     @classmethod
     def load(cls, path: str | Path) -> tuple[InstanceHead, dict]:
         """The head saved at `path` (.safetensors, its .json beside it) in eval mode, and its info."""
-        path = Path(path)
-        if not path.exists():
+        if not Path(path).exists():
             raise FileNotFoundError(
                 f"instance head weights {path} not found: train them with "
                 "`python -m retrieval.instance.training`"
             )
-        info = json.loads(path.with_suffix(".json").read_text())
-        config = dict(info["config"])
-        config["widths"] = tuple(config["widths"])
-        head = cls(HeadConfig(**config))
-        head.load_state_dict(load_file(str(path)))
-        return head.eval(), info
+        return super().load(path)
