@@ -113,7 +113,7 @@ class Agent:
         new.turns.append(
             TurnRecord(
                 action=action,
-                user_text=turn.text,
+                user_text=clean_message(turn.text)[0],  # bounded, as searched
                 caption=caption,
                 **_what_was_read(rewrite),
                 reference_id=new.reference.item_id if new.reference else None,

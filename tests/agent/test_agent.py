@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.agent import Agent, Turn, TurnError, merge_constraints
+from agent.rewriter import MAX_MESSAGE_CHARS, clean_message
 from agent.state import Constraint, DialogueState
 
 
@@ -100,7 +101,8 @@ def test_bad_turns_give_one_line_messages_and_keep_state(agent, turn, message):
 def test_odd_messages_give_a_sensible_turn(agent, text):
     state, results = agent.step(agent.new_state(), Turn(text=text))
     assert len(results) == 10
-    assert len(state.turns[-1].user_text) == len(text)
+    said = state.turns[-1].user_text  # kept as read: printable, single-spaced, bounded
+    assert said == clean_message(text)[0] and len(said) <= MAX_MESSAGE_CHARS
     if len(text) > 500:
         assert "shortened" in state.turns[-1].note
 

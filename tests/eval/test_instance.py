@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +13,7 @@ from retrieval.catalogues.base import Item
 from retrieval.catalogues.fashion_mnist import DatasetMissingError
 from retrieval.instance.query import ExpansionSettings
 from ui.cli.instance_verbs import markdown, register_instance
+from ui.cli.options import UserError
 
 
 def clustered(groups: int = 40, size: int = 4, noise: float = 0.35, seed: int = 0):
@@ -81,13 +81,13 @@ def test_style_groups_drop_colour_words_and_generic_names():
     assert len(set(groups[2:])) == 3 and 0 not in groups[2:]
 
 
-def test_cli_parses_and_skips_a_missing_products_folder(tmp_path, capsys):
+def test_cli_parses_and_refuses_a_missing_products_folder(tmp_path):
     parser = argparse.ArgumentParser()
     register_instance(parser.add_subparsers(dest="action"))
     args = parser.parse_args(["instance", "--catalogue", str(tmp_path / "none"), "--json"])
     assert args.queries == 1000 and args.split == "test"
-    assert args.func(args) == 0
-    assert "skipped" in json.loads(capsys.readouterr().out)
+    with pytest.raises(UserError, match="no such folder"):
+        args.func(args)
 
 
 def test_markdown_names_the_best_descriptor():

@@ -28,9 +28,10 @@ def _products(args: argparse.Namespace) -> int:
     from eval.instance import run_products_benchmark
 
     if not Path(args.catalogue).is_dir():
-        note = f"skipped: no catalogue folder at {args.catalogue}"
-        print(json.dumps({"skipped": note}) if args.json else f"instance benchmark {note}")
-        return 0
+        raise options.UserError(
+            f"--catalogue {args.catalogue}: no such folder: give a folder of photos or "
+            "fmnist-color-variants"
+        )
     report = run_products_benchmark(args.catalogue, args.metadata, args.queries, args.seed)
     print(json.dumps(report) if args.json else markdown(report))
     return 0
