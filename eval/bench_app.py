@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -38,32 +40,44 @@ def cold_start(
     imports = [sys.executable, "-c", "import torch, faiss, transformers, gradio"]
     _time_subprocess(imports, env)  # untimed: bring the libraries back into the page cache
     baseline = _time_subprocess(imports, env)
-    port = free_port()
-    command = [sys.executable, "-m", "ui.cli", "app", "--port", str(port), "--model", model]
-    command += ["--index", str(index_dir), "--catalogue", catalogue]
-    command += (["--composer", composer] if composer else []) + (
+    args = ["--model", model, "--index", str(index_dir), "--catalogue", catalogue]
+    args += (["--composer", composer] if composer else []) + (
         ["--metadata", metadata] if metadata else []
     )
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        while time.perf_counter() - started < timeout:
-            if proc.poll() is not None:
-                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-500:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
+    with serve(args, env, timeout):
         seconds = time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     return {
         "seconds": round(seconds, 2),
         "how": "circhat app until HTTP 200",
         "baseline_s": round(baseline, 2),
     }
+
+
+@contextlib.contextmanager
+def serve(args: list[str], env: dict | None = None, timeout: float = 180.0) -> Iterator[str]:
+    """`circhat app ARGS` on a free localhost port until it answers; yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "ui.cli", "-q", "app", "--port", str(port), *args]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url, started = f"http://127.0.0.1:{port}", time.perf_counter()
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-800:]}")
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -10,20 +10,16 @@ up when the chat it gets back does not end with this session's own message.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from eval.bench_agent import percentiles
-from eval.bench_app import free_port
+from eval.bench_app import serve
 
 VAGUE = "something with more of a holiday vibe, you know"  # words no schema maps: the LLM's
 
@@ -48,35 +44,6 @@ def quick_e2e() -> E2EConfig:
     return E2EConfig(
         single_turns=6, loads=((4, 2),), hung_sessions=3, hung_turns=2, llm_sessions=2, llm_turns=1
     )
-
-
-@contextlib.contextmanager
-def serve(args: list[str], env: dict | None = None, timeout: float = 180.0) -> Iterator[str]:
-    """`circhat app ARGS` on a free localhost port until it answers; yields its URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "ui.cli", "-q", "app", "--port", str(port), *args]
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url, started = f"http://127.0.0.1:{port}", time.perf_counter()
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-800:]}")
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @contextlib.contextmanager

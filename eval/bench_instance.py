@@ -1,7 +1,9 @@
 """Speed of "other colours" answers, and the replay sweep that chooses the Rocchio liked_weight.
 
 - `bench_other_colours(search, queries)`: p50 / p95 ms of `InstanceSearch.other_colours` on
-  seeded items of a built gallery (what `circhat bench` reports beside its 30 ms target);
+  seeded items of a built gallery;
+- `bench_other_colours_turns(agent, queries)`: the agent's "other colours" turns beside that
+  bare search, interleaved (what `circhat bench` reports beside its 30 ms target);
 - `sweep_liked_weight(...)`: exact Hits@10 within 3 turns of the replay (filters off) for
   each liked_weight, chosen on a selection seed, then reported on the default seed.
 """
@@ -14,17 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from eval.bench_agent import percentiles
+
 log = logging.getLogger(__name__)
 OTHER_COLOURS_P95_MS = 30.0  # the target of an "other colours" answer
 LIKED_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 SELECTION_SEED = 7  # chooses the weight; the default replay seed (0) reports it
-METHOD_SWITCHES = {  # each method alone, for its latency beside the default's
-    "none": {"method": "none", "dba": False},
-    "dba": {"method": "none", "dba": True},
-    "alpha_qe": {"method": "alpha_qe", "dba": False},
-    "dba+alpha_qe": {"method": "alpha_qe", "dba": True},
-    "dba+diffusion": {"method": "diffusion", "dba": True},  # the graph is of the DBA vectors
-}
 
 
 def bench_other_colours(search, queries: int = 300, k: int = 10, seed: int = 0) -> dict:
@@ -57,40 +54,6 @@ def bench_other_colours(search, queries: int = 300, k: int = 10, seed: int = 0) 
         "target_p95_ms": OTHER_COLOURS_P95_MS,
         "met": bool(p95 <= OTHER_COLOURS_P95_MS),
         "settings": search.describe(),
-    }
-
-
-def bench_instance(
-    catalogue: str = "fmnist-color",
-    model_id: str = "fashion-mini",
-    queries: int = 300,
-    folder: str | None = None,
-    metadata: str | None = None,
-) -> dict:
-    """ "Other colours" latency on a gallery (its instance index built when missing): the
-    default settings, and each expansion method switched on alone, on the same items.
-
-    Returns:
-        {"default": bench_other_colours figures, "methods": {name: {"p50_ms", "p95_ms"}},
-         "target_p95_ms": 30.0, "met": bool}.
-    """
-    from dataclasses import replace
-
-    from retrieval.instance.store import load_instance, open_instance_search
-
-    search = open_instance_search(catalogue, model_id, folder, metadata)
-    default = bench_other_colours(search, queries)
-    main_folder = search.main_folder
-    methods = {}
-    for name, change in METHOD_SWITCHES.items():
-        variant = load_instance(main_folder, search.encoder, replace(search.settings, **change))
-        row = bench_other_colours(variant, queries)
-        methods[name] = {"p50_ms": row["p50_ms"], "p95_ms": row["p95_ms"]}
-    return {
-        "default": default,
-        "methods": methods,
-        "target_p95_ms": OTHER_COLOURS_P95_MS,
-        "met": default["met"],
     }
 
 
@@ -173,13 +136,11 @@ def bench_other_colours_turns(agent, queries: int = 200, seed: int = 0) -> dict:
         if n >= 10:
             turn_ms.append(turn)
             bare_ms.append(bare)
-    p50, p95 = np.percentile(turn_ms, [50, 95])
-    b50, b95 = np.percentile(bare_ms, [50, 95])
+    turn, bare = percentiles(turn_ms), percentiles(bare_ms)
     return {
-        "p50": round(float(p50), 3),
-        "p95": round(float(p95), 3),
-        "bare": {"p50": round(float(b50), 3), "p95": round(float(b95), 3)},
-        "ratio_to_bare": round(float(p95 / b95), 3),
+        **turn,
+        "bare": bare,
+        "ratio_to_bare": round(turn["p95"] / bare["p95"], 3),
         "queries": queries,
         "gallery": len(ids),
         "target_p95_ms": OTHER_COLOURS_P95_MS,

@@ -8,6 +8,7 @@ so a slow LLM call in one session never holds up another.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -166,15 +167,32 @@ def run_turn(
 ) -> Update:
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
     page's settings; on failure the reason goes to the chat."""
+
+    def act(ready: DialogueState):
+        if revised_caption is None:
+            return ctx.agent.step(ready, turn)
+        return ctx.agent.revise(ready, revised_caption)
+
+    return run_action(ctx, session, act, said, filters, composer, message)
+
+
+def run_action(
+    ctx: AppContext,
+    session: Session,
+    act: Callable[[DialogueState], tuple[DialogueState, list]],
+    said: str,
+    filters: list[str] | None,
+    composer: str,
+    message: str = "",
+) -> Update:
+    """Run one of the agent's turns, `act(dialogue with the page's settings)`; its reply goes
+    to the chat, or on failure the reason."""
     ready = with_settings(ctx, session.dialogue, filters, composer)
     problem = composer_problem(ctx, ready.composer)
     if problem:
         return failed(ctx, session, said, problem, composer, message)
     try:
-        if revised_caption is None:
-            dialogue, _ = ctx.agent.step(ready, turn)
-        else:
-            dialogue, _ = ctx.agent.revise(ready, revised_caption)
+        dialogue, _ = act(ready)
     except TurnError as err:
         return failed(ctx, session, said, str(err), composer, message)
     # the settings belong to this turn: undo goes back to the dialogue as it was before them
@@ -259,16 +277,11 @@ def other_colours(
     if item is None:
         problem = "pick a result first, then ask for its other colours"
         return failed(ctx, session, "Other colours", problem, composer)
-    said = f"[{item}] Other colours"
-    ready = with_settings(ctx, dialogue, filters, composer)
-    try:
-        new, _ = ctx.agent.other_colours(ready, item)
-    except TurnError as err:
-        return failed(ctx, session, said, str(err), composer)
-    new.undo_stack[-1] = dialogue.snapshot()
-    reply = replies.reply(new, ctx.agent.schema)
-    chat = [*session.chat, _line("user", said), _line("assistant", reply)]
-    return render(ctx, Session(dialogue=new, chat=chat))
+
+    def act(ready: DialogueState):
+        return ctx.agent.other_colours(ready, item)
+
+    return run_action(ctx, session, act, f"[{item}] Other colours", filters, composer)
 
 
 def none_of_these(

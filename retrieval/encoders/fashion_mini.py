@@ -10,7 +10,7 @@ import torch
 
 from retrieval.encoders.base import Encoder, ImageInput, pick_device
 from retrieval.encoders.image_tower import ImageTower
-from retrieval.encoders.minilm import MiniLMTextTower
+from retrieval.encoders.minilm import MiniLMTextSide, MiniLMTextTower
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "fashion-mini.safetensors"
 
@@ -19,7 +19,7 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-class FashionMiniEncoder(Encoder):
+class FashionMiniEncoder(MiniLMTextSide, Encoder):
     """The embedded default model; `weights` is a .safetensors file with a .json beside it."""
 
     def __init__(self, weights: str | Path | None = None, device: str | None = None):
@@ -55,19 +55,7 @@ class FashionMiniEncoder(Encoder):
     def _images(self, images: list[ImageInput]) -> torch.Tensor:
         return self.image_tower(self.image_batch(images))
 
-    def _texts(self, texts: list[str]) -> torch.Tensor:
-        return self.text_tower(texts)
-
-    # --- hooks for composition models (pic2word, cmap) ---
-
-    @property
-    def word_dim(self) -> int:
-        return self.text_tower.input_embeddings().embedding_dim
-
-    def encode_with_pseudo_words(
-        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
-    ) -> torch.Tensor:
-        return splice_pseudo_words(self.text_tower, self.device, templates, pseudo, placeholder)
+    # --- hooks for composition models (pic2word: MiniLMTextSide; cmap: the maps) ---
 
     @property
     def feature_widths(self) -> tuple[int, ...]:
@@ -77,20 +65,3 @@ class FashionMiniEncoder(Encoder):
         """Every stage's feature map of the image tower: [(B, C, H, W), ...] from fine to coarse."""
         with torch.inference_mode():
             return self.image_tower.features(self.image_batch(images))
-
-
-def splice_pseudo_words(
-    tower: MiniLMTextTower, device, templates: list[str], pseudo: torch.Tensor, placeholder: str
-) -> torch.Tensor:
-    """(B, D) un-normalised text features, with `placeholder` replaced by pseudo[b] (B, W).
-
-    Differentiable in `pseudo` (Pic2Word trains through the frozen text tower).
-    """
-    tokens = {k: v.to(device) for k, v in tower.tokenize(templates).items()}
-    placeholder_id = tower.tokenizer.convert_tokens_to_ids(placeholder)
-    slots = tokens["input_ids"] == placeholder_id  # (B, T)
-    if not bool(slots.any(1).all()):
-        raise ValueError(f"every template needs the placeholder {placeholder!r}")
-    embeds = tower.input_embeddings()(tokens["input_ids"])  # (B, T, W)
-    embeds = torch.where(slots[..., None], pseudo[:, None, :].to(embeds.dtype), embeds)
-    return tower.forward_embeds(embeds, tokens["attention_mask"])

@@ -67,3 +67,37 @@ class MiniLMTextTower(nn.Module):
         tokens = {k: v.to(device) for k, v in self.tokenize(texts).items()}
         embeds = self.input_embeddings()(tokens["input_ids"])
         return self.forward_embeds(embeds, tokens["attention_mask"])
+
+
+def splice_pseudo_words(
+    tower: MiniLMTextTower, device, templates: list[str], pseudo: torch.Tensor, placeholder: str
+) -> torch.Tensor:
+    """(B, D) un-normalised text features, with `placeholder` replaced by pseudo[b] (B, W).
+
+    Differentiable in `pseudo` (Pic2Word trains through the frozen text tower).
+    """
+    tokens = {k: v.to(device) for k, v in tower.tokenize(templates).items()}
+    placeholder_id = tower.tokenizer.convert_tokens_to_ids(placeholder)
+    slots = tokens["input_ids"] == placeholder_id  # (B, T)
+    if not bool(slots.any(1).all()):
+        raise ValueError(f"every template needs the placeholder {placeholder!r}")
+    embeds = tower.input_embeddings()(tokens["input_ids"])  # (B, T, W)
+    embeds = torch.where(slots[..., None], pseudo[:, None, :].to(embeds.dtype), embeds)
+    return tower.forward_embeds(embeds, tokens["attention_mask"])
+
+
+class MiniLMTextSide:
+    """The text side of an encoder whose `text_tower` is a MiniLMTextTower on `device`: its
+    text features and the pseudo-word hooks of the composition models (Pic2Word)."""
+
+    def _texts(self, texts: list[str]) -> torch.Tensor:
+        return self.text_tower(texts)
+
+    @property
+    def word_dim(self) -> int:
+        return self.text_tower.input_embeddings().embedding_dim
+
+    def encode_with_pseudo_words(
+        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
+    ) -> torch.Tensor:
+        return splice_pseudo_words(self.text_tower, self.device, templates, pseudo, placeholder)

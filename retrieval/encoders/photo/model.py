@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from retrieval.encoders.base import Encoder, ImageInput, pick_device
-from retrieval.encoders.minilm import MiniLMTextTower
+from retrieval.encoders.minilm import MiniLMTextSide, MiniLMTextTower
 from retrieval.encoders.photo.backbone import Backbone
 from retrieval.encoders.photo.descriptors import Describer
 
@@ -89,7 +89,7 @@ def read_card(folder: Path) -> ModelCard:
     return ModelCard.model_validate_json(path.read_text())
 
 
-class PhotoEncoder(Encoder):
+class PhotoEncoder(MiniLMTextSide, Encoder):
     """A frozen backbone's descriptors through a trained head, beside the frozen MiniLM tower."""
 
     def __init__(self, folder: str | Path, device: str | None = None):
@@ -112,20 +112,6 @@ class PhotoEncoder(Encoder):
         arrays = [np.asarray(i.convert("RGB") if hasattr(i, "convert") else i) for i in images]
         descriptors = torch.from_numpy(self.describer.describe(arrays)).to(self.device)
         return self.head(descriptors)
-
-    def _texts(self, texts: list[str]) -> torch.Tensor:
-        return self.text_tower(texts)
-
-    @property
-    def word_dim(self) -> int:
-        return self.text_tower.input_embeddings().embedding_dim
-
-    def encode_with_pseudo_words(
-        self, templates: list[str], pseudo: torch.Tensor, placeholder: str = "*"
-    ) -> torch.Tensor:
-        from retrieval.encoders.fashion_mini import splice_pseudo_words
-
-        return splice_pseudo_words(self.text_tower, self.device, templates, pseudo, placeholder)
 
     @property
     def feature_widths(self) -> tuple[int, ...]:
