@@ -341,7 +341,7 @@ class Agent:
         self, state: DialogueState, item_id: str
     ) -> tuple[DialogueState, list[Result]]:
         """A turn: the same style as `item_id` in other colours (see agent/other_colours.py)."""
-        return other_colours_turn(self, state, item_id, TurnError)
+        return other_colours_turn(self, state, item_id)
 
     def undo(self, state: DialogueState) -> DialogueState:
         return state.undo()

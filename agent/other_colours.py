@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from agent.state import DialogueState, Reference, Result, TurnRecord
+from agent.turn import TurnError
 
 FETCHED = 100  # instance neighbours fetched, then the same kind in another colour first
 
@@ -58,24 +59,23 @@ class LazyInstance:
 
 
 def other_colours_turn(
-    agent, state: DialogueState, item_id: str, error: type[Exception]
+    agent, state: DialogueState, item_id: str
 ) -> tuple[DialogueState, list[Result]]:
     """The turn "other colours of `item_id`": the item becomes the reference (and a liked
     pick), the results are its nearest instance neighbours, undoable like any turn.
 
     Args:
         agent: the Agent (its index, searcher, k and instance search).
-        error: the exception a shopper's mistake raises (the agent's TurnError).
     """
     if item_id not in agent.index.positions:
-        raise error(f"item {item_id!r} is not in the catalogue")
+        raise TurnError(f"item {item_id!r} is not in the catalogue")
     if agent.instance is None:
-        raise error("other colours need an instance index: this agent has none")
+        raise TurnError("other colours need an instance index: this agent has none")
     started = time.perf_counter()
     try:
         search = agent.instance.get()
     except InstanceUnavailable as err:
-        raise error(str(err)) from None
+        raise TurnError(str(err)) from None
     new = state.fork()
     new.undo_stack.append(state.snapshot())
     new.reference = Reference(kind="item", item_id=item_id)
