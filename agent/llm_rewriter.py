@@ -117,21 +117,29 @@ def make_rewriter(
         inner = spec.split(":", 1)[1]
         if inner in ("", "rules") or inner.startswith("hybrid:"):
             raise ValueError(f"--rewriter {spec}: use hybrid: with an LLM ({LLM_SPECS})")
-        return HybridRewriter(rules, _llm_rewriter(inner, rules, timeout_s, cache_dir, "leftover"))
-    return _llm_rewriter(spec, rules, timeout_s, cache_dir)
+        llm = _llm_rewriter(inner, rules, timeout_s, cache_dir, "leftover")
+        return rules if llm is None else HybridRewriter(rules, llm)
+    llm = _llm_rewriter(spec, rules, timeout_s, cache_dir)
+    return rules if llm is None else llm
 
 
 def _llm_rewriter(
     spec: str, rules: RuleRewriter, timeout_s: float, cache_dir, plan: str = "message"
-) -> LLMRewriter:
-    """The LLM rewriter of a spec; `plan` names the few-shot examples (agent/llm/prompt.py)."""
+) -> LLMRewriter | None:
+    """The LLM rewriter of a spec; `plan` names the few-shot examples (agent/llm/prompt.py).
+    None, said in one line, where an OpenAI-compatible client cannot be built: the rules
+    serve instead."""
     if spec == "openai":
         import os
 
-        from agent.llm.openai_chat import openai_chat
+        from agent.llm.openai_chat import ClientUnavailable, openai_chat
 
         model = os.environ.get("CIRCHAT_LLM_MODEL", "gpt-4o-mini")
-        chat = openai_chat(timeout_s)
+        try:
+            chat = openai_chat(timeout_s)
+        except ClientUnavailable as error:
+            log.warning("--rewriter %s: %s; the rules rewrite every message instead", spec, error)
+            return None
         return LLMRewriter(chat, rules, f"openai:{model}", timeout_s, cache_dir, plan=plan)
     if spec in ("smollm2", "gemma-270m") or spec.startswith("gguf:"):
         path = _gguf_path(spec)

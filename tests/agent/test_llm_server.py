@@ -247,3 +247,38 @@ def test_the_cli_against_a_real_llama_cpp_server(
     out = json.loads(capsys.readouterr().out)
     assert out["fallback_reason"] is None  # the LLM was asked about "longer sleeves" and answered
     assert out["constraints"][0] == {"attribute": "color", "value": "red", "polarity": "require"}
+
+
+def test_the_client_is_built_on_the_http_library_the_installed_openai_uses():
+    """openai moved from httpx/httpcore to httpx2/httpcore2: the deadline transport is made
+    for whichever it uses, and ChatOpenAI gets its timeout as a plain number."""
+    import openai
+
+    from agent.llm.openai_chat import http_library, openai_chat
+
+    http, core = http_library()
+    assert isinstance(openai.DefaultHttpxClient(), http.Client)
+    assert core.__name__ == http.__name__.replace("httpx", "httpcore")
+    chat = openai_chat(2.5)
+    assert chat.request_timeout == 2.5 and isinstance(chat.http_client, http.Client)
+
+
+@pytest.mark.parametrize("spec", ["openai", "hybrid:openai"])
+def test_a_client_that_cannot_be_built_leaves_the_rules_with_one_line(monkeypatch, caplog, spec):
+    """The break of openai 3.x (a client refusing the timeout it was handed) must not stop
+    the app at start-up: the rules rewrite every message and one line says why."""
+    import langchain_openai
+
+    from agent.rewriter import RuleRewriter
+
+    def refuse(**_):
+        raise TypeError("Invalid timeout: expected a number, None, a tuple or httpx2.Timeout")
+
+    monkeypatch.setattr(langchain_openai, "ChatOpenAI", refuse)
+    with caplog.at_level("WARNING"):
+        rewriter = make_rewriter(spec, None, fmnist_schema())
+    assert type(rewriter) is RuleRewriter
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "\n" not in line and line.startswith(f"--rewriter {spec.split(':')[-1]}: ")
+    assert "the OpenAI-compatible client cannot be built: Invalid timeout" in line
+    assert line.endswith("the rules rewrite every message instead")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 import time
 from pathlib import Path
 
@@ -108,29 +107,3 @@ def test_the_space_says_in_one_line_when_its_hub_model_cannot_be_loaded(monkeypa
     assert err.startswith("circhat: error: could not fetch open_clip weights ViT-B-32")
     assert "CIRCHAT_MODEL=open_clip:ViT-B-32/laion2b_s34b_b79k" in err
     assert launched == []
-
-
-def requirement_names(lines: list[str]) -> dict[str, str]:
-    """{normalised name: specifier} of requirement lines."""
-    out = {}
-    for line in lines:
-        line = line.split("#")[0].strip()
-        if line:
-            name = re.split(r"[<>=!~\[ ]", line, maxsplit=1)[0]
-            out[name.lower().replace("_", "-")] = line[len(name) :].strip()
-    return out
-
-
-def test_the_space_requirements_list_what_pyproject_depends_on():
-    """requirements.txt (what the Space installs) = pyproject's dependencies; gradio comes
-    from the Space's SDK at README.md's sdk_version, which pyproject's range must allow."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = requirement_names(pyproject["project"]["dependencies"])
-    listed = requirement_names((ROOT / "requirements.txt").read_text().splitlines())
-    gradio = wanted.pop("gradio")
-    assert listed == wanted
-    sdk = re.search(r"^sdk_version:\s*\"?([\d.]+)", (ROOT / "README.md").read_text(), re.M)
-    assert sdk, "README.md's Space header names no sdk_version"
-    major = int(sdk.group(1).split(".")[0])
-    assert f">={major}" in gradio and f"<{major + 1}" in gradio
