@@ -13,13 +13,8 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 import torch
-
-if TYPE_CHECKING:
-    from retrieval.compose.base import Composer, ComposerModule
-    from retrieval.compose.config import ComposerConfig
 
 # encoder, B reference images -> {batch key: [(B, ...) tensors]}: what a network reads from
 # the reference images beside their vectors (CMAP: its feature-map levels)
@@ -31,9 +26,9 @@ class ComposerKind:
     """How one kind of composition model is built: a training-free `composer` class, or the
     `module` (network) that a TrainedComposer wraps with its checkpoint."""
 
-    config: type[ComposerConfig]
-    composer: type[Composer] | None = None
-    module: type[ComposerModule] | None = None
+    config: type  # a ComposerConfig subclass whose `kind` is this kind's name
+    composer: type | None = None  # a Composer subclass, built from (encoder, config, rewriter)
+    module: type | None = None  # a ComposerModule subclass, built from (dim, config, encoder)
     image_inputs: ImageInputs | None = None
 
     @property
