@@ -21,7 +21,7 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
-from retrieval.threads import torch_threads
+from retrieval.threads import one_torch_thread
 
 
 class Agent:
@@ -69,8 +69,8 @@ class Agent:
         ranking, and with `targets` ({name: (N,) bool rows}) the true rank of each in the
         whole gallery under the turn's filters and exclusions (TurnRecord.target_ranks).
         """
-        with torch_threads(1):  # one small query: a thread pool costs more than it saves
-            return self._step(state, turn, depth, targets)
+        one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
+        return self._step(state, turn, depth, targets)
 
     def _step(
         self, state: DialogueState, turn: Turn, depth: int, targets: dict | None

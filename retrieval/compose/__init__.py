@@ -1,35 +1,15 @@
-"""Registry of composition models: each is a JSON config in `configs/` of a registered kind."""
+"""Registry of composition models: each is a JSON config whose `kind` names the code that
+builds it (retrieval/compose/<kind>.py, or a module of its own: see compose/kinds.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from retrieval.compose.base import Composer, ComposerModule
-from retrieval.compose.baselines import EditedDescription, ImageOnly, TextOnly, WeightedSum
-from retrieval.compose.config import ComposerConfig, list_models, model_config
-from retrieval.compose.trained import MODULES, TrainedComposer, new_module
+from retrieval.compose.config import ComposerConfig, add_model_config, list_models, model_config
+from retrieval.compose.kinds import ComposerKind, composer_kind
+from retrieval.compose.trained import TrainedComposer, new_module
 from retrieval.encoders import Encoder
 
 DEFAULT_COMPOSER = "combiner"  # best exact-item R@10 on `circhat eval single` (README)
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How a kind of composition model is built: a training-free composer class, or the
-    network that a TrainedComposer wraps with its checkpoint."""
-
-    composer: type[Composer] | None = None
-    module: type[ComposerModule] | None = None
-
-
-KINDS: dict[str, Kind] = {
-    "image-only": Kind(ImageOnly),
-    "text-only": Kind(TextOnly),
-    "sum": Kind(WeightedSum),
-    "cirevl": Kind(EditedDescription),
-    **{name: Kind(module=module) for name, module in MODULES.items()},
-}
-TRAINED_KINDS = tuple(k for k, kind in KINDS.items() if kind.module is not None)
 
 
 def build_composer(
@@ -46,8 +26,8 @@ def build_composer(
     index's catalogue name) refuses a trained model made for another catalogue.
     """
     config = model_config(name, overrides)
-    kind = KINDS[config.kind]
-    if kind.module is not None:
+    kind = composer_kind(config.kind)
+    if kind.trainable:
         composer = TrainedComposer.load(name, encoder, config, catalogue)
     else:
         composer = kind.composer(encoder, config, rewriter=rewriter)
@@ -56,16 +36,18 @@ def build_composer(
 
 
 def trainable_models() -> list[str]:
-    return [n for n in list_models() if model_config(n).kind in TRAINED_KINDS]
+    return [n for n in list_models() if composer_kind(model_config(n).kind).trainable]
 
 
 __all__ = [
     "DEFAULT_COMPOSER",
-    "KINDS",
-    "TRAINED_KINDS",
     "Composer",
     "ComposerConfig",
+    "ComposerKind",
+    "ComposerModule",
+    "add_model_config",
     "build_composer",
+    "composer_kind",
     "list_models",
     "model_config",
     "new_module",

@@ -7,12 +7,20 @@ searched in the ordinary index.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from retrieval.compose.base import ComposerModule
-from retrieval.compose.config import ArtemisConfig, as_config
+from retrieval.compose.config import ComposerConfig, as_config
+from retrieval.compose.kinds import ComposerKind
+
+
+class ArtemisConfig(ComposerConfig):
+    kind: Literal["artemis"]
+    hidden_dim: int
 
 
 def _attention(dim: int, hidden: int) -> nn.Sequential:
@@ -50,3 +58,6 @@ class Artemis(ComposerModule):
     def forward(self, batch: dict) -> torch.Tensor:
         transformed, a_em, a_is = self.attentions(batch["text"])
         return transformed * a_em + a_is.pow(2) * batch["reference"]  # (B, D), not normalised
+
+
+KIND = ComposerKind(config=ArtemisConfig, module=Artemis)

@@ -22,7 +22,6 @@ class TrainableModule(Protocol):
 
     stages: tuple[str | None, ...]  # trained one after the other (None: a single stage)
     uses_triplets: bool  # False: trained on images alone (Pic2Word)
-    needs_maps: bool  # reads the reference image's feature maps (CMAP)
     auxiliary_loss: torch.Tensor | None  # a loss term set by the last forward pass
 
     def trainable(self, stage: str | None) -> list[nn.Parameter]: ...
@@ -35,7 +34,6 @@ class ComposerModule(nn.Module):
 
     stages: tuple[str | None, ...] = (None,)
     uses_triplets = True
-    needs_maps = False
     auxiliary_loss: torch.Tensor | None = None
     stage: str | None = None
 
@@ -55,7 +53,7 @@ class Composer:
         self.encoder = encoder
         self.config = config
 
-    needs_images = False  # True for models that read the reference image itself (cmap)
+    needs_images = False  # True for models that read the reference images themselves (cmap)
 
     def compose(
         self,

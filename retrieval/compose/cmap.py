@@ -9,16 +9,27 @@ preserved features, the text-attended features, the text and the reference vecto
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from retrieval.compose.base import ComposerModule
-from retrieval.compose.config import CmapConfig, as_config
+from retrieval.compose.config import ComposerConfig, as_config
+from retrieval.compose.kinds import ComposerKind
 from retrieval.encoders.base import FeatureMapEncoder
 
 # Stage maps used and the grid each is pooled to (tokens per level = grid ** 2).
 LEVEL_GRIDS = (2, 2, 4)
+
+
+class CmapConfig(ComposerConfig):
+    kind: Literal["cmap"]
+    hidden_dim: int
+    heads: int
+    dropout: float
+    self_contrast_temperature: float
 
 
 def pooled_levels(maps: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -30,9 +41,12 @@ def pooled_levels(maps: list[torch.Tensor]) -> list[torch.Tensor]:
     ]
 
 
-class CmapStyle(ComposerModule):
-    needs_maps = True
+def feature_map_levels(encoder, images: list) -> dict[str, list[torch.Tensor]]:
+    """CMAP's input hook: the reference images' pooled feature-map levels."""
+    return {"levels": pooled_levels(encoder.feature_maps(list(images)))}
 
+
+class CmapStyle(ComposerModule):
     def __init__(self, dim: int, config: CmapConfig | dict, encoder=None):
         super().__init__()
         config = as_config("cmap", config)
@@ -81,3 +95,6 @@ class CmapStyle(ComposerModule):
         parts = F.normalize(self.part_projection(torch.stack([modified, preserved], 1)), dim=-1)
         logits = (parts @ text[:, :, None]).squeeze(-1) / self.contrast_temperature  # (B, 2)
         return F.cross_entropy(logits, torch.zeros(len(text), dtype=torch.long))
+
+
+KIND = ComposerKind(config=CmapConfig, module=CmapStyle, image_inputs=feature_map_levels)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from retrieval.compose.base import ComposerModule
-from retrieval.compose.config import CombinerConfig, as_config
+from retrieval.compose.config import ComposerConfig, as_config
+from retrieval.compose.kinds import ComposerKind
+
+
+class CombinerConfig(ComposerConfig):
+    kind: Literal["combiner"]
+    adapter_hidden: int
+    projection_dim: int
+    hidden_dim: int
+    dropout: float
 
 
 class TextAdapter(nn.Module):
@@ -70,3 +81,6 @@ class CombinerModel(ComposerModule):
         if self.stage == "adapter":
             return F.normalize(batch["reference"] + text, dim=-1)
         return self.combiner(batch["reference"], text)
+
+
+KIND = ComposerKind(config=CombinerConfig, module=CombinerModel)

@@ -1,22 +1,29 @@
-"""Typed composer configs: one pydantic model per kind, told apart by the `kind` key.
+"""Composer configs: one JSON file per composition model, its `kind` naming the code.
 
-The JSON files in `configs/` give every value; a bad file is refused with its path and key.
+The shipped configs live in `configs/`; `add_model_config` registers more (a file or a
+folder of them). A config is validated by its kind's pydantic model; a bad file is refused
+with its path and key.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from retrieval.compose.kinds import composer_kind
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+_ADDED: dict[str, Path] = {}  # model name -> config file, registered by add_model_config
 
 
-class _Config(BaseModel):
+class ComposerConfig(BaseModel):
+    """The keys every composer config has; each kind's config adds its own."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: str
     description: str = ""
     notes: str = ""
 
@@ -24,84 +31,46 @@ class _Config(BaseModel):
         """Equal to a config of the same values, or to its JSON form (a checkpoint's record)."""
         if isinstance(other, dict):
             return self.model_dump() == other
-        return isinstance(other, _Config) and self.model_dump() == other.model_dump()
+        return isinstance(other, ComposerConfig) and self.model_dump() == other.model_dump()
 
     def __hash__(self) -> int:
         return hash(json.dumps(self.model_dump(), sort_keys=True))
 
 
-class ImageOnlyConfig(_Config):
-    kind: Literal["image-only"]
+def _config_files() -> dict[str, Path]:
+    return {**{p.stem: p for p in CONFIG_DIR.glob("*.json")}, **_ADDED}
 
 
-class TextOnlyConfig(_Config):
-    kind: Literal["text-only"]
+def is_shipped(name: str) -> bool:
+    """Whether `name` is one of the composition models shipped in `configs/`."""
+    return (CONFIG_DIR / f"{name}.json").exists() and name not in _ADDED
 
 
-class SumConfig(_Config):
-    kind: Literal["sum"]
-    image_weight: float  # query = w * image + (1 - w) * text
-
-
-class CirevlConfig(_Config):
-    kind: Literal["cirevl"]
-    image_weight: float  # fraction of the reference added to the edited description
-    keep_unparsed: bool  # append the request's unmapped words to the description
-
-
-class CombinerConfig(_Config):
-    kind: Literal["combiner"]
-    adapter_hidden: int
-    projection_dim: int
-    hidden_dim: int
-    dropout: float
-
-
-class ArtemisConfig(_Config):
-    kind: Literal["artemis"]
-    hidden_dim: int
-
-
-class Pic2WordConfig(_Config):
-    kind: Literal["pic2word"]
-    hidden_dim: int
-    dropout: float
-    train_prompt: str
-    query_prompt: str
-    pseudo_scale: float  # length of the spliced pseudo word at query time (1 = as trained)
-
-
-class CmapConfig(_Config):
-    kind: Literal["cmap"]
-    hidden_dim: int
-    heads: int
-    dropout: float
-    self_contrast_temperature: float
-
-
-CONFIG_CLASSES: tuple[type[_Config], ...] = (
-    ImageOnlyConfig,
-    TextOnlyConfig,
-    SumConfig,
-    CirevlConfig,
-    CombinerConfig,
-    ArtemisConfig,
-    Pic2WordConfig,
-    CmapConfig,
-)
-ComposerConfig = Annotated[Union[CONFIG_CLASSES], Field(discriminator="kind")]  # noqa: UP007
-_ADAPTER: TypeAdapter = TypeAdapter(ComposerConfig)
+def add_model_config(path: str | Path) -> None:
+    """Register a composition model's JSON config (or a folder of them), named by its stem."""
+    path = Path(path)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files or not all(f.is_file() for f in files):
+        raise ValueError(f"{path}: no composer config (.json) there")
+    _ADDED.update({f.stem: f for f in files})
 
 
 def list_models() -> list[str]:
     """Names of the registered composition models (one JSON config each)."""
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.json"))
+    return sorted(_config_files())
 
 
 def parse_config(data: dict, where: str) -> ComposerConfig:
-    """Validate a config dict; ValueError naming `where` and the first bad key."""
+    """Validate a config dict by its kind's model; ValueError naming `where` and the first bad key."""
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        raise ValueError(f"{where}: key 'kind': a string naming the composer kind is required")
     try:
-        return _ADAPTER.validate_python(data)
+        config_class = composer_kind(kind).config
+    except ValueError as err:
+        raise ValueError(f"{where}: key 'kind': {err}") from None
+    try:
+        return config_class.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -110,8 +79,8 @@ def parse_config(data: dict, where: str) -> ComposerConfig:
 
 def model_config(name: str, overrides: dict | None = None) -> ComposerConfig:
     """The validated config of composition model `name`, with `overrides` applied."""
-    path = CONFIG_DIR / f"{name}.json"
-    if not path.exists():
+    path = _config_files().get(name)
+    if path is None:
         raise ValueError(
             f"unknown composition model {name!r}: choose one of {', '.join(list_models())}"
         )
@@ -125,4 +94,4 @@ def model_config(name: str, overrides: dict | None = None) -> ComposerConfig:
 def as_config(kind: str, config: ComposerConfig | dict) -> ComposerConfig:
     """A typed config, or `config` as overrides of the shipped config of that kind (the
     JSON of the same name), for building a network by hand."""
-    return config if isinstance(config, _Config) else model_config(kind, config)
+    return config if isinstance(config, ComposerConfig) else model_config(kind, config)

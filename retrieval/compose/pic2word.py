@@ -7,13 +7,25 @@ the pseudo word is spliced into a prompt that carries the modification.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from retrieval.compose.base import ComposerModule
-from retrieval.compose.config import Pic2WordConfig, as_config
+from retrieval.compose.config import ComposerConfig, as_config
+from retrieval.compose.kinds import ComposerKind
 from retrieval.encoders.base import PseudoWordEncoder
+
+
+class Pic2WordConfig(ComposerConfig):
+    kind: Literal["pic2word"]
+    hidden_dim: int
+    dropout: float
+    train_prompt: str
+    query_prompt: str
+    pseudo_scale: float  # length of the spliced pseudo word at query time (1 = as trained)
 
 
 class Pic2Word(ComposerModule):
@@ -60,3 +72,6 @@ class Pic2Word(ComposerModule):
     def forward(self, batch: dict) -> torch.Tensor:
         prompts = [self.query_prompt.format(text=t) for t in batch["texts"]]
         return self.encode_prompts(prompts, batch["reference"], self.pseudo_scale)
+
+
+KIND = ComposerKind(config=Pic2WordConfig, module=Pic2Word)

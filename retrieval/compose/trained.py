@@ -2,48 +2,40 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from retrieval.catalogues import catalogue_family
-from retrieval.compose.artemis import Artemis
+from retrieval.checkpoint import load_weights, read_record, save_checkpoint
 from retrieval.compose.base import Composer, ComposerModule
-from retrieval.compose.cmap import CmapStyle, pooled_levels
-from retrieval.compose.combiner import CombinerModel
-from retrieval.compose.config import ComposerConfig, parse_config
-from retrieval.compose.pic2word import Pic2Word
+from retrieval.compose.config import ComposerConfig, is_shipped, parse_config
+from retrieval.compose.kinds import composer_kind
 from retrieval.paths import home, safe_name
 
 PACKAGED_DIR = Path(__file__).parent / "weights"
-# the networks of the trainable kinds (the registry's other kinds are training-free)
-MODULES: dict[str, type[ComposerModule]] = {
-    "combiner": CombinerModel,
-    "artemis": Artemis,
-    "pic2word": Pic2Word,
-    "cmap": CmapStyle,
-}
 
 
 def new_module(config: ComposerConfig, encoder) -> ComposerModule:
     """An untrained network of a trainable kind."""
-    return MODULES[config.kind](encoder.dim, config, encoder)
+    kind = composer_kind(config.kind)
+    if kind.module is None:
+        raise ValueError(f"composer kind {config.kind!r} has no network to train")
+    return kind.module(encoder.dim, config, encoder)
 
 
 def checkpoint_path(name: str, encoder) -> Path:
-    """Packaged weights for the embedded default model; beside a photo model in its folder;
-    under $CIRCHAT_HOME for any other encoder."""
-    if encoder.model_id == "fashion-mini":
+    """Packaged weights for a shipped model of the embedded default encoder; beside a photo
+    model in its folder; under $CIRCHAT_HOME for any other encoder or model."""
+    if encoder.model_id == "fashion-mini" and is_shipped(name):
         return PACKAGED_DIR / f"{name}.safetensors"
     if encoder.composer_dir is not None:
         return Path(encoder.composer_dir) / f"{name}.safetensors"
     return home() / "composers" / safe_name(encoder.fingerprint) / f"{name}.safetensors"
 
 
-def save_checkpoint(
+def save_composer(
     module: ComposerModule,
     path: Path,
     name: str,
@@ -51,31 +43,30 @@ def save_checkpoint(
     encoder,
     metadata: dict,
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
-    info = {
+    """A trained network in the checkpoint format, its record naming the model, its config
+    and the encoder (weights) it was trained for."""
+    record = {
         "name": name,
         "config": config.model_dump(),
         "encoder": {"model_id": encoder.model_id, "fingerprint": encoder.fingerprint},
         **metadata,
     }
-    path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+    save_checkpoint(module, path, record)
 
 
-def load_checkpoint(
+def load_composer(
     path: Path, encoder, config: ComposerConfig | None = None
 ) -> tuple[ComposerModule, dict]:
-    """The module and its metadata; `config` (the model's current config) sets query-time
+    """The module and its record; `config` (the model's current config) sets query-time
     settings such as a prompt; without it the config the checkpoint was trained with."""
-    info = json.loads(path.with_suffix(".json").read_text())
+    info = read_record(path)
     if info["encoder"]["fingerprint"] != encoder.fingerprint:
         raise ValueError(
             f"{path.name} was trained for {info['encoder']['model_id']} with other weights: "
             f"retrain it with `circhat train composers --model {encoder.model_id}`"
         )
     module = new_module(config or parse_config(info["config"], str(path)), encoder)
-    module.load_state_dict(load_file(str(path)))
-    return module.eval(), info
+    return load_weights(module, path), info
 
 
 class TrainedComposer(Composer):
@@ -88,7 +79,8 @@ class TrainedComposer(Composer):
     ):
         super().__init__(encoder, config)
         self.module, self.info = module, info or {}
-        self.needs_images = bool(module is not None and module.needs_maps)
+        self.image_inputs = composer_kind(config.kind).image_inputs
+        self.needs_images = self.image_inputs is not None
 
     @classmethod
     def load(
@@ -107,7 +99,7 @@ class TrainedComposer(Composer):
                 f"composition model {name!r} has no trained weights for {encoder.model_id}: "
                 f"run `circhat train composers{where} --model {encoder.model_id} --only {name}`"
             )
-        module, info = load_checkpoint(path, encoder, config)
+        module, info = load_composer(path, encoder, config)
         trained_for = info.get("catalogue")
         if catalogue and trained_for and trained_for != catalogue_family(catalogue):
             raise ValueError(
@@ -124,6 +116,6 @@ class TrainedComposer(Composer):
             "texts": texts,
         }
         if self.needs_images:
-            batch["levels"] = pooled_levels(self.encoder.feature_maps(list(images)))
+            batch.update(self.image_inputs(self.encoder, list(images)))
         with torch.inference_mode():
             return self.module(batch).float().numpy()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from retrieval.encoders.saved import SavedModule
+from retrieval.checkpoint import SavedModule
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from retrieval.encoders.saved import SavedModule
+from retrieval.checkpoint import SavedModule
 
 DEFAULT_HEAD = Path(__file__).resolve().parent.parent / "weights" / "instance-head.safetensors"
 

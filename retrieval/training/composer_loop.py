@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from retrieval.compose.base import TrainableModule
+from retrieval.compose.kinds import ImageInputs
 from retrieval.progress import bar as progress_bar
 from retrieval.training.features import TripletFeatures
 from retrieval.training.triplets import edit_attributes
@@ -105,26 +106,31 @@ def soft_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.T
 
 
 class Batcher:
-    """Turns triplet indices into model inputs; caches reference feature levels for cmap."""
+    """Turns triplet indices into model inputs; caches the extra inputs that a kind reads
+    from the reference images (its input hook: cmap's feature-map levels), per catalogue row."""
 
-    def __init__(self, features: TripletFeatures, encoder, needs_maps: bool):
-        self.features, self.encoder, self.needs_maps = features, encoder, needs_maps
+    def __init__(self, features: TripletFeatures, encoder, image_inputs: ImageInputs | None):
+        self.features, self.encoder, self.image_inputs = features, encoder, image_inputs
         self.gallery = torch.from_numpy(features.gallery)
         self.text = torch.from_numpy(features.text)
-        self.levels: dict[int, list[torch.Tensor]] = {}
+        self.extra: dict[int, dict[str, list[torch.Tensor]]] = {}  # row -> key -> tensors
 
-    def reference_levels(self, rows: np.ndarray) -> list[torch.Tensor]:
-        from retrieval.compose.cmap import pooled_levels
-
-        missing = sorted({int(r) for r in rows} - self.levels.keys())
+    def reference_inputs(self, rows: np.ndarray) -> dict[str, list[torch.Tensor]]:
+        missing = sorted({int(r) for r in rows} - self.extra.keys())
         for start in range(0, len(missing), 512):
             chunk = missing[start : start + 512]
             images = [b.image for b in self.features.catalogue.load(chunk)]
-            levels = pooled_levels(self.encoder.feature_maps(images))
+            inputs = self.image_inputs(self.encoder, images)
             for j, row in enumerate(chunk):
-                self.levels[row] = [lvl[j].half() for lvl in levels]
-        depth = len(self.levels[int(rows[0])])
-        return [torch.stack([self.levels[int(r)][k].float() for r in rows]) for k in range(depth)]
+                self.extra[row] = {k: [t[j].half() for t in ts] for k, ts in inputs.items()}
+        first = self.extra[int(rows[0])]
+        return {
+            key: [
+                torch.stack([self.extra[int(r)][key][i].float() for r in rows])
+                for i in range(len(ts))
+            ]
+            for key, ts in first.items()
+        }
 
     def __call__(self, idx: np.ndarray) -> dict:
         f = self.features
@@ -134,8 +140,8 @@ class Batcher:
             "text": self.text[idx],
             "texts": [f.texts[i] for i in idx],
         }
-        if self.needs_maps:
-            batch["levels"] = self.reference_levels(references)
+        if self.image_inputs is not None:
+            batch.update(self.reference_inputs(references))
         return batch
 
 
@@ -145,11 +151,13 @@ def train_on_triplets(
     encoder,
     settings: TrainSettings,
     stage: str | None = None,
+    image_inputs: ImageInputs | None = None,
 ):
     """Contrastive training of query -> target against in-batch targets, items with the
     target's attributes, and lookalikes (its colour and pattern, another category); plus, with
     `attribute_weight`, the same logits scored with every item of the target's attributes as a
-    positive: finding that kind of item (attribute recall) matters beside the item itself."""
+    positive: finding that kind of item (attribute recall) matters beside the item itself.
+    `image_inputs` is the model kind's input hook (what it reads from the reference images)."""
     rng = np.random.default_rng(settings.seed)
     torch.manual_seed(settings.seed)
     if stage:
@@ -164,7 +172,7 @@ def train_on_triplets(
         lookalikes = lookalike_rows(features, settings.lookalike_negatives, rng)
         negatives = np.concatenate([negatives, lookalikes], axis=1)
     attributes = torch.from_numpy(features.attribute_ids)
-    batcher = Batcher(features, encoder, model.needs_maps)
+    batcher = Batcher(features, encoder, image_inputs)
     steps = len(features.triplets) // settings.batch_size
     model.train()
     bar = progress_bar(
@@ -217,16 +225,21 @@ def train_on_images(model: TrainableModule, gallery: np.ndarray, settings: Train
 
 
 def fit(
-    model: TrainableModule, features: TripletFeatures, encoder, settings: TrainSettings
+    model: TrainableModule,
+    features: TripletFeatures,
+    encoder,
+    settings: TrainSettings,
+    image_inputs: ImageInputs | None = None,
 ) -> dict:
-    """Train a model by its recipe; returns metadata for the checkpoint."""
+    """Train a model by its recipe (`image_inputs`: its kind's input hook); returns metadata
+    for the checkpoint."""
     started = time.time()
     if not model.uses_triplets:
         train_on_images(model, features.gallery, settings)
         data = f"{features.catalogue.name} images ({len(features.gallery)}), no triplets"
     else:
         for stage in model.stages:
-            train_on_triplets(model, features, encoder, settings, stage)
+            train_on_triplets(model, features, encoder, settings, stage, image_inputs)
         data = f"{len(features.triplets)} triplets from {features.catalogue.name}"
     return {
         "train_settings": asdict(settings),

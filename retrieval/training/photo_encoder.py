@@ -29,7 +29,7 @@ from retrieval.encoders.text_only import TextOnlyEncoder
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.local import encode_catalogue
 from retrieval.progress import bar as progress_bar
-from retrieval.threads import torch_threads
+from retrieval.threads import one_torch_thread
 from retrieval.training.features import text_vectors
 from retrieval.training.photo_captions import CaptionMaker, attribute_prompts
 from retrieval.training.photo_training_data import TrainingData, caption_codes
@@ -181,12 +181,10 @@ def train_photo_encoder(
         vectors = text_vectors(texts, TextOnlyEncoder(), cache)
     finally:
         cache.close()
-    with torch_threads(1):  # a small head: one thread beats two on a busy 2-core machine
-        data = TrainingData.build(
-            schema, items, descriptors, captions, texts, vectors, prompts, test
-        )
-        head = fit_head(data, settings, progress)
-        figures = measure(head, data)
+    one_torch_thread()  # a small head: one thread beats two on a busy 2-core machine
+    data = TrainingData.build(schema, items, descriptors, captions, texts, vectors, prompts, test)
+    head = fit_head(data, settings, progress)
+    figures = measure(head, data)
     card = ModelCard(
         backbone=settings.backbone,
         head={},

@@ -6,8 +6,8 @@ import time
 
 from retrieval.catalogues import Catalogue, catalogue_family
 from retrieval.catalogues.split import split
-from retrieval.compose import model_config, new_module, trainable_models
-from retrieval.compose.trained import checkpoint_path, save_checkpoint
+from retrieval.compose import composer_kind, model_config, new_module, trainable_models
+from retrieval.compose.trained import checkpoint_path, save_composer
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.training.composer_loop import TrainSettings, fit
 from retrieval.training.features import catalogue_triplet_features, triplet_features
@@ -23,6 +23,24 @@ def training_features(encoder, catalogue: Catalogue | None, triplets: int, seed:
     return catalogue_triplet_features(
         split(catalogue, "train"), encoder, triplets, phrasebook, seed, cache
     )
+
+
+def train_composer(
+    name: str,
+    encoder,
+    features,
+    settings: TrainSettings = TrainSettings(),
+    catalogue: Catalogue | None = None,
+):
+    """Fit one trainable model on `features` (TripletFeatures) and save its checkpoint where
+    `build_composer` finds it; returns (the trained network, its metadata)."""
+    config = model_config(name)
+    module = new_module(config, encoder)
+    metadata = fit(module, features, encoder, settings, composer_kind(config.kind).image_inputs)
+    if catalogue is not None:
+        metadata["catalogue"] = catalogue_family(catalogue.name)
+    save_composer(module, checkpoint_path(name, encoder), name, config, encoder, metadata)
+    return module, metadata
 
 
 def train_composers(
@@ -45,12 +63,6 @@ def train_composers(
         cache.close()
     results = {}
     for name in names:
-        config = model_config(name)
-        module = new_module(config, encoder)
-        metadata = fit(module, features, encoder, settings)
-        if catalogue is not None:
-            metadata["catalogue"] = catalogue_family(catalogue.name)
-        save_checkpoint(module, checkpoint_path(name, encoder), name, config, encoder, metadata)
-        results[name] = metadata
+        _, results[name] = train_composer(name, encoder, features, settings, catalogue)
     results["total_seconds"] = round(time.time() - started, 1)
     return results

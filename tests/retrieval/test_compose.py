@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from retrieval.compose import build_composer, list_models, new_module
+from retrieval.compose import build_composer, composer_kind, list_models, new_module
 from retrieval.compose.artemis import Artemis
-from retrieval.compose.trained import TrainedComposer, load_checkpoint, save_checkpoint
+from retrieval.compose.trained import TrainedComposer, load_composer, save_composer
 from retrieval.training.composer_loop import (
     TrainSettings,
     fit,
@@ -112,13 +112,15 @@ def test_trained_models_round_trip_through_save_and_load(
 
     config = model_config(name)
     module = new_module(config, tiny_encoder)
-    metadata = fit(module, tiny_triplets, tiny_encoder, TINY)
+    metadata = fit(
+        module, tiny_triplets, tiny_encoder, TINY, composer_kind(config.kind).image_inputs
+    )
     path = tmp_path / f"{name}.safetensors"
-    save_checkpoint(module, path, name, config, tiny_encoder, metadata)
+    save_composer(module, path, name, config, tiny_encoder, metadata)
     info = json.loads(path.with_suffix(".json").read_text())
     assert info["config"] == config and info["data_fingerprint"] == tiny_triplets.fingerprint
     assert info["encoder"]["fingerprint"] == tiny_encoder.fingerprint
-    loaded, _ = load_checkpoint(path, tiny_encoder)
+    loaded, _ = load_composer(path, tiny_encoder)
     before = TrainedComposer(tiny_encoder, config, module)
     after = TrainedComposer(tiny_encoder, config, loaded)
     rows = tiny_triplets.references[:4]
@@ -140,9 +142,9 @@ def test_checkpoint_for_other_weights_is_refused(tiny_encoder, tiny_triplets, tm
     class Other:
         model_id, fingerprint, dim = "fashion-mini", "other-weights", 384
 
-    save_checkpoint(module, path, "artemis", config, Other(), {})
+    save_composer(module, path, "artemis", config, Other(), {})
     with pytest.raises(ValueError, match="retrain it"):
-        load_checkpoint(path, tiny_encoder)
+        load_composer(path, tiny_encoder)
 
 
 def test_cmap_needs_reference_images(tiny_encoder, tiny_triplets):

@@ -56,13 +56,14 @@ def test_per_core_map_with_one_worker_is_a_plain_map():
     assert list(per_core_map(str, [1, 2], workers=1)) == ["1", "2"]
 
 
-def test_overlapping_maps_restore_the_thread_count_once_both_end():
+def test_overlapping_maps_leave_the_callers_thread_count_alone():
     before = torch.get_num_threads()
-    outer = per_core_map(lambda i: i, range(4), workers=2)
+    outer = per_core_map(lambda i: (i, torch.get_num_threads()), range(4), workers=2)
     next(outer)
-    assert list(per_core_map(lambda i: i, range(4), workers=2)) == [0, 1, 2, 3]
-    assert torch.get_num_threads() == 1  # the outer map still runs
-    assert list(outer) == [1, 2, 3]
+    inner = per_core_map(lambda i: (i, torch.get_num_threads()), range(4), workers=2)
+    assert list(inner) == [(i, 1) for i in range(4)]
+    assert torch.get_num_threads() == before  # while the outer map still runs
+    assert list(outer) == [(i, 1) for i in range(1, 4)]
     assert torch.get_num_threads() == before
 
 
@@ -76,3 +77,41 @@ def test_encoder_batches_run_in_parallel_give_the_same_vectors(tiny_encoder):
         tiny_encoder.encode_image_batch(images[:3]), one_batch[:3], atol=1e-5
     )
     assert tiny_encoder.encode_image_batch([]).shape == (0, tiny_encoder.dim)
+
+
+def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monkeypatch):
+    """Up to four turns run at once (the app's concurrency): each runs on one torch thread,
+    set once in its worker thread, never toggled back and forth around every turn."""
+    from agent.agent import Agent
+
+    calls, seen = [], []
+    real = torch.set_num_threads
+    monkeypatch.setattr(
+        torch, "set_num_threads", lambda n: (calls.append((threading.get_ident(), n)), real(n))
+    )
+    overlap = threading.Barrier(4)
+
+    class Probe:
+        """Stands in for the agent behind `Agent.step`: its turn records the thread setting."""
+
+        def _step(self, *args, **kwargs):
+            seen.append(torch.get_num_threads())
+            time.sleep(0.002)
+            seen.append(torch.get_num_threads())
+            return args[0], []
+
+    def worker():
+        overlap.wait()
+        for _ in range(10):
+            Agent.step(Probe(), "state", "turn")
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(seen) == 80 and set(seen) == {1}
+    per_worker = {}
+    for ident, n in calls:
+        per_worker.setdefault(ident, []).append(n)
+    assert all(settings == [1] for settings in per_worker.values()), per_worker

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, Field
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from retrieval.checkpoint import SavedModule
 from retrieval.encoders.base import Encoder, ImageInput, pick_device
 from retrieval.encoders.minilm import MiniLMTextSide, MiniLMTextTower
 from retrieval.encoders.photo.backbone import Backbone
@@ -35,8 +35,12 @@ class HeadConfig:
     dropout: float = 0.1
 
 
-class PhotoHead(nn.Module):
-    """Standardised descriptor -> MLP -> the text tower's space (L2-normalised)."""
+class PhotoHead(SavedModule, nn.Module):
+    """Standardised descriptor -> MLP -> the text tower's space (L2-normalised); its record is
+    the model card, with the config under `head`."""
+
+    config_class = HeadConfig
+    config_key = "head"
 
     def __init__(self, config: HeadConfig):
         super().__init__()
@@ -73,10 +77,9 @@ class ModelCard(BaseModel):
 
 
 def save_model(folder: Path, head: PhotoHead, card: ModelCard) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(folder / HEAD_FILE))
+    """The head's weights and the model card (its record) in `folder`."""
     card.head = asdict(head.config)
-    (folder / CARD_FILE).write_text(card.model_dump_json(indent=2, by_alias=True) + "\n")
+    head.save(folder / HEAD_FILE, card.model_dump(mode="json", by_alias=True), folder / CARD_FILE)
 
 
 def read_card(folder: Path) -> ModelCard:
@@ -97,9 +100,8 @@ class PhotoEncoder(MiniLMTextSide, Encoder):
         self.card = read_card(self.folder)
         self.device = pick_device(device)
         self.describer = Describer(Backbone(self.card.backbone, str(self.device)))
-        self.head = PhotoHead(HeadConfig(**self.card.head))
-        self.head.load_state_dict(load_file(str(self.folder / HEAD_FILE)))
-        self.head.eval().to(self.device)
+        self.head, _ = PhotoHead.load(self.folder / HEAD_FILE, self.folder / CARD_FILE)
+        self.head.to(self.device)
         self.text_tower = MiniLMTextTower().to(self.device, self.dtype)
         self.dim = self.head.config.out_dim
         self.model_id = f"photo:{self.folder}"

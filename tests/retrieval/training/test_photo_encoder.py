@@ -59,14 +59,14 @@ def test_a_missing_model_folder_says_how_to_make_one(tmp_path):
 
 def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
     from retrieval.compose import model_config, new_module
-    from retrieval.compose.trained import TrainedComposer, checkpoint_path, save_checkpoint
+    from retrieval.compose.trained import TrainedComposer, checkpoint_path, save_composer
 
     out, _ = trained
     encoder = load_encoder(f"photo:{out}")
     config = model_config("artemis")
     path = checkpoint_path("artemis", encoder)
     assert path.parent == out / "composers"
-    save_checkpoint(
+    save_composer(
         new_module(config, encoder),
         path,
         "artemis",

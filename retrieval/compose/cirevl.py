@@ -1,41 +1,25 @@
-"""Training-free composition: image-only, text-only, weighted sum, and CIReVL-style editing."""
+"""cirevl: training-free, after CIReVL: edit a description of the reference, encode it."""
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
 from retrieval.compose.base import Composer
+from retrieval.compose.config import ComposerConfig
+from retrieval.compose.kinds import ComposerKind
 
 MAX_JOINT_PROMPTS = 4096  # describe jointly while the combinations are this few (fmnist: 480)
 
 
-class ImageOnly(Composer):
-    name = "image-only"
-
-    def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
-        return references
-
-
-class TextOnly(Composer):
-    name = "text-only"
-
-    def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
-        return self.encoder.encode_texts(texts)
-
-
-class WeightedSum(Composer):
-    """Late fusion: w * image + (1 - w) * text."""
-
-    name = "sum"
-
-    def _compose(self, references: np.ndarray, texts: list[str], images=None) -> np.ndarray:
-        weight = self.config.image_weight
-        return weight * references + (1 - weight) * self.encoder.encode_texts(texts)
+class CirevlConfig(ComposerConfig):
+    kind: Literal["cirevl"]
+    image_weight: float  # fraction of the reference added to the edited description
+    keep_unparsed: bool  # append the request's unmapped words to the description
 
 
 class ReadsEdits(Protocol):
@@ -95,3 +79,6 @@ def _combinations(schema: CatalogueSchema, names: list[str]) -> list[dict[str, s
     """Every combination of the named attributes' values, in the schema's order."""
     values = [schema.attributes[n].values for n in names]
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+KIND = ComposerKind(config=CirevlConfig, composer=EditedDescription)
