@@ -4,9 +4,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 
-from agent.llm.hybrid import HybridRewriter, left_over, merge
-from agent.llm_rewriter import LLMRewriter
-from agent.rewriter import RuleRewriter
+from agent.rewriters import HybridRewriter, LLMRewriter, RuleRewriter
+from agent.rewriters.hybrid import left_over, merge
 from agent.state import Constraint
 from retrieval.catalogues.schema import fmnist_schema
 
