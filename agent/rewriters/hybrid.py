@@ -105,11 +105,11 @@ class EncoderCheck:
 class HybridRewriter:
     """The rule rewriter, completed by an LLM rewriter's model for the words left over."""
 
-    def __init__(self, rules: RuleRewriter, llm: LLMRewriter, check_with_encoder: bool = True):
+    def __init__(self, rules: RuleRewriter, llm: LLMRewriter):
         self.rules, self.llm = rules, llm
         self.name = f"hybrid:{llm.model_key}"
         self.schema = llm.schema
-        self.check = EncoderCheck(rules.encoder if check_with_encoder else None, self.schema)
+        self.check = EncoderCheck(rules.encoder, self.schema)
 
     @property
     def calls(self) -> int:
