@@ -76,12 +76,12 @@ class ValidatedChat:
         self.asked_about = asked_about  # a whole "message" or the rules' "leftover" words
         self.timeout_s, self.caption, self.max_in_flight = timeout_s, caption, max_in_flight
         self.cache = diskcache.Cache(str(cache_dir or home() / "llm-cache"))
-        self.format = response_format(schema, caption)
+        self.response_format = response_format(schema, caption)
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._calls = 0
         self._prefix = json.dumps(
-            [build_messages(schema, "", caption, asked_about)[:-1], self.format]
+            [build_messages(schema, "", caption, asked_about)[:-1], self.response_format]
         )
 
     @property
@@ -116,7 +116,9 @@ class ValidatedChat:
             self._calls += 1
         start = time.monotonic()
         try:
-            message = self.chat_model.invoke(self.messages(text), response_format=self.format)
+            message = self.chat_model.invoke(
+                self.messages(text), response_format=self.response_format
+            )
         except Exception as err:  # any failure of the endpoint or of the local model
             seconds = time.monotonic() - start
             if _is_timeout(err):
@@ -142,7 +144,7 @@ class ValidatedChat:
         """Load the model and evaluate the fixed prompt once (seconds taken); not cached."""
         start = time.monotonic()
         try:
-            self.chat_model.invoke(self.messages("thanks"), response_format=self.format)
+            self.chat_model.invoke(self.messages("thanks"), response_format=self.response_format)
         except TimeoutError:
             pass  # the prompt was evaluated all the same: the next call starts warm
         except Exception as err:  # the first real call will fall back with the reason

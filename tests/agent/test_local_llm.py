@@ -40,7 +40,7 @@ def test_a_value_outside_the_enums_cannot_be_sampled(smollm2_path, tmp_path):
     values = []
     for seed in range(12):
         chat.seed = seed
-        message = chat.invoke(validated.messages(BANANA), response_format=validated.format)
+        message = chat.invoke(validated.messages(BANANA), response_format=validated.response_format)
         if message.response_metadata["finish_reason"] == "length":
             continue  # cut by max_tokens: rejected as an answer, never reaches the agent
         answer = parse_answer(message.content, schema)  # raises if anything is out of schema
