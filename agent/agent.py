@@ -12,7 +12,7 @@ from agent.initiative import settle, take_initiative
 from agent.language.intent import what_to_say
 from agent.language.phrases import tokenize
 from agent.other_colours import LazyInstance, other_colours_turn
-from agent.rewriter import Rewrite, Rewriter, RuleRewriter, clean_message
+from agent.rewriters import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
 from agent.thumbnails import from_thumbnail, thumbnail

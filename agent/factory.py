@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from agent.agent import Agent, AgentConfig
-from agent.llm_rewriter import make_rewriter
 from agent.other_colours import LazyInstance
+from agent.rewriters import make_rewriter
 from retrieval.catalogues import Catalogue, open_catalogue
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.indexing.gallery import open_gallery

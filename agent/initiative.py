@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from agent.rewriter import Rewrite
+from agent.rewriters import Rewrite
 from agent.state import Chip, Constraint, DialogueState, Offer
 from retrieval.catalogues.schema import CatalogueSchema
 

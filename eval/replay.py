@@ -171,7 +171,7 @@ def replay_model(
     plan = dialogue_plan(len(replayer.items), dialogues, seed)
     shown = np.full((2, dialogues, turns + 1), -1)
     true = np.full((2, dialogues, turns + 1), -1)
-    calls_before = getattr(agent.rewriter, "calls", 0)
+    calls_before = agent.rewriter.calls
     transcripts = []
     started = time.perf_counter()
     for d, (target, start) in enumerate(
@@ -183,7 +183,7 @@ def replay_model(
                 _transcript(state, replayer.items[target].id, replayer.items[start].id)
             )
     seconds = time.perf_counter() - started
-    calls = getattr(agent.rewriter, "calls", 0) - calls_before
+    calls = agent.rewriter.calls - calls_before
     true_ranks = dict(zip(LEVELS, true))
     return ReplayResult(model, shown[0], shown[1], seconds, calls, transcripts, true_ranks)
 

@@ -136,7 +136,7 @@ def evaluate(
 ) -> dict:
     """{list name: {rewriter spec: figures}}; answers cached in a fresh folder (so the model is
     really asked on the first pass) and a second pass counts the calls the cache saves."""
-    from agent.llm_rewriter import make_rewriter
+    from agent.rewriters import make_rewriter
 
     report = {}
     with tempfile.TemporaryDirectory() as cache:
@@ -151,13 +151,13 @@ def evaluate(
                 rewriter = make_rewriter(spec, encoder, requests.schema, timeout_s, cache)
                 cold = (time.perf_counter() - start, time.process_time() - start_cpu)
                 figures = score(rewriter, requests)
-                calls = getattr(rewriter, "calls", 0)
+                calls = rewriter.calls
                 score(rewriter, requests)
                 figures |= {
                     "cold_s": round(cold[0], 2),
                     "cold_cpu_s": round(cold[1], 2),
                     "llm_calls": calls,
-                    "second_pass_calls": getattr(rewriter, "calls", 0) - calls,
+                    "second_pass_calls": rewriter.calls - calls,
                 }
                 report[requests.name][spec] = figures
     return report

@@ -8,7 +8,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from agent.rewriter import RuleRewriter
+from agent.rewriters import RuleRewriter
 from eval import metrics
 from retrieval.catalogues import Catalogue
 from retrieval.catalogues.split import split

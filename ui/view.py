@@ -154,7 +154,7 @@ def details_markdown(agent, state: DialogueState) -> str:
     dtype = str(getattr(encoder, "dtype", "")).replace("torch.", "")
     lines = [
         f"**Models**: encoder `{encoder.model_id}` on `{encoder.device}` ({dtype}), "
-        f"composer `{state.composer}`, rewriter `{getattr(agent.rewriter, 'name', '?')}`, "
+        f"composer `{state.composer}`, rewriter `{agent.rewriter.name}`, "
         f"{len(agent.index):,} items indexed",
     ]
     if state.turns:

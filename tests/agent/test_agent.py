@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.agent import Agent, Turn, TurnError, merge_constraints
-from agent.rewriter import MAX_MESSAGE_CHARS, clean_message
+from agent.rewriters.base import MAX_MESSAGE_CHARS, clean_message
 from agent.state import Constraint, DialogueState
 
 

@@ -4,9 +4,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 
-from agent.llm.hybrid import HybridRewriter, left_over, merge
-from agent.llm_rewriter import LLMRewriter
-from agent.rewriter import RuleRewriter
+from agent.rewriters import HybridRewriter, LLMRewriter, RuleRewriter
+from agent.rewriters.hybrid import left_over, merge
 from agent.state import Constraint
 from retrieval.catalogues.schema import fmnist_schema
 
@@ -185,3 +184,18 @@ def test_a_value_the_llm_adds_needs_the_encoders_backing(tmp_path):
     assert _found(unbacked) == [("pattern", "dotted", "require")]
     assert [(c.value, c.polarity) for c in unbacked.overruled] == [("pink", "require")]
     assert unbacked.rewriter == "rules"
+
+
+def test_every_rewriter_answers_the_whole_protocol(tmp_path):
+    """The agent, the app and the replay read `calls`, `llm_slots` and `warm_up()` of any
+    rewriter without probing for them."""
+    from agent.rewriters import Rewriter
+
+    hybrid, chat = _hybrid(tmp_path, {"longer sleeves": _answer(("pattern", "plain", "require"))})
+    rules, llm = hybrid.rules, hybrid.llm
+    assert all(isinstance(r, Rewriter) for r in (rules, llm, hybrid))
+    assert (rules.calls, rules.llm_slots, rules.warm_up()) == (0, 0, 0.0)
+    assert (llm.llm_slots, hybrid.llm_slots) == (2, 2)
+    hybrid.rewrite("make it red with longer sleeves")
+    assert (llm.calls, hybrid.calls) == (1, 1) and chat.asked == ["longer sleeves"]
+    assert llm.ask("longer sleeves").cached and llm.calls == 1

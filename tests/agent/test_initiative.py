@@ -8,7 +8,7 @@ from catalogue_fixtures import write_styles_shop
 from agent.agent import Agent, Turn, TurnError
 from agent.initiative import settle, spread, suggest
 from agent.language.parser import AttributeParser
-from agent.rewriter import Ambiguity, Rewrite, RuleRewriter
+from agent.rewriters import Ambiguity, Rewrite, RuleRewriter
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
 from retrieval.catalogues.schema import AttributeSpec, CatalogueSchema, fmnist_schema

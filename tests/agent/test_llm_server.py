@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agent.llm.answer import generation_schema
-from agent.llm_rewriter import make_rewriter
+from agent.rewriters import make_rewriter
+from agent.rewriters.answer import generation_schema
 from retrieval.catalogues.schema import fmnist_schema
 
 pytest.importorskip("langchain_openai", reason="langchain-openai is not installed")
@@ -185,7 +185,7 @@ def _free_port() -> int:
 def llama_server():
     """llama-cpp-python's OpenAI-compatible server with SmolLM2 on a free localhost port."""
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
-    from agent.local_llm import packaged_smollm2_path
+    from agent.rewriters.chat_models.local import packaged_smollm2_path
 
     try:
         path = packaged_smollm2_path()
@@ -254,7 +254,7 @@ def test_the_client_is_built_on_the_http_library_the_installed_openai_uses():
     for whichever it uses, and ChatOpenAI gets its timeout as a plain number."""
     import openai
 
-    from agent.llm.openai_chat import http_library, openai_chat
+    from agent.rewriters.chat_models.openai_compatible import http_library, openai_chat
 
     http, core = http_library()
     assert isinstance(openai.DefaultHttpxClient(), http.Client)
@@ -269,7 +269,7 @@ def test_a_client_that_cannot_be_built_leaves_the_rules_with_one_line(monkeypatc
     the app at start-up: the rules rewrite every message and one line says why."""
     import langchain_openai
 
-    from agent.rewriter import RuleRewriter
+    from agent.rewriters import RuleRewriter
 
     def refuse(**_):
         raise TypeError("Invalid timeout: expected a number, None, a tuple or httpx2.Timeout")

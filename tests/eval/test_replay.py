@@ -129,8 +129,7 @@ def test_replay_with_an_llm_rewriter_is_reproducible_and_cached(
 ):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from agent.llm_rewriter import LLMRewriter
-    from agent.rewriter import RuleRewriter
+    from agent.rewriters import LLMRewriter, RuleRewriter
 
     catalogue, index = small_gallery
     answers = ['{"caption": "red", "constraints": [{"attribute": "color", "value": "red"}]}'] * 50

@@ -1,7 +1,7 @@
 import argparse
 import json
 
-from agent.rewriter import Rewrite
+from agent.rewriters import Rewrite
 from agent.state import Constraint
 from eval.rewriter_bench import RequestList, evaluate, load_lists, markdown, score
 from retrieval.catalogues.schema import fmnist_schema

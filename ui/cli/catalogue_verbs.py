@@ -62,7 +62,7 @@ def _reference_vector(image: str, encoder, index):
 def cmd_search(args: argparse.Namespace) -> int:
     from agent.language.intent import what_to_say
     from agent.language.phrases import tokenize
-    from agent.rewriter import RuleRewriter, clean_message
+    from agent.rewriters import RuleRewriter, clean_message
     from retrieval.compose import build_composer
     from retrieval.indexing.gallery import open_gallery
 

@@ -236,7 +236,7 @@ def _register_replay(evaluate) -> None:
 
 def cmd_eval_published(args: argparse.Namespace) -> int:
     """FashionIQ or CIRR validation, as the papers report them (eval/published/)."""
-    from agent.rewriter import RuleRewriter
+    from agent.rewriters import RuleRewriter
     from eval.published import (
         evaluate_cirr,
         evaluate_fashion_iq,

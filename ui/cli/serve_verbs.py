@@ -9,7 +9,7 @@ from ui.cli import options
 
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
-    from agent.llm_rewriter import make_rewriter
+    from agent.rewriters import make_rewriter
     from retrieval.catalogues import open_catalogue
     from retrieval.encoders import load_encoder
 

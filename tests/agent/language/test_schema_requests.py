@@ -15,7 +15,7 @@ from request_lists import (
     SHOE_SHOP_VALUES,
 )
 
-from agent.rewriter import RuleRewriter
+from agent.rewriters import RuleRewriter
 from retrieval.catalogues import FolderCatalogue
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data" / "fashion-products"

@@ -5,7 +5,7 @@ from catalogue_fixtures import write_styles_shop
 
 from agent.language.intent import read_intent
 from agent.language.phrases import surface_forms
-from agent.rewriter import RuleRewriter
+from agent.rewriters import RuleRewriter
 from retrieval.catalogues import FolderCatalogue
 from retrieval.catalogues.schema import fmnist_schema
 from retrieval.catalogues.vocabulary import resolve

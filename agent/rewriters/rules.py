@@ -1,74 +1,22 @@
-"""Turn a shopper's message into a concise modification caption and structured constraints."""
+"""The default rewriter: a shopper's message into a concise modification caption and
+structured constraints, by the catalogue's phrase table, text-encoder matching and rules."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Protocol, runtime_checkable
-
-from pydantic import BaseModel, Field
 
 from agent.language.intent import read_intent
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, OPPOSITES, AttributeParser, clauses
 from agent.language.phrases import tokenize
+from agent.rewriters.base import Ambiguity, Rewrite, clean_message
 from agent.state import Constraint
 from retrieval.catalogues.schema import CatalogueSchema
 
-MAX_MESSAGE_CHARS = 500
 NEGATIVE_FEEDBACK = re.compile(
     r"\b(none of (these|them|those)|not (this|that|these|those)( ones?)?|neither|nope|"
     r"no(ne)? good|i don'?t like (these|them|this|that))\b"
 )
 FEEDBACK_WORDS = frozenset({"none", "these", "those", "neither", "nope", "them"})
-
-
-class Ambiguity(BaseModel):
-    """A word that fits several values equally: the agent asks instead of guessing."""
-
-    word: str
-    options: list[Constraint]
-
-
-class Rewrite(BaseModel):
-    caption: str
-    constraints: list[Constraint] = Field(default_factory=list)
-    rewriter: str = "rules"
-    negative_feedback: bool = False  # "not this one", "none of these"
-    new_search: bool = False  # reads as a new request ("now show me ...") or "start over"
-    reset: bool = False  # "start over": drop the earlier search entirely
-    indefinite: bool = False  # asks for "something" rather than for the item shown
-    fallback_reason: str | None = None
-    note: str = ""  # e.g. "your message was shortened to 500 characters"
-    unmapped: str = ""  # the words that named no attribute value ("longer sleeves")
-    # Words that fit several values: the first option, if any, is also in `constraints` (the
-    # rules' best reading); the agent holds it back and asks
-    ambiguities: list[Ambiguity] = Field(default_factory=list)
-    # Where each constraint came from, by "attribute=value": "rules" or "llm:<model>" (LLM
-    # and hybrid rewriters fill it; empty from the rules alone, whose every constraint is theirs)
-    sources: dict[str, str] = Field(default_factory=dict)
-    # LLM constraints not used: the rules' reading differs, or their encoder does not back it
-    overruled: list[Constraint] = Field(default_factory=list)
-
-
-@runtime_checkable
-class Rewriter(Protocol):
-    """What the agent asks of a rewriter (the rules, an LLM, ...)."""
-
-    name: str
-    llm_slots: int  # model calls it may have in flight at once (0: it never waits on a model)
-
-    def rewrite(self, text: str) -> Rewrite: ...
-
-
-def clean_message(text: str) -> tuple[str, str]:
-    """Printable, single-spaced text of at most MAX_MESSAGE_CHARS; and a note if it was cut."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(c if c.isprintable() else " " for c in text)
-    text = " ".join(text.split())
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return text, ""
-    cut = text[:MAX_MESSAGE_CHARS].rsplit(" ", 1)[0] or text[:MAX_MESSAGE_CHARS]
-    return cut, f"your message was shortened to its first {len(cut)} characters"
 
 
 class RuleRewriter:
@@ -81,16 +29,26 @@ class RuleRewriter:
 
     name = "rules"
     llm_slots = 0  # never waits on a model
+    calls = 0  # asks no model
 
     def __init__(self, encoder=None, schema: CatalogueSchema | None = None):
         self.schema = schema
         has_attributes = schema is None or bool(schema.categorical)
         self.parser = AttributeParser(encoder, schema) if has_attributes else None
 
+    @property
+    def encoder(self):
+        """The text encoder that matches words outside the phrase table (None: the table only)."""
+        return self.parser.encoder if self.parser else None
+
+    def warm_up(self) -> float:
+        """Nothing to load: 0 seconds."""
+        return 0.0
+
     def rewrite(self, text: str) -> Rewrite:
         text, note = clean_message(text)
         intent = read_intent(text)
-        said = {
+        message_reading = {
             "rewriter": self.name,
             "negative_feedback": bool(NEGATIVE_FEEDBACK.search(text.lower())),
             "new_search": intent.new_request,
@@ -99,7 +57,7 @@ class RuleRewriter:
             "note": note,
         }
         if self.parser is None:
-            return Rewrite(caption=text, unmapped=text, **said)
+            return Rewrite(caption=text, unmapped=text, **message_reading)
         mentions, tokens = self.parser.parse(text), tokenize(text)
         constraints = _dedupe(
             [
@@ -117,7 +75,7 @@ class RuleRewriter:
             if m.options and m.polarity == "require"
         ]
         mapped = {i for m in mentions for i in range(m.start, m.end)} | intent.reset_words
-        leftovers = _said_plainly(
+        leftovers = _leftovers_for_the_caption(
             text,
             tokens,
             [
@@ -134,7 +92,7 @@ class RuleRewriter:
             constraints=constraints,
             unmapped=unmapped,
             ambiguities=ambiguities,
-            **said,
+            **message_reading,
         )
 
 
@@ -147,7 +105,7 @@ def _caption_words(constraints: list[Constraint], ambiguities: list[Ambiguity]) 
     return words + list(unclear.values())  # encoder ties: no constraint, only the word
 
 
-def _said_plainly(text: str, tokens: list[str], kept: list[int]) -> list[str]:
+def _leftovers_for_the_caption(text: str, tokens: list[str], kept: list[int]) -> list[str]:
     """The words left for the caption, the first one a negation reaches said as its opposite
     ("not so dark" -> "light", "no long sleeves" -> "short sleeves") or with its "not": text
     encoders read "dark" in "not dark" as dark."""

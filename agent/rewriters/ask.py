@@ -21,8 +21,8 @@ from pathlib import Path
 import diskcache
 from pydantic import BaseModel
 
-from agent.llm.answer import parse_answer
-from agent.llm.prompt import PROMPT_VERSION, build_messages, response_format
+from agent.rewriters.answer import parse_answer
+from agent.rewriters.prompt import PROMPT_VERSION, build_messages, response_format
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.paths import home
 
@@ -32,7 +32,7 @@ TIMEOUT_CLASSES = frozenset({"TimeoutError", "APITimeoutError", "TimeoutExceptio
 
 
 @dataclass(frozen=True)
-class Asked:
+class ChatReply:
     """What came of asking: a validated answer, or the reason there is none."""
 
     answer: BaseModel | None
@@ -57,8 +57,9 @@ def to_langchain(messages: list[dict]) -> list:
     return [kinds[m["role"]](m["content"]) for m in messages]
 
 
-class Asker:
-    """One chat model asked about one catalogue; safe to call from several threads."""
+class ValidatedChat:
+    """One chat model asked about one catalogue, its answers validated against the catalogue's
+    schema and cached; safe to call from several threads."""
 
     def __init__(
         self,
@@ -69,17 +70,19 @@ class Asker:
         cache_dir: str | Path | None = None,
         caption: bool = True,
         max_in_flight: int = MAX_IN_FLIGHT,
-        plan: str = "message",
+        asked_about: str = "message",
     ):
         self.chat_model, self.schema, self.model_key = chat_model, schema, model_key
-        self.plan = plan
+        self.asked_about = asked_about  # a whole "message" or the rules' "leftover" words
         self.timeout_s, self.caption, self.max_in_flight = timeout_s, caption, max_in_flight
         self.cache = diskcache.Cache(str(cache_dir or home() / "llm-cache"))
-        self.format = response_format(schema, caption)
+        self.response_format = response_format(schema, caption)
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._calls = 0
-        self._prefix = json.dumps([build_messages(schema, "", caption, plan)[:-1], self.format])
+        self._prefix = json.dumps(
+            [build_messages(schema, "", caption, asked_about)[:-1], self.response_format]
+        )
 
     @property
     def calls(self) -> int:
@@ -87,59 +90,61 @@ class Asker:
         return self._calls
 
     def messages(self, text: str) -> list:
-        return to_langchain(build_messages(self.schema, text, self.caption, self.plan))
+        return to_langchain(build_messages(self.schema, text, self.caption, self.asked_about))
 
-    def key(self, text: str) -> str:
+    def cache_key(self, text: str) -> str:
         asked = f"{PROMPT_VERSION}|{self.model_key}|{self._prefix}|{text}"
         return hashlib.sha256(asked.encode()).hexdigest()
 
-    def ask(self, text: str) -> Asked:
+    def ask(self, text: str) -> ChatReply:
         """The validated answer for `text` (from the cache where it was asked before)."""
-        cached = self.cache.get(self.key(text))
+        cached = self.cache.get(self.cache_key(text))
         if cached is not None:
             try:
-                return Asked(parse_answer(cached, self.schema), cached=True)
+                return ChatReply(parse_answer(cached, self.schema), cached=True)
             except ValueError:
-                self.cache.delete(self.key(text))  # an older, stricter or looser schema
+                self.cache.delete(self.cache_key(text))  # an older, stricter or looser schema
         if not self._slots.acquire(blocking=False):
-            return Asked(None, f"LLM busy: {self.max_in_flight} calls already in flight")
+            return ChatReply(None, f"LLM busy: {self.max_in_flight} calls already in flight")
         try:
             return self._call(text)
         finally:
             self._slots.release()
 
-    def _call(self, text: str) -> Asked:
+    def _call(self, text: str) -> ChatReply:
         with self._lock:
             self._calls += 1
         start = time.monotonic()
         try:
-            message = self.chat_model.invoke(self.messages(text), response_format=self.format)
+            message = self.chat_model.invoke(
+                self.messages(text), response_format=self.response_format
+            )
         except Exception as err:  # any failure of the endpoint or of the local model
             seconds = time.monotonic() - start
             if _is_timeout(err):
-                return Asked(None, f"LLM timed out after {self.timeout_s:g} s", seconds=seconds)
+                return ChatReply(None, f"LLM timed out after {self.timeout_s:g} s", seconds=seconds)
             reason = f"LLM call failed: {type(err).__name__}: {_first_line(err)}".rstrip(": ")
-            return Asked(None, reason, seconds=seconds)
+            return ChatReply(None, reason, seconds=seconds)
         seconds = time.monotonic() - start
         content = message.content if hasattr(message, "content") else str(message)
         content = content if isinstance(content, str) else json.dumps(content)
         metadata = getattr(message, "response_metadata", None) or {}
         if metadata.get("finish_reason") == "length":
-            return Asked(None, "LLM answer rejected: cut at its token limit", seconds=seconds)
+            return ChatReply(None, "LLM answer rejected: cut at its token limit", seconds=seconds)
         try:
             answer = parse_answer(content, self.schema)
         except ValueError as err:
-            return Asked(None, f"LLM answer rejected: {err}", seconds=seconds)
-        self.cache.set(self.key(text), content)  # validated answers only
+            return ChatReply(None, f"LLM answer rejected: {err}", seconds=seconds)
+        self.cache.set(self.cache_key(text), content)  # validated answers only
         if seconds > self.timeout_s:  # valid but late: kept for next time, not used now
-            return Asked(None, f"LLM timed out after {self.timeout_s:g} s", seconds=seconds)
-        return Asked(answer, seconds=seconds)
+            return ChatReply(None, f"LLM timed out after {self.timeout_s:g} s", seconds=seconds)
+        return ChatReply(answer, seconds=seconds)
 
     def warm_up(self) -> float:
         """Load the model and evaluate the fixed prompt once (seconds taken); not cached."""
         start = time.monotonic()
         try:
-            self.chat_model.invoke(self.messages("thanks"), response_format=self.format)
+            self.chat_model.invoke(self.messages("thanks"), response_format=self.response_format)
         except TimeoutError:
             pass  # the prompt was evaluated all the same: the next call starts warm
         except Exception as err:  # the first real call will fall back with the reason

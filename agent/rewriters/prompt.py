@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from agent.llm.answer import generation_schema
+from agent.rewriters.answer import generation_schema
 from retrieval.catalogues.lexicon import key
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.catalogues.vocabulary import value_phrases
@@ -30,10 +30,11 @@ AVOID = ("not {p}", "no {p} please", "anything but {p}")
 # Requests that name no value (the answer is an empty list): a model that always names a
 # value adds a wrong filter. Each is used only if the catalogue has none of its words.
 NOTHING = ("longer please", "with a zip", "a bit cheaper", "thanks, looks nice")
-# The kinds of the twelve examples, in order: one value, a negation, two values, none. A
-# whole message usually names something; the words the rules left over mostly do not, and a
-# model shown one empty answer in twelve still names a value for them nearly always.
-PLANS = {
+# The kinds of the twelve examples, in order, by what the model is asked about: one value, a
+# negation, two values, none. A whole message usually names something; the words the rules
+# left over mostly do not, and a model shown one empty answer in twelve still names a value
+# for them nearly always.
+EXAMPLE_KINDS = {
     "message": (
         "one",
         "one",
@@ -89,9 +90,10 @@ def _words(schema: CatalogueSchema, attribute: str) -> list[tuple[str, str]]:
     return synonyms + [pair for pair in out if pair not in synonyms]
 
 
-def examples(schema: CatalogueSchema, plan: str = "message") -> list[Example]:
-    """Worked examples for this catalogue, by PLANS[plan]: a word for a value, a negation,
-    two values at once, and a message that names none of them."""
+def examples(schema: CatalogueSchema, asked_about: str = "message") -> list[Example]:
+    """Worked examples for this catalogue, of the kinds EXAMPLE_KINDS[asked_about] (a whole
+    "message" or the "leftover" words of the rules): a word for a value, a negation, two
+    values at once, and a message that names none of them."""
     attributes = _leaf_attributes(schema)
     if not attributes:
         return []
@@ -109,7 +111,7 @@ def examples(schema: CatalogueSchema, plan: str = "message") -> list[Example]:
     words = {key(v) for a in schema.categorical for v in schema.attributes[a].values}
     nothing = [t for t in NOTHING if not any(key(w) in words for w in t.split())]
     out = []
-    for i, kind in enumerate(PLANS[plan]):
+    for i, kind in enumerate(EXAMPLE_KINDS[asked_about]):
         if kind == "none" and nothing:
             out.append(Example(nothing[i % len(nothing)], ()))
             continue
@@ -164,11 +166,11 @@ def feedback(text: str) -> str:
 
 
 def build_messages(
-    schema: CatalogueSchema, text: str, caption: bool = True, plan: str = "message"
+    schema: CatalogueSchema, text: str, caption: bool = True, asked_about: str = "message"
 ) -> list[dict]:
     """Chat messages as role/content dicts: instructions, example turns, the message."""
     messages = [{"role": "system", "content": system_prompt(schema, caption)}]
-    for example in examples(schema, plan):
+    for example in examples(schema, asked_about):
         messages.append({"role": "user", "content": feedback(example.text)})
         messages.append({"role": "assistant", "content": answer_json(example, caption)})
     messages.append({"role": "user", "content": feedback(text)})

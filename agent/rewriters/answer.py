@@ -18,11 +18,6 @@ MAX_CAPTION_CHARS = 200
 _STRICT = ConfigDict(extra="forbid")
 
 
-def source_key(constraint) -> str:
-    """How `Rewrite.sources` names a constraint: "attribute=value"."""
-    return f"{constraint.attribute}={constraint.value}"
-
-
 @lru_cache(maxsize=16)
 def _answer_model(schema_json: str) -> type[BaseModel]:
     schema = CatalogueSchema.model_validate_json(schema_json)

@@ -1,7 +1,7 @@
 """A local GGUF model run in-process by llama-cpp-python, as a LangChain chat model whose
 output is constrained by a grammar built from the answer's JSON schema.
 
-The grammar is built here (`agent.llm.answer.grammar_for`) and passed as `grammar=`, so a
+The grammar is built here (`agent.rewriters.answer.grammar_for`) and passed as `grammar=`, so a
 schema the converter cannot handle raises instead of silently allowing any JSON. The answer
 is streamed token by token, so a deadline stops the sampling itself: no thread is left
 running. One model serves one call at a time (llama.cpp's context is not thread-safe);
@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
-from agent.llm.answer import grammar_for
+from agent.rewriters.answer import grammar_for
 
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
