@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from agent.state import Constraint
+from agent.state import Constraint, DialogueState
 
 
 class TurnError(ValueError):
@@ -44,3 +46,16 @@ class Turn(BaseModel):
         """A chip or a filter with no words: the request's words stay, the chip's value is
         added to them and to the filters."""
         return (self.choose is not None or self.refilter) and not self.text.strip()
+
+
+class TurnObserver(Protocol):
+    """Watches the search of each turn without taking part in it (evaluation: the replay ranks
+    its targets with one). `depth` asks the search to rank that many ids (0: the shown only)."""
+
+    depth: int
+
+    def on_search(
+        self, state: DialogueState, query: np.ndarray, mask: np.ndarray, ranking: list[str]
+    ) -> None:
+        """After a turn's search: the state searched, the query (D,), the (N,) bool mask of
+        the rows the search could return, and the ids of the top-`depth` ranking."""

@@ -120,7 +120,7 @@ def bench_other_colours_turns(agent, queries: int = 200, seed: int = 0) -> dict:
     """ "Other colours" as the shopper gets it (Agent.other_colours: the instance search, the
     same kind in another colour first, the turn recorded) against the bare instance search of
     the same items, interleaved; the instance index is opened (built if missing) first."""
-    search = agent.instance.get()
+    search = agent.colours.instance.get()
     ids = search.item_ids
     rng = np.random.default_rng([seed, 19])
     picks = [ids[int(i)] for i in rng.integers(len(ids), size=queries + 10)]

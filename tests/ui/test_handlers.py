@@ -124,6 +124,7 @@ def test_undo_restores_the_state_before_the_turn_and_reset_starts_over(ctx):
     # a turn with another composition model: undo takes it back too
     second = handlers.send(ctx, first.session, "in red", None, "text-only")
     assert second.session.dialogue.composer == "text-only" and selected(second, "color") == "red"
+    assert len(second.session.dialogue.undo_stack) == 2  # one undo step per turn
     undone = handlers.undo(ctx, second.session)
     assert undone.session.dialogue == first.session.dialogue
     assert [c for _, c in undone.gallery] == [c for _, c in first.gallery]
