@@ -27,7 +27,7 @@ from agent.turn import (  # noqa: F401 (re-exported: the agent's API)
     TurnObserver,
 )
 from retrieval.catalogues.schema import CatalogueSchema
-from retrieval.compose import build_composer
+from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.threads import torch_threads
@@ -38,7 +38,7 @@ class Agent:
         self,
         encoder,
         index: SearchIndex,
-        composer: str = "sum",
+        composer: str = DEFAULT_COMPOSER,
         rewriter: Rewriter | None = None,
         config: AgentConfig | None = None,
         image_loader: Callable[[str], np.ndarray] | None = None,

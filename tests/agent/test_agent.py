@@ -283,3 +283,11 @@ def test_undo_restores_every_field_of_the_state_before_the_turn(agent):
         restored = DialogueState.model_validate_json(after.model_dump_json()).undo()
         assert restored == before  # also after a round trip through JSON (the app's state)
     assert states[-1].undo().undo().undo() == states[-4]
+
+
+def test_the_agent_defaults_to_the_cli_s_composition_model():
+    import inspect
+
+    from retrieval.compose import DEFAULT_COMPOSER
+
+    assert inspect.signature(Agent).parameters["composer"].default == DEFAULT_COMPOSER
