@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from eval.bench.suite import markdown_table
 from eval.bench.indexes import exact_top_k, ivf_factory, recall_at_k
+from eval.bench.suite import markdown_table
 from ui.cli import main
 
 
