@@ -221,6 +221,36 @@ def replay_model(
     return ReplayResult(model, shown[0], shown[1], seconds, calls, transcripts, true_ranks)
 
 
+def replay_models(
+    agent: Agent,
+    catalogue,
+    names: list[str],
+    dialogues: int,
+    turns: int,
+    phrasebook: Phrasebook,
+    seed: int,
+    suggestion_use: float = 0.0,
+) -> tuple[dict, dict]:
+    """Replay each composition model of `names` on the same seeded dialogues (see
+    `replay_model`): ({name: its summary at the agent's k}, {name: exact ranks (N, T+1)})."""
+    summaries, ranks = {}, {}
+    for name in names:
+        agent.composer(name)  # fails early on a model without weights
+        result = replay_model(
+            agent,
+            catalogue,
+            name,
+            dialogues,
+            turns,
+            phrasebook,
+            seed,
+            suggestion_use=suggestion_use,
+        )
+        ranks[name] = result.exact_ranks
+        summaries[name] = summarize(result, len(agent.index), agent.config.k)
+    return summaries, ranks
+
+
 def summarize(result: ReplayResult, gallery_size: int, k: int = 10) -> dict:
     """Per-turn metrics of one model (entry t is after turn t; t0 = the start's own results).
 
