@@ -25,6 +25,7 @@ from agent.turn import (  # noqa: F401 (re-exported: the agent's API)
     Turn,
     TurnError,
     TurnObserver,
+    validate_turn,
 )
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import DEFAULT_COMPOSER, build_composer
@@ -88,7 +89,7 @@ class Agent:
             return self._turn(
                 state,
                 before,
-                lambda: self._validate(state, turn),
+                lambda: validate_turn(state, turn, self.index.positions, self.schema),
                 lambda new, timings, _: self._search_turn(state, new, turn, observer, timings),
             )
 
@@ -233,43 +234,6 @@ class Agent:
         state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
         state.anchor_query = None
         return dropped
-
-    def _validate(self, state: DialogueState, turn: Turn) -> None:
-        if turn.item is not None and turn.item not in self.index.positions:
-            raise TurnError(f"item {turn.item!r} is not in the catalogue")
-        if turn.select is not None and turn.select not in {r.id for r in state.last_results}:
-            raise TurnError(
-                f"item {turn.select!r} is not among the results shown: pick one of them"
-            )
-        if turn.image is not None:
-            image = np.asarray(turn.image)
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise TurnError("the upload is not an RGB image: upload a JPEG or PNG picture")
-        if turn.choose is not None:
-            self._validate_choice(state, turn.choose)
-        has_text = bool(turn.text.strip()) or bool(turn.caption and turn.caption.strip())
-        if not (
-            has_text
-            or turn.select
-            or turn.item
-            or turn.image is not None
-            or turn.none_of_these
-            or turn.keeps_request
-        ):
-            raise TurnError(
-                "the message is empty: say what to change, pick a result or upload an image"
-            )
-        picked = turn.select or turn.item or turn.image is not None or turn.keeps_request
-        if not has_text and not picked and not state.turns:
-            raise TurnError("nothing to refine yet: describe what you are looking for first")
-
-    def _validate_choice(self, state: DialogueState, choice: Constraint) -> None:
-        spec = self.schema.attributes.get(choice.attribute)
-        if spec is None or choice.value not in spec.values:
-            label = self.schema.label(choice.attribute).lower()
-            raise TurnError(
-                f"{choice.value!r} is no {label} of this catalogue: pick one of the suggestions"
-            )
 
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
         if turn.image is not None:
