@@ -291,3 +291,28 @@ def test_the_agent_defaults_to_the_cli_s_composition_model():
     from retrieval.compose import DEFAULT_COMPOSER
 
     assert inspect.signature(Agent).parameters["composer"].default == DEFAULT_COMPOSER
+
+
+def test_an_observer_sees_each_search_and_the_turn_record_keeps_no_evaluation(agent):
+    class Seen:
+        depth = 30
+
+        def __init__(self):
+            self.calls = []
+
+        def on_search(self, state, query, mask, ranking):
+            self.calls.append((state, query, mask, ranking))
+
+    seen = Seen()
+    state, results = agent.step(agent.new_state(), Turn(text="a dress"), seen)
+    ((searched, query, mask, ranking),) = seen.calls
+    assert searched.constraints == state.constraints
+    assert np.allclose(query, state.last_query)
+    assert len(ranking) == 30 and ranking[:10] == [r.id for r in results]
+    assert mask.dtype == bool and mask.sum() == sum(
+        i.attributes["category"] == "dress" for i in agent.index.items
+    )
+    assert all(mask[agent.index.positions[i]] for i in ranking)
+    assert not {"ranking", "target_ranks"} & set(state.turns[-1].model_dump())
+    agent.step(state, Turn(text="start over"), seen)  # no search: nothing to observe
+    assert len(seen.calls) == 1
