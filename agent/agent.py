@@ -1,4 +1,8 @@
-"""Agent.step: the single entry point from a shopper's turn to the next results."""
+"""Agent.step: the single entry point from a shopper's turn to the next results.
+
+Every turn (words, picks, uploads, chips, other colours) runs through one skeleton,
+`Agent._turn`: validate, fork the state, act, record the turn with its timings and one undo
+step."""
 
 from __future__ import annotations
 
@@ -11,14 +15,20 @@ from agent.constraints import merge_constraints
 from agent.initiative import settle, take_initiative
 from agent.language.intent import what_to_say
 from agent.language.phrases import tokenize
-from agent.other_colours import LazyInstance, other_colours_turn
+from agent.other_colours import LazyInstance, OtherColours
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter, clean_message
 from agent.search import TurnSearch
-from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord
+from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord, UndoStep
 from agent.thumbnails import from_thumbnail, thumbnail
-from agent.turn import AgentConfig, Turn, TurnError  # noqa: F401 (re-exported: the agent's API)
+from agent.turn import (  # noqa: F401 (re-exported: the agent's API)
+    AgentConfig,
+    Turn,
+    TurnError,
+    TurnObserver,
+    validate_turn,
+)
 from retrieval.catalogues.schema import CatalogueSchema
-from retrieval.compose import build_composer
+from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.threads import one_torch_thread
@@ -29,7 +39,7 @@ class Agent:
         self,
         encoder,
         index: SearchIndex,
-        composer: str = "sum",
+        composer: str = DEFAULT_COMPOSER,
         rewriter: Rewriter | None = None,
         config: AgentConfig | None = None,
         image_loader: Callable[[str], np.ndarray] | None = None,
@@ -42,12 +52,13 @@ class Agent:
         self.has_attributes = bool(self.schema.categorical)
         self.rewriter = rewriter or RuleRewriter(encoder, self.schema)
         self.image_loader = image_loader
-        self.instance = instance  # "other colours": the gallery's instance index, opened lazily
         self._composers = {}
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
         c = self.config
         self.searcher = TurnSearch(index, self.schema, c.k, c.exclude_shown, c.hard_constraints)
+        # "other colours": the gallery's instance index, opened lazily
+        self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)
 
     def composer(self, name: str):
         if name not in self._composers:
@@ -61,27 +72,62 @@ class Agent:
         return DialogueState(composer=composer or self.default_composer)
 
     def step(
-        self, state: DialogueState, turn: Turn, depth: int = 0, targets: dict | None = None
+        self,
+        state: DialogueState,
+        turn: Turn,
+        observer: TurnObserver | None = None,
+        before: DialogueState | None = None,
     ) -> tuple[DialogueState, list[Result]]:
         """Apply one turn; returns the new state and the results to show.
 
-        For evaluation: with `depth` the turn record also keeps the ids of the top-`depth`
-        ranking, and with `targets` ({name: (N,) bool rows}) the true rank of each in the
-        whole gallery under the turn's filters and exclusions (TurnRecord.target_ranks).
+        Args:
+            observer: told of the turn's search (evaluation: the replay ranks its targets).
+            before: the state undo goes back to (default `state`; the app passes the dialogue
+                as it was before the page's settings were applied to `state`).
         """
         one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
-        return self._step(state, turn, depth, targets)
+        return self._turn(
+            state,
+            before,
+            lambda: validate_turn(state, turn, self.index.positions, self.schema),
+            lambda new, timings, _: self._search_turn(state, new, turn, observer, timings),
+        )
 
-    def _step(
-        self, state: DialogueState, turn: Turn, depth: int, targets: dict | None
+    def _turn(
+        self,
+        state: DialogueState,
+        before: DialogueState | None,
+        validate: Callable[[], object],
+        act: Callable[[DialogueState, dict[str, float], object], TurnRecord],
     ) -> tuple[DialogueState, list[Result]]:
+        """Every turn's skeleton: validate, fork, act, record the turn, its timings and one
+        undo step. `act(new, timings, validated)` carries the turn out on the fork, given what
+        `validate()` returned, and returns the record."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self._validate(state, turn)
+        checked = validate()
         new = state.fork()
-        new.undo_stack.append(state.snapshot())
-        action = self._apply_action(new, turn)
+        record = act(new, timings, checked)
+        timings["total"] = _ms(started)
+        record = record.model_copy(update={"timings_ms": timings})
+        new.shown += [r.id for r in record.results if r.id not in new.shown]
+        new.turns.append(record)
+        undo_to = state if before is None else before
+        new.undo_stack = [*undo_to.undo_stack, UndoStep.between(undo_to, new)]
+        return new, record.results
 
+    def _search_turn(
+        self,
+        state: DialogueState,
+        new: DialogueState,
+        turn: Turn,
+        observer: TurnObserver | None,
+        timings: dict[str, float],
+    ) -> TurnRecord:
+        """A turn of words, picks, uploads or chips on `new` (a fork of `state`): read it,
+        compose the query, search, offer chips."""
+        started = time.perf_counter()
+        action = self._apply_action(new, turn)
         rewrite, restart, dropped, held_back, question = self._understand(new, turn)
         timings["rewrite"] = _ms(started)
         caption = _caption(state, turn, rewrite)
@@ -91,45 +137,31 @@ class Agent:
         query = None if started_over else self._query(new, caption)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
+        depth = observer.depth if observer is not None else 0
         searched = None if query is None else self.searcher.search(new, query, depth)
-        results, ranking, note = (
-            ([], [], "started over: tell me what you are looking for" if started_over else "")
-            if searched is None
-            else (searched.results, searched.ranking, searched.note)
-        )
-        ranks = (
-            {}
-            if not targets or searched is None
-            else self.searcher.true_ranks(query, searched.mask, targets)
-        )
         timings["search"] = _ms(t)
+        if observer is not None and searched is not None:
+            observer.on_search(new, query, searched.mask, searched.ranking)
         t = time.perf_counter()
         offer = question or self._suggest(new, rewrite, searched)
         timings["initiative"] = _ms(t)
-        timings["total"] = _ms(started)
 
         new.last_query = None if query is None else query.tolist()
-        new.shown += [r.id for r in results if r.id not in new.shown]
-        new.turns.append(
-            TurnRecord(
-                action=action,
-                user_text=clean_message(turn.text)[0],  # bounded, as searched
-                caption=caption,
-                **_what_was_read(rewrite),
-                reference_id=new.reference.item_id if new.reference else None,
-                results=results,
-                ranking=ranking,
-                new_search=restart or not state.turns,
-                target_ranks=ranks,
-                dropped=dropped,
-                timings_ms=timings,
-                note="; ".join(n for n in (rewrite.note, note) if n),
-                matching=None if searched is None else searched.matching,
-                offer=offer,
-                held_back=held_back,
-            )
+        note = "started over: tell me what you are looking for" if started_over else ""
+        return TurnRecord(
+            action=action,
+            user_text=clean_message(turn.text)[0],  # bounded, as searched
+            caption=caption,
+            **_what_was_read(rewrite),
+            reference_id=new.reference.item_id if new.reference else None,
+            results=[] if searched is None else searched.results,
+            new_search=restart or not state.turns,
+            dropped=dropped,
+            note="; ".join(n for n in (rewrite.note, searched.note if searched else note) if n),
+            matching=None if searched is None else searched.matching,
+            offer=offer,
+            held_back=held_back,
         )
-        return new, results
 
     def _understand(self, new: DialogueState, turn: Turn):
         """Read the turn into `new`: (rewrite, a new search?, constraints it let go, values
@@ -202,43 +234,6 @@ class Agent:
         state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
         state.anchor_query = None
         return dropped
-
-    def _validate(self, state: DialogueState, turn: Turn) -> None:
-        if turn.item is not None and turn.item not in self.index.positions:
-            raise TurnError(f"item {turn.item!r} is not in the catalogue")
-        if turn.select is not None and turn.select not in {r.id for r in state.last_results}:
-            raise TurnError(
-                f"item {turn.select!r} is not among the results shown: pick one of them"
-            )
-        if turn.image is not None:
-            image = np.asarray(turn.image)
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise TurnError("the upload is not an RGB image: upload a JPEG or PNG picture")
-        if turn.choose is not None:
-            self._validate_choice(state, turn.choose)
-        has_text = bool(turn.text.strip()) or bool(turn.caption and turn.caption.strip())
-        if not (
-            has_text
-            or turn.select
-            or turn.item
-            or turn.image is not None
-            or turn.none_of_these
-            or turn.keeps_request
-        ):
-            raise TurnError(
-                "the message is empty: say what to change, pick a result or upload an image"
-            )
-        picked = turn.select or turn.item or turn.image is not None or turn.keeps_request
-        if not has_text and not picked and not state.turns:
-            raise TurnError("nothing to refine yet: describe what you are looking for first")
-
-    def _validate_choice(self, state: DialogueState, choice: Constraint) -> None:
-        spec = self.schema.attributes.get(choice.attribute)
-        if spec is None or choice.value not in spec.values:
-            label = self.schema.label(choice.attribute).lower()
-            raise TurnError(
-                f"{choice.value!r} is no {label} of this catalogue: pick one of the suggestions"
-            )
 
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
         if turn.image is not None:
@@ -321,27 +316,35 @@ class Agent:
         return normalize(query[None])[0]
 
     def revise(
-        self, state: DialogueState, caption: str, depth: int = 0
+        self, state: DialogueState, caption: str, before: DialogueState | None = None
     ) -> tuple[DialogueState, list[Result]]:
         """Run the last turn again with the shopper's edit of its caption (undo, then redo), so
-        the constraints that turn added are read from the edit instead."""
+        the constraints that turn added are read from the edit instead. Undo goes back to the
+        state before the revised turn, or to `before` where given."""
         if not state.turns:
             raise TurnError("there is no search to revise yet: describe what you are looking for")
-        last, before = state.turns[-1], state.undo()
+        last, previous = state.turns[-1], state.undo()
         turn = Turn(text=caption, caption=caption, none_of_these=last.action == "none_of_these")
         if last.action == "select":
             turn.select = last.reference_id
         elif last.action == "item":
             turn.item = last.reference_id
         elif last.action == "upload":
-            before.reference = state.reference.model_copy(deep=True)
-        return self.step(before, turn, depth)
+            previous.reference = state.reference.model_copy(deep=True)
+        return self.step(previous, turn, before=before)
 
     def other_colours(
-        self, state: DialogueState, item_id: str
+        self, state: DialogueState, item_id: str, before: DialogueState | None = None
     ) -> tuple[DialogueState, list[Result]]:
-        """A turn: the same style as `item_id` in other colours (see agent/other_colours.py)."""
-        return other_colours_turn(self, state, item_id)
+        """A turn: the same style as `item_id` in other colours (see agent/other_colours.py);
+        `before` as for `step`."""
+        colours = self.colours
+        return self._turn(
+            state,
+            before,
+            lambda: colours.validate(item_id),
+            lambda new, _timings, search: colours.apply(new, item_id, search),
+        )
 
     def undo(self, state: DialogueState) -> DialogueState:
         return state.undo()

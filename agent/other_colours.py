@@ -8,7 +8,6 @@ missing) on the first request, once for every session.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from agent.state import DialogueState, Reference, Result, TurnRecord
@@ -58,44 +57,47 @@ class LazyInstance:
         return self._search
 
 
-def other_colours_turn(
-    agent, state: DialogueState, item_id: str
-) -> tuple[DialogueState, list[Result]]:
-    """The turn "other colours of `item_id`": the item becomes the reference (and a liked
-    pick), the results are its nearest instance neighbours, undoable like any turn.
+class OtherColours:
+    """The turn "other colours of an item" over one gallery: the item becomes the reference
+    (and a liked pick), the results are its nearest instance neighbours.
 
     Args:
-        agent: the Agent (its index, searcher, k and instance search).
+        index: the gallery's SearchIndex.
+        searcher: the agent's TurnSearch (results as the agent shows them).
+        schema: the catalogue's schema (the kind and colour attributes).
+        k: results shown.
+        instance: the gallery's instance index, opened lazily (None: not available).
     """
-    if item_id not in agent.index.positions:
-        raise TurnError(f"item {item_id!r} is not in the catalogue")
-    if agent.instance is None:
-        raise TurnError("other colours need an instance index: this agent has none")
-    started = time.perf_counter()
-    try:
-        search = agent.instance.get()
-    except InstanceUnavailable as err:
-        raise TurnError(str(err)) from None
-    new = state.fork()
-    new.undo_stack.append(state.snapshot())
-    new.reference = Reference(kind="item", item_id=item_id)
-    if item_id not in new.liked:
-        new.liked.append(item_id)
-    items, positions = agent.index.items, agent.index.positions
-    item = items[positions[item_id]]
-    hits = search.other_colours(item_id, max(agent.config.k, FETCHED))
-    found = [agent.searcher.result(items[positions[i]], score, new) for i, score in hits]
-    results = prefer_same_kind_other_colour(agent.schema, item.attributes, found)
-    results = results[: agent.config.k]
-    new.shown += [r.id for r in results if r.id not in new.shown]
-    new.turns.append(
-        TurnRecord(
+
+    def __init__(self, index, searcher, schema, k: int, instance: LazyInstance | None):
+        self.index, self.searcher, self.schema, self.k = index, searcher, schema, k
+        self.instance = instance
+
+    def validate(self, item_id: str):
+        """The instance search that answers for `item_id`; TurnError if none can."""
+        if item_id not in self.index.positions:
+            raise TurnError(f"item {item_id!r} is not in the catalogue")
+        if self.instance is None:
+            raise TurnError("other colours need an instance index: this agent has none")
+        try:
+            return self.instance.get()
+        except InstanceUnavailable as err:
+            raise TurnError(str(err)) from None
+
+    def apply(self, new: DialogueState, item_id: str, search) -> TurnRecord:
+        """Carry the turn out on `new` (a fork of the state); returns its record."""
+        new.reference = Reference(kind="item", item_id=item_id)
+        if item_id not in new.liked:
+            new.liked.append(item_id)
+        items, positions = self.index.items, self.index.positions
+        item = items[positions[item_id]]
+        hits = search.other_colours(item_id, max(self.k, FETCHED))
+        found = [self.searcher.result(items[positions[i]], score, new) for i, score in hits]
+        results = prefer_same_kind_other_colour(self.schema, item.attributes, found)[: self.k]
+        return TurnRecord(
             action="other_colours",
             caption=f"other colours of {item.title or item_id}",
             reference_id=item_id,
             results=results,
-            timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
             note="" if results else "no other colours of this item",
         )
-    )
-    return new, results

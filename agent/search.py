@@ -1,5 +1,5 @@
 """How a turn searches: the active constraints as filters, items shown or rejected left out,
-fallbacks when too few match, and the target's true rank for evaluation."""
+fallbacks when too few match."""
 
 from __future__ import annotations
 
@@ -132,18 +132,3 @@ class TurnSearch:
             title=item.title,
             matches=[c.value for c in required if item.attributes.get(c.attribute) == c.value],
         )
-
-    def true_ranks(self, query: np.ndarray, mask: np.ndarray, targets: dict[str, np.ndarray]):
-        """{name: 0-based rank} of the best of each set of rows (a (N,) bool array) in the
-        whole gallery under the turn's filters and exclusions: the allowed items scoring
-        above it. A set the turn could show none of ranks after every allowed item."""
-        scores = np.asarray(self.index.vectors, np.float32) @ np.asarray(query, np.float32)
-        ranks = {}
-        for name, rows in targets.items():
-            reachable = rows & mask
-            if not reachable.any():
-                ranks[name] = int(mask.sum())
-                continue
-            best = scores[reachable].max()
-            ranks[name] = int(np.count_nonzero(mask & (scores > best)))
-        return ranks

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from base64 import b64decode, b64encode
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 Polarity = Literal["require", "avoid"]
@@ -71,15 +73,51 @@ class TurnRecord(BaseModel):
     overruled: list[Constraint] = Field(default_factory=list)  # LLM constraints not used
     reference_id: str | None = None
     results: list[Result] = Field(default_factory=list)
-    ranking: list[str] = Field(default_factory=list)  # top-depth ids, when asked (evaluation)
     new_search: bool = False  # this turn started a search (the first turn, or a new request)
-    target_ranks: dict[str, int] = Field(default_factory=dict)  # evaluation: true ranks
     dropped: list[Constraint] = Field(default_factory=list)  # what a new search let go
     timings_ms: dict[str, float] = Field(default_factory=dict)
     note: str = ""  # what the agent tells the shopper about this turn
     matching: int | None = None  # catalogue items that meet the turn's requirements
     offer: Offer | None = None  # chips or a question after this turn
     held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
+
+
+VECTORS = ("last_query", "anchor_query")  # float lists an undo step keeps packed
+
+
+def pack_vector(vector: list[float] | None) -> str | None:
+    """A float list as base64 float64 bytes: exact, and half the size of its JSON."""
+    return None if vector is None else b64encode(np.asarray(vector, "<f8").tobytes()).decode()
+
+
+def unpack_vector(packed: str | None) -> list[float] | None:
+    return None if packed is None else np.frombuffer(b64decode(packed), "<f8").tolist()
+
+
+class UndoStep(BaseModel):
+    """What undoing one turn restores, as a diff: each list the turn only appended to by its
+    earlier length, each other field the turn changed by its earlier value (JSON-ready; the
+    query vectors packed). Its size does not grow with the dialogue, so neither does a
+    turn's cost."""
+
+    lengths: dict[str, int] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def between(cls, before: DialogueState, after: DialogueState) -> UndoStep:
+        """The step that takes `after` back to `before`."""
+        lengths, values = {}, {}
+        for name in DialogueState.model_fields:
+            old, new = getattr(before, name), getattr(after, name)
+            if name == "undo_stack" or old == new:
+                continue
+            if isinstance(old, list) and isinstance(new, list) and new[: len(old)] == old:
+                lengths[name] = len(old)
+            elif name in VECTORS:
+                values[name] = pack_vector(old)
+            else:
+                values[name] = before.model_dump(mode="json", include={name})[name]
+        return cls(lengths=lengths, values=values)
 
 
 class DialogueState(BaseModel):
@@ -92,11 +130,16 @@ class DialogueState(BaseModel):
     shown: list[str] = Field(default_factory=list)  # every item shown so far
     last_query: list[float] | None = None
     anchor_query: list[float] | None = None  # the last composed request, before feedback
-    undo_stack: list[str] = Field(default_factory=list)  # JSON of the states before each turn
+    undo_stack: list[UndoStep] = Field(default_factory=list)  # one per turn, last on top
 
     @property
     def last_results(self) -> list[Result]:
         return self.turns[-1].results if self.turns else []
+
+    @property
+    def last_offer(self) -> Offer | None:
+        """The chips or question after the last turn (None before any, or without one)."""
+        return self.turns[-1].offer if self.turns else None
 
     def fork(self) -> DialogueState:
         """A copy for the next turn: its lists are new (append, extend and assign to them
@@ -104,9 +147,6 @@ class DialogueState(BaseModel):
         in place. Much cheaper than a deep copy, which grows with the dialogue."""
         lists = ("turns", "liked", "rejected", "constraints", "shown", "undo_stack")
         return self.model_copy(update={name: list(getattr(self, name)) for name in lists})
-
-    def snapshot(self) -> str:
-        return self.model_dump_json(exclude={"undo_stack"})
 
     def request_caption(self) -> str:
         """The words of the request as it stands: the last caption searched since the search
@@ -122,9 +162,16 @@ class DialogueState(BaseModel):
         """The state exactly as it was before the last turn (unchanged if there is none)."""
         if not self.undo_stack:
             return self.model_copy(deep=True)
-        previous = DialogueState.model_validate_json(self.undo_stack[-1])
-        previous.undo_stack = list(self.undo_stack[:-1])
-        return previous
+        step = self.undo_stack[-1]
+        fields = {name: getattr(self, name) for name in DialogueState.model_fields}
+        for name, length in step.lengths.items():
+            fields[name] = fields[name][:length]
+        fields.update(step.values)
+        fields.update(
+            {name: unpack_vector(step.values[name]) for name in VECTORS if name in step.values}
+        )
+        fields["undo_stack"] = self.undo_stack[:-1]
+        return DialogueState.model_validate(fields)
 
     def reset(self) -> DialogueState:
         return DialogueState(composer=self.composer)

@@ -1,11 +1,14 @@
-"""What a shopper's turn is, the agent's settings, and the error of a turn it cannot carry out."""
+"""What a shopper's turn is, its checks, the agent's settings, the error of a turn it cannot
+carry out, and the observer of its search (evaluation)."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from agent.state import Constraint
+from agent.state import Constraint, DialogueState
 
 
 class TurnError(ValueError):
@@ -16,7 +19,7 @@ class AgentConfig(BaseModel):
     k: int = 10
     query_weight: float = 1.0  # Rocchio: the composed query ...
     # ... plus this much of the liked items' alpha-QE mean (chosen by replay with filters off,
-    # 500 dialogues of seed 7, among 0, 0.1, 0.2, 0.3 and 0.5: eval/bench_instance.py) ...
+    # 500 dialogues of seed 7, among 0, 0.1, 0.2, 0.3 and 0.5: eval/bench/instance.py) ...
     liked_weight: float = 0.1
     liked_alpha: float = 3.0  # ... each liked item weighted by its similarity^alpha ...
     rejected_weight: float = 0.3  # ... minus this much of the rejected items' mean
@@ -44,3 +47,52 @@ class Turn(BaseModel):
         """A chip or a filter with no words: the request's words stay, the chip's value is
         added to them and to the filters."""
         return (self.choose is not None or self.refilter) and not self.text.strip()
+
+
+class TurnObserver(Protocol):
+    """Watches the search of each turn without taking part in it (evaluation: the replay ranks
+    its targets with one). `depth` asks the search to rank that many ids (0: the shown only)."""
+
+    depth: int
+
+    def on_search(
+        self, state: DialogueState, query: np.ndarray, mask: np.ndarray, ranking: list[str]
+    ) -> None:
+        """After a turn's search: the state searched, the query (D,), the (N,) bool mask of
+        the rows the search could return, and the ids of the top-`depth` ranking."""
+
+
+def validate_turn(state: DialogueState, turn: Turn, positions: dict, schema) -> None:
+    """Raise a TurnError saying what to do where `turn` cannot be carried out on `state`.
+
+    Args:
+        positions: the gallery's item ids (any container of them).
+        schema: the catalogue's CatalogueSchema (a chip's value must be one of its values).
+    """
+    if turn.item is not None and turn.item not in positions:
+        raise TurnError(f"item {turn.item!r} is not in the catalogue")
+    if turn.select is not None and turn.select not in {r.id for r in state.last_results}:
+        raise TurnError(f"item {turn.select!r} is not among the results shown: pick one of them")
+    if turn.image is not None:
+        image = np.asarray(turn.image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise TurnError("the upload is not an RGB image: upload a JPEG or PNG picture")
+    if turn.choose is not None:
+        _validate_choice(turn.choose, schema)
+    has_text = bool(turn.text.strip()) or bool(turn.caption and turn.caption.strip())
+    picked = turn.select or turn.item or turn.image is not None or turn.keeps_request
+    if not (has_text or picked or turn.none_of_these):
+        raise TurnError(
+            "the message is empty: say what to change, pick a result or upload an image"
+        )
+    if not has_text and not picked and not state.turns:
+        raise TurnError("nothing to refine yet: describe what you are looking for first")
+
+
+def _validate_choice(choice: Constraint, schema) -> None:
+    spec = schema.attributes.get(choice.attribute)
+    if spec is None or choice.value not in spec.values:
+        label = schema.label(choice.attribute).lower()
+        raise TurnError(
+            f"{choice.value!r} is no {label} of this catalogue: pick one of the suggestions"
+        )

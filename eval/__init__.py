@@ -1,1 +1,2 @@
-"""Encoder, single-turn and dialogue evaluation."""
+"""Quality: encoder, single-turn and dialogue (replay) evaluation, their metrics, the published
+protocols (published/) and the rewriters' request lists (lists/). Speed lives in bench/."""

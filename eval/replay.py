@@ -53,6 +53,38 @@ def _ranks(
     return exact, attribute
 
 
+def true_ranks(
+    scores: np.ndarray, mask: np.ndarray, targets: dict[str, np.ndarray]
+) -> dict[str, int]:
+    """{name: 0-based rank} of the best of each set of rows (a (N,) bool array) in the whole
+    gallery under a turn's filters and exclusions (`mask`, (N,) bool): the allowed items
+    scoring above it (`scores`, (N,)). A set the turn could show none of ranks after every
+    allowed item."""
+    ranks = {}
+    for name, rows in targets.items():
+        reachable = rows & mask
+        if not reachable.any():
+            ranks[name] = int(mask.sum())
+            continue
+        best = scores[reachable].max()
+        ranks[name] = int(np.count_nonzero(mask & (scores > best)))
+    return ranks
+
+
+class TargetRanks:
+    """The replay's TurnObserver: after each turn's search, the ids of its top-`depth`
+    ranking and the true rank of each target set (see `true_ranks`)."""
+
+    def __init__(self, vectors: np.ndarray, depth: int, targets: dict[str, np.ndarray]):
+        self.vectors, self.depth, self.targets = vectors, depth, targets  # vectors (N, D)
+        self.ranking: list[str] = []
+        self.ranks: dict[str, int] = {}
+
+    def on_search(self, state, query: np.ndarray, mask: np.ndarray, ranking: list[str]) -> None:
+        self.ranking = ranking
+        self.ranks = true_ranks(self.vectors @ np.asarray(query, np.float32), mask, self.targets)
+
+
 def dialogue_plan(n_items: int, dialogues: int, seed: int) -> list[tuple[int, int]]:
     """(target, start) rows per dialogue: the same for every model, from the seed."""
     if dialogues < 1:
@@ -83,6 +115,7 @@ class _Replayer:
         self.suggestion_use = suggestion_use
         self.items = agent.index.items
         self.items_by_id = {item.id: item for item in self.items}
+        self.vectors = np.asarray(agent.index.vectors, np.float32)  # (N, D)
         shapes = catalogue.shape_features()
         if shapes is None:  # photos: the encoder's image vectors stand for what items look like
             shapes = np.asarray(agent.index.vectors, np.float32)
@@ -115,22 +148,22 @@ class _Replayer:
             suggestion_use=self.suggestion_use,
             choice_rng=np.random.default_rng([self.seed, 2, d]),
         )
-        targets = self._targets(shopper)
+        seen = TargetRanks(self.vectors, depth, self._targets(shopper))
         state = agent.new_state(model)
-        state, shown = agent.step(state, Turn(item=self.items[start].id), depth, targets)
+        state, shown = agent.step(state, Turn(item=self.items[start].id), seen)
         shown_ranks = np.full((2, self.turns + 1), -1)
-        true_ranks = np.full((2, self.turns + 1), -1)
+        true = np.full((2, self.turns + 1), -1)
         for t in range(self.turns + 1):
-            record = state.turns[-1]
             shown_ranks[:, t] = _ranks(
-                record.ranking, self.items[target].id, shopper.target_attributes, self.items_by_id
+                seen.ranking, self.items[target].id, shopper.target_attributes, self.items_by_id
             )
-            true_ranks[:, t] = [record.target_ranks[level] for level in LEVELS]
+            true[:, t] = [seen.ranks[level] for level in LEVELS]
             if t == self.turns:
                 break
-            turn = shopper.respond(shown, record.offer)
-            state, shown = agent.step(state, turn, depth, targets)
-        return shown_ranks, true_ranks, state
+            turn = shopper.respond(shown, state.turns[-1].offer)
+            seen.ranking, seen.ranks = [], {}
+            state, shown = agent.step(state, turn, seen)
+        return shown_ranks, true, state
 
 
 def _transcript(state, target_id: str, start_id: str) -> dict:
@@ -186,6 +219,36 @@ def replay_model(
     calls = agent.rewriter.calls - calls_before
     true_ranks = dict(zip(LEVELS, true))
     return ReplayResult(model, shown[0], shown[1], seconds, calls, transcripts, true_ranks)
+
+
+def replay_models(
+    agent: Agent,
+    catalogue,
+    names: list[str],
+    dialogues: int,
+    turns: int,
+    phrasebook: Phrasebook,
+    seed: int,
+    suggestion_use: float = 0.0,
+) -> tuple[dict, dict]:
+    """Replay each composition model of `names` on the same seeded dialogues (see
+    `replay_model`): ({name: its summary at the agent's k}, {name: exact ranks (N, T+1)})."""
+    summaries, ranks = {}, {}
+    for name in names:
+        agent.composer(name)  # fails early on a model without weights
+        result = replay_model(
+            agent,
+            catalogue,
+            name,
+            dialogues,
+            turns,
+            phrasebook,
+            seed,
+            suggestion_use=suggestion_use,
+        )
+        ranks[name] = result.exact_ranks
+        summaries[name] = summarize(result, len(agent.index), agent.config.k)
+    return summaries, ranks
 
 
 def summarize(result: ReplayResult, gallery_size: int, k: int = 10) -> dict:

@@ -1,13 +1,13 @@
 """Rewriters side by side (issue 15): rules, an LLM alone, the hybrid, on three lists.
 
-Lists (read from the repository's tests; each skipped where its data is absent):
+Lists (shipped in the package, eval/lists/; each skipped where the data it needs is absent):
 
-- `heldout`: fmnist-color's blind held-out phrasings (tests/agent/heldout_phrasings.py), one
+- `heldout`: fmnist-color's blind held-out phrasings (eval/lists/heldout_phrasings.py), one
   intended constraint each, fmnist-color's schema;
-- `fashion-products`: the request list of the schema issue (tests/agent/language/
-  request_lists.py) on ../shared/data/fashion-products' schema, scored on the exact set;
+- `fashion-products`: the request list of the schema issue (eval/lists/request_lists.py) on
+  ../shared/data/fashion-products' schema, scored on the exact set;
 - `fashion-iq`: 200 real Fashion IQ validation captions that name one plain colour or
-  pattern, labelled by tests/agent/fashion_iq_labels.py, fmnist-color's schema.
+  pattern, labelled by eval/lists/fashion_iq_labels.py, fmnist-color's schema.
 
 Per list and rewriter: accuracy (the intended constraint among those produced, as
 tests/agent/test_rewriter.py scores it; the exact set for the request list), exact (nothing
@@ -23,7 +23,6 @@ second pass over the same list (the cache: must be zero).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import tempfile
 import time
@@ -35,8 +34,7 @@ import numpy as np
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
 
 DEFAULT_REWRITERS = ("rules", "smollm2", "hybrid:smollm2", "gemma-270m")
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-FASHION_PRODUCTS = TESTS.parents[1] / "shared" / "data" / "fashion-products"
+FASHION_PRODUCTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-products"
 Triple = tuple[str, str, str]
 
 
@@ -48,33 +46,21 @@ class RequestList:
     exact: bool  # score the exact set (else: the wanted constraint among those produced)
 
 
-def _module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_lists(tests: Path = TESTS, products: Path = FASHION_PRODUCTS) -> tuple[list, list]:
+def load_lists(products: Path = FASHION_PRODUCTS) -> tuple[list, list]:
     """(the lists found, a line for each one skipped)."""
-    lists, skipped = [], []
-    heldout = tests / "agent" / "heldout_phrasings.py"
-    if heldout.exists():
-        items = [(t, {w}) for t, w in _module(heldout).HELD_OUT_BLIND]
-        lists.append(RequestList("heldout", fmnist_schema(), items, exact=False))
-    else:
-        skipped.append(f"heldout: {heldout} is absent")
-    requests = tests / "agent" / "language" / "request_lists.py"
-    if requests.exists() and (products / "styles.csv").exists():
+    from eval.lists import fashion_iq_labels, heldout_phrasings, request_lists
+
+    items = [(t, {w}) for t, w in heldout_phrasings.HELD_OUT_BLIND]
+    lists, skipped = [RequestList("heldout", fmnist_schema(), items, exact=False)], []
+    if (products / "styles.csv").exists():
         from retrieval.catalogues import FolderCatalogue
 
         schema = FolderCatalogue(products, products / "styles.csv").schema
-        items = [(t, set(w)) for t, w in _module(requests).FASHION_PRODUCTS]
+        items = [(t, set(w)) for t, w in request_lists.FASHION_PRODUCTS]
         lists.append(RequestList("fashion-products", schema, items, exact=True))
     else:
-        skipped.append(f"fashion-products: {requests} or {products}/styles.csv is absent")
-    labels = tests / "agent" / "fashion_iq_labels.py"
-    pairs = _module(labels).labelled() if labels.exists() else []
+        skipped.append(f"fashion-products: {products}/styles.csv is absent")
+    pairs = fashion_iq_labels.labelled()
     if pairs:
         lists.append(
             RequestList("fashion-iq", fmnist_schema(), [(t, {w}) for t, w in pairs], False)

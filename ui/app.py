@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from retrieval.compose import list_models
-from ui import handlers, view
+from ui import CONCURRENCY, handlers, view
 from ui.handlers import AppContext, Session, Update
 
 TITLE = "circhat: chat with a catalogue"
@@ -260,7 +260,7 @@ def _wire(page: Page, events: Events) -> None:
     )
 
 
-def build_app(agent, catalogue, concurrency: int = 8) -> gr.Blocks:
+def build_app(agent, catalogue, concurrency: int = CONCURRENCY) -> gr.Blocks:
     """The app for an agent and its catalogue; `concurrency` events run at once, plus one
     for each LLM call the rewriter may have in flight (a turn waiting on the LLM holds a
     slot but no CPU, so the rule-based turns keep theirs)."""

@@ -4,7 +4,7 @@ Each input line is a turn: plain text, a `:command` (`:pick N [text]`, `:chip N`
 suggestion or answer), `:none`, `:undo`, `:reset`, `:help`, `:quit`), or (for scripts) a
 JSON object `{"text": ..., "pick": RANK_OR_ID, "chip": N, "none_of_these": true, "undo": true,
 "reset": true}`.
-Every turn goes through the same `Agent.step` as the app; a bad line is answered with an
+Every turn goes through the same session actions as the app (ui/session.py); a bad line is answered with an
 error and the dialogue goes on.
 """
 
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from agent.agent import Agent, Turn, TurnError
-from agent.state import DialogueState
+from agent.state import Constraint, DialogueState
 from ui import replies
+from ui.session import Conversation
 
 HELP = (
     "Say what you want ('a navy shirt for men'), or refine: ':pick N [text]' starts from the "
@@ -100,29 +101,32 @@ class ChatSession:
     """One dialogue with the agent; `handle` takes a line and returns the turn's record."""
 
     agent: Agent
+    conversation: Conversation = field(init=False)
     state: DialogueState = field(init=False)
 
     def __post_init__(self) -> None:
-        self.state = self.agent.new_state()
+        self.conversation = Conversation(self.agent)
+        self.state = self.conversation.new_state()
 
     def _pick(self, pick: str | int) -> str:
         shown = self.state.last_results
         if isinstance(pick, int):
-            if not 1 <= pick <= len(shown):
+            chosen = self.conversation.shown(self.state, pick - 1) if pick >= 1 else None
+            if chosen is None:
                 raise ChatInputError(f"there is no result {pick}: pick one of 1-{len(shown)}")
-            return shown[pick - 1].id
+            return chosen.id
         if pick not in {r.id for r in shown}:
             raise ChatInputError(f"{pick!r} is not among the results shown")
         return pick
 
-    def _chip(self, number: int):
-        offer = self.state.turns[-1].offer if self.state.turns else None
-        chips = offer.chips if offer else []
-        if not isinstance(number, int) or not 1 <= number <= len(chips):
+    def _chip(self, number: int) -> Constraint:
+        chip = self.conversation.chip(self.state, number - 1) if isinstance(number, int) else None
+        if chip is None:
+            chips = self.conversation.chips(self.state)
             if not chips:
                 raise ChatInputError("there is no suggestion to take now")
             raise ChatInputError(f"there is no suggestion {number}: take one of 1-{len(chips)}")
-        return chips[number - 1].constraint()
+        return chip.constraint()
 
     def handle(self, line: str) -> dict:
         try:
@@ -137,21 +141,22 @@ class ChatSession:
         if parsed.command == "quit":
             return {**self.record(), "reply": "Bye.", "quit": True}
         if parsed.undo:
-            self.state = self.agent.undo(self.state)
-            return {**self.record(), "reply": "Undone: back to the results before your last turn."}
+            self.state, reply = self.conversation.undo(self.state)
+            return {**self.record(), "reply": reply}
         if parsed.reset:
-            self.state = self.agent.reset(self.state)
+            self.state = self.conversation.reset(self.state)
             return {**self.record(), "reply": "Started over."}
         if parsed.colours is not None:
-            self.state, _ = self.agent.other_colours(self.state, self._pick(parsed.colours))
-            return {**self.record(), "reply": replies.reply(self.state, self.agent.schema)}
+            item = self._pick(parsed.colours)
+            self.state, reply = self.conversation.other_colours(self.state, item)
+            return {**self.record(), "reply": reply}
         select = self._pick(parsed.pick) if parsed.pick is not None else None
         chosen = self._chip(parsed.chip) if parsed.chip is not None else None
         turn = Turn(
             text=parsed.text, select=select, none_of_these=parsed.none_of_these, choose=chosen
         )
-        self.state, _ = self.agent.step(self.state, turn)
-        return {**self.record(), "reply": replies.reply(self.state, self.agent.schema)}
+        self.state, reply = self.conversation.turn(self.state, turn)
+        return {**self.record(), "reply": reply}
 
     def record(self) -> dict:
         """What the last turn left: its caption, the active constraints, the results."""

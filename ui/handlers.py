@@ -19,7 +19,8 @@ from agent.agent import Agent, Turn, TurnError
 from agent.constraints import merge_constraints
 from agent.state import Constraint, DialogueState
 from retrieval.catalogues import Catalogue, decode_image
-from ui import replies, view
+from ui import view
+from ui.session import Conversation
 from ui.thumbnails import Thumbnails
 
 MAX_SHOWN_CHARS = 1000  # a longer message is cut in the chat (the agent notes its own cut)
@@ -37,16 +38,18 @@ class Session(BaseModel):
 @dataclass
 class AppContext:
     """What every session shares, read-only: the agent (encoder, index), the catalogue, its
-    display images on disk and its facet counts."""
+    display images on disk, its facet counts, and the session actions over the agent."""
 
     agent: Agent
     catalogue: Catalogue
     thumbnails: Thumbnails = None
     facets: view.Facets = field(init=False)
+    conversation: Conversation = field(init=False)
 
     def __post_init__(self) -> None:
         self.thumbnails = self.thumbnails or Thumbnails(self.catalogue)
         self.facets = view.Facets(self.agent.schema, self.agent.index.items)
+        self.conversation = Conversation(self.agent)
 
     @property
     def filters(self) -> list[str]:
@@ -54,7 +57,7 @@ class AppContext:
         return self.facets.names
 
     def new_session(self) -> Session:
-        return Session(dialogue=self.agent.new_state())
+        return Session(dialogue=self.conversation.new_state())
 
 
 class Update(NamedTuple):
@@ -84,8 +87,7 @@ def _said(text: str) -> str:
 
 
 def chip_labels(dialogue: DialogueState) -> list[str]:
-    offer = dialogue.turns[-1].offer if dialogue.turns else None
-    labels = [c.value for c in offer.chips] if offer else []
+    labels = [c.value for c in Conversation.chips(dialogue)]
     return (labels + [""] * view.MAX_CHIPS)[: view.MAX_CHIPS]
 
 
@@ -168,10 +170,10 @@ def run_turn(
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
     page's settings; on failure the reason goes to the chat."""
 
-    def act(ready: DialogueState):
+    def act(ready: DialogueState) -> tuple[DialogueState, str]:
         if revised_caption is None:
-            return ctx.agent.step(ready, turn)
-        return ctx.agent.revise(ready, revised_caption)
+            return ctx.conversation.turn(session.dialogue, turn, ready)
+        return ctx.conversation.revise(session.dialogue, revised_caption)
 
     return run_action(ctx, session, act, said, filters, composer, message)
 
@@ -179,29 +181,24 @@ def run_turn(
 def run_action(
     ctx: AppContext,
     session: Session,
-    act: Callable[[DialogueState], tuple[DialogueState, list]],
+    act: Callable[[DialogueState], tuple[DialogueState, str]],
     said: str,
     filters: list[str] | None,
     composer: str,
     message: str = "",
 ) -> Update:
-    """Run one of the agent's turns, `act(dialogue with the page's settings)`; its reply goes
-    to the chat, or on failure the reason."""
+    """Run one of the session's turns, `act(dialogue with the page's settings)` (undo goes
+    back to the dialogue as it was before them); its reply goes to the chat, or on failure
+    the reason."""
     ready = with_settings(ctx, session.dialogue, filters, composer)
     problem = composer_problem(ctx, ready.composer)
     if problem:
         return failed(ctx, session, said, problem, composer, message)
     try:
-        dialogue, _ = act(ready)
+        dialogue, reply = act(ready)
     except TurnError as err:
         return failed(ctx, session, said, str(err), composer, message)
-    # the settings belong to this turn: undo goes back to the dialogue as it was before them
-    dialogue.undo_stack[-1] = session.dialogue.snapshot()
-    chat = [
-        *session.chat,
-        _line("user", said),
-        _line("assistant", replies.reply(dialogue, ctx.agent.schema)),
-    ]
+    chat = [*session.chat, _line("user", said), _line("assistant", reply)]
     return render(ctx, Session(dialogue=dialogue, chat=chat))
 
 
@@ -229,13 +226,11 @@ def choose(
     composer: str = "",
 ) -> Update:
     """A click on the `index`-th chip: its value becomes a requirement (a turn, undoable)."""
-    dialogue = session.dialogue
-    offer = dialogue.turns[-1].offer if dialogue.turns else None
-    if offer is None or not 0 <= index < len(offer.chips):
+    chip = ctx.conversation.chip(session.dialogue, index)
+    if chip is None:
         return failed(
             ctx, session, "(suggestion)", "that suggestion is gone: pick one shown now", composer
         )
-    chip = offer.chips[index]
     return run_turn(ctx, session, Turn(choose=chip.constraint()), chip.value, None, composer)
 
 
@@ -278,8 +273,8 @@ def other_colours(
         problem = "pick a result first, then ask for its other colours"
         return failed(ctx, session, "Other colours", problem, composer)
 
-    def act(ready: DialogueState):
-        return ctx.agent.other_colours(ready, item)
+    def act(ready: DialogueState) -> tuple[DialogueState, str]:
+        return ctx.conversation.other_colours(session.dialogue, item, ready)
 
     return run_action(ctx, session, act, f"[{item}] Other colours", filters, composer)
 
@@ -327,8 +322,8 @@ class Picked(NamedTuple):
 
 def pick(ctx: AppContext, session: Session, index: int) -> Picked:
     """A click on the `index`-th result: the next message starts from it."""
-    results = session.dialogue.last_results
-    if not 0 <= index < len(results):
+    chosen = ctx.conversation.shown(session.dialogue, index)
+    if chosen is None:
         chat = [*session.chat, _line("assistant", "⚠️ that result is gone: pick one shown now")]
         kept = session.model_copy(update={"chat": chat, "picked": None})
         return Picked(
@@ -336,7 +331,6 @@ def pick(ctx: AppContext, session: Session, index: int) -> Picked:
             chat[-CHAT_SHOWN:],
             *view.reference(ctx.thumbnails, ctx.catalogue, kept.dialogue, None),
         )
-    chosen = results[index]
     reply = (
         f"Picked {view.describe(chosen, ctx.agent.schema)}: say what to change, "
         "or press Send for more like it."
@@ -350,15 +344,11 @@ def pick(ctx: AppContext, session: Session, index: int) -> Picked:
 
 def undo(ctx: AppContext, session: Session) -> Update:
     """The dialogue exactly as before the last turn; the chat keeps the history and says so."""
-    if not session.dialogue.undo_stack:
-        reply = "Nothing to undo."
-    else:
-        reply = "Undone: back to the results before your last turn."
-    dialogue = ctx.agent.undo(session.dialogue)
+    dialogue, reply = ctx.conversation.undo(session.dialogue)
     chat = [*session.chat, _line("user", "Undo"), _line("assistant", reply)]
     return render(ctx, Session(dialogue=dialogue, chat=chat))
 
 
 def reset(ctx: AppContext, session: Session) -> Update:
     """A new dialogue (same composition model) and an empty chat."""
-    return render(ctx, Session(dialogue=ctx.agent.reset(session.dialogue)))
+    return render(ctx, Session(dialogue=ctx.conversation.reset(session.dialogue)))

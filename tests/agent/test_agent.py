@@ -248,3 +248,71 @@ def test_an_edited_caption_is_bounded_like_a_message(agent):
 def test_a_word_is_not_mistaken_for_a_close_spelling_with_another_first_letter(agent):
     constraints = agent.rewriter.rewrite("a red number").constraints
     assert [(c.attribute, c.value) for c in constraints] == [("color", "red")]
+
+
+REFINEMENTS = [
+    Turn(text="a dress"),
+    Turn(none_of_these=True),
+    Turn(text="in red"),
+    Turn(text="with stripes"),
+    Turn(text="not blue"),
+    Turn(text="in green"),
+]
+
+
+def _dialogue(agent, turns: int) -> list[DialogueState]:
+    """The states of a dialogue of `turns` turns, the new state first."""
+    states = [agent.new_state()]
+    for i in range(turns):
+        states.append(agent.step(states[-1], REFINEMENTS[i % len(REFINEMENTS)])[0])
+    return states
+
+
+def test_a_dialogue_state_grows_linearly_with_its_turns(agent):
+    five = _dialogue(agent, 5)[-1].model_dump_json()
+    fifty = _dialogue(agent, 50)[-1].model_dump_json()
+    assert len(fifty) <= 10 * len(five)
+
+
+def test_undo_restores_every_field_of_the_state_before_the_turn(agent):
+    states = _dialogue(agent, 12)
+    for before, after in zip(states, states[1:]):
+        undone = after.undo()
+        for name in DialogueState.model_fields:
+            assert getattr(undone, name) == getattr(before, name), name
+        restored = DialogueState.model_validate_json(after.model_dump_json()).undo()
+        assert restored == before  # also after a round trip through JSON (the app's state)
+    assert states[-1].undo().undo().undo() == states[-4]
+
+
+def test_the_agent_defaults_to_the_cli_s_composition_model():
+    import inspect
+
+    from retrieval.compose import DEFAULT_COMPOSER
+
+    assert inspect.signature(Agent).parameters["composer"].default == DEFAULT_COMPOSER
+
+
+def test_an_observer_sees_each_search_and_the_turn_record_keeps_no_evaluation(agent):
+    class Seen:
+        depth = 30
+
+        def __init__(self):
+            self.calls = []
+
+        def on_search(self, state, query, mask, ranking):
+            self.calls.append((state, query, mask, ranking))
+
+    seen = Seen()
+    state, results = agent.step(agent.new_state(), Turn(text="a dress"), seen)
+    ((searched, query, mask, ranking),) = seen.calls
+    assert searched.constraints == state.constraints
+    assert np.allclose(query, state.last_query)
+    assert len(ranking) == 30 and ranking[:10] == [r.id for r in results]
+    assert mask.dtype == bool and mask.sum() == sum(
+        i.attributes["category"] == "dress" for i in agent.index.items
+    )
+    assert all(mask[agent.index.positions[i]] for i in ranking)
+    assert not {"ranking", "target_ranks"} & set(state.turns[-1].model_dump())
+    agent.step(state, Turn(text="start over"), seen)  # no search: nothing to observe
+    assert len(seen.calls) == 1

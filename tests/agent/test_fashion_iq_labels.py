@@ -1,5 +1,6 @@
 import pytest
-from fashion_iq_labels import label, labelled
+
+from eval.lists.fashion_iq_labels import label, labelled
 
 
 @pytest.mark.parametrize(

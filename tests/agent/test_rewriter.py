@@ -1,14 +1,14 @@
 import json
 
 import pytest
-from heldout_phrasings import HELD_OUT_BLIND
 
 from agent.rewriters import RuleRewriter
 from agent.rewriters.base import MAX_MESSAGE_CHARS, clean_message
+from eval.lists.heldout_phrasings import HELD_OUT_BLIND
 from retrieval.catalogues.schema import CatalogueSchema
 
 # Development phrasings: written alongside the lexicon (retrieval/attributes.py), so they
-# measure coverage, not generalisation. The held-out set is tests/agent/heldout_phrasings.py.
+# measure coverage, not generalisation. The held-out set is eval/lists/heldout_phrasings.py.
 DEVELOPMENT = [
     ("hmm, more like the colour of the ocean", ("color", "blue", "require")),
     ("something the shade of fresh grass", ("color", "green", "require")),

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from eval.bench import markdown_table
-from eval.bench_indexes import exact_top_k, ivf_factory, recall_at_k
+from eval.bench.indexes import exact_top_k, ivf_factory, recall_at_k
+from eval.bench.suite import markdown_table
 from ui.cli import main
 
 
@@ -70,3 +70,24 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     table = markdown_table(report)
     assert "end to end, 1 session" in table and "other colours p50/p95" in table
     assert "turn with suggestions" in table
+
+
+def test_the_paired_timer_runs_each_case_in_order_and_drops_the_warmup():
+    from eval.bench.timing import interleaved, versus_bare
+
+    calls = []
+    times = interleaved(
+        range(5),
+        {"turn": lambda c: calls.append(("turn", c)), "bare": lambda c: calls.append(("bare", c))},
+        warmup=2,
+        before={"bare": lambda c: calls.append(("before bare", c))},
+    )
+    assert calls[:3] == [("turn", 0), ("before bare", 0), ("bare", 0)] and len(calls) == 15
+    assert [len(t) for t in times.values()] == [3, 3] and all(m >= 0 for m in times["turn"])
+    summary = versus_bare([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])
+    assert summary == {
+        "p50": 2.0,
+        "p95": 2.9,
+        "bare": {"p50": 1.0, "p95": 1.0},
+        "ratio_to_bare": 2.9,
+    }

@@ -107,7 +107,7 @@ def test_markdown_names_the_best_descriptor():
 
 
 def test_other_colours_latency_figures(tmp_path, tiny_encoder):
-    from eval.bench_instance import bench_other_colours
+    from eval.bench.instance import bench_other_colours
     from retrieval.catalogues import FmnistColorCatalogue
     from retrieval.indexing.local import build_index
     from retrieval.instance.descriptors import GemDescriptorEncoder
@@ -127,7 +127,7 @@ def test_other_colours_latency_figures(tmp_path, tiny_encoder):
 
 @pytest.mark.slow
 def test_liked_weight_replay_reports_hits_by_turn(tiny_weights):
-    from eval.bench_instance import sweep_liked_weight
+    from eval.bench.instance import sweep_liked_weight
 
     out = sweep_liked_weight(
         (0.0, 0.5), dialogues=4, model=f"fashion-mini:{tiny_weights}", composer="sum"

@@ -72,3 +72,19 @@ def test_the_cli_verb_registers_under_eval(capsys, trained_encoder):
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["lists"]["heldout"]["rules"]["n"] == 3
+
+
+def test_the_lists_ship_in_the_package_not_in_tests(tmp_path):
+    """An installed circhat has no tests/: the lists are read from the package (eval/lists)."""
+    from importlib.resources import files
+
+    import eval.rewriter_bench as bench
+
+    shipped = files("eval.lists")
+    for name in ("heldout_phrasings.py", "request_lists.py", "fashion_iq_labels.py"):
+        assert shipped.joinpath(name).is_file()
+    assert not hasattr(bench, "TESTS")
+    lists, skipped = load_lists(products=tmp_path)  # no fashion-products data here
+    heldout = next(r for r in lists if r.name == "heldout")
+    assert len(heldout.items) == 48
+    assert any(line.startswith("fashion-products:") for line in skipped)

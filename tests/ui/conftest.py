@@ -6,7 +6,7 @@ import pytest
 
 from agent.agent import Agent
 from agent.other_colours import LazyInstance
-from eval.bench_app import free_port
+from eval.bench.app import free_port
 from retrieval.instance.descriptors import HeadDescriptorEncoder
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.store import build_instance

@@ -148,7 +148,7 @@ def shoe_shop_url(tmp_path_factory, tiny_encoder):
     from catalogue_fixtures import write_shoe_shop
 
     from agent.agent import Agent
-    from eval.bench_app import free_port
+    from eval.bench.app import free_port
     from retrieval.catalogues import FolderCatalogue
     from retrieval.indexing.local import build_index
     from ui.app import build_app, launch

@@ -124,6 +124,7 @@ def test_undo_restores_the_state_before_the_turn_and_reset_starts_over(ctx):
     # a turn with another composition model: undo takes it back too
     second = handlers.send(ctx, first.session, "in red", None, "text-only")
     assert second.session.dialogue.composer == "text-only" and selected(second, "color") == "red"
+    assert len(second.session.dialogue.undo_stack) == 2  # one undo step per turn
     undone = handlers.undo(ctx, second.session)
     assert undone.session.dialogue == first.session.dialogue
     assert [c for _, c in undone.gallery] == [c for _, c in first.gallery]
@@ -270,3 +271,22 @@ def test_handlers_never_change_the_session_they_are_given(ctx):
     handlers.undo(ctx, first.session)
     handlers.reset(ctx, first.session)
     assert first.session == kept
+
+
+def test_the_session_adapter_runs_a_turn_on_the_settings_and_undoes_to_before_them(ctx):
+    from agent.agent import Turn
+    from ui.session import NOTHING_TO_UNDO, UNDONE
+
+    talk = ctx.conversation
+    state, _ = talk.turn(talk.new_state(), Turn(text="a dress"))
+    ready = handlers.with_settings(ctx, state, None, "text-only")
+    after, reply = talk.turn(state, Turn(text="in red"), ready)
+    assert after.composer == "text-only" and state.composer == "sum"
+    assert reply == talk.reply(after) and len(after.undo_stack) == 2
+    assert talk.undo(after) == (state, UNDONE)
+    assert talk.undo(talk.new_state())[1] == NOTHING_TO_UNDO
+    assert talk.shown(after, 0) == after.last_results[0]
+    assert talk.shown(after, len(after.last_results)) is None and talk.shown(after, -1) is None
+    chips = talk.chips(after)
+    assert talk.chip(after, len(chips)) is None
+    assert [talk.chip(after, i) for i in range(len(chips))] == chips

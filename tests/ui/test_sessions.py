@@ -130,3 +130,14 @@ def test_twenty_concurrent_sessions_get_their_own_results(app_url, app_agent):
         )
         assert lines(three)[0::2] == [f"a {first} {category}", f"same but in {second}", "Undo"]
         assert captions(three) == captions(one)
+
+
+def test_the_app_and_the_cli_serve_the_same_number_of_turns_at_once():
+    import inspect
+
+    from ui import CONCURRENCY
+    from ui.app import build_app
+    from ui.cli import build_parser
+
+    assert inspect.signature(build_app).parameters["concurrency"].default == CONCURRENCY
+    assert build_parser().parse_args(["app"]).concurrency == CONCURRENCY

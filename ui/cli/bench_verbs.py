@@ -10,7 +10,7 @@ from ui.cli.options import UserError
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import BenchConfig, markdown_table, quick_config, run_bench
+    from eval.bench.suite import BenchConfig, markdown_table, quick_config, run_bench
 
     config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
     config.catalogue, config.metadata = args.catalogue, args.metadata

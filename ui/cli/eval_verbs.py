@@ -100,7 +100,7 @@ def _check_replay_numbers(args: argparse.Namespace) -> None:
 def cmd_eval_replay(args: argparse.Namespace) -> int:
     from agent.agent import AgentConfig
     from agent.factory import build_agent
-    from eval.replay import replay_model, summarize
+    from eval.replay import replay_models
     from eval.report import write_reports
     from eval.single_turn import DEFAULT_PHRASEBOOK, EVAL_ROLES
     from retrieval.training.phrasebook import Phrasebook
@@ -123,21 +123,17 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
         phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
     else:  # a catalogue of the user's: say its values by its schema's names and synonyms
         phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
-    results, summary = {}, {"models": {}}
-    for name in names:
-        agent.composer(name)
-        result = replay_model(
-            agent,
-            catalogue,
-            name,
-            args.dialogues,
-            args.turns,
-            phrasebook,
-            args.seed,
-            suggestion_use=args.suggestion_use,
-        )
-        results[name] = result.exact_ranks
-        summary["models"][name] = summarize(result, len(agent.index), args.k)
+    models, results = replay_models(
+        agent,
+        catalogue,
+        names,
+        args.dialogues,
+        args.turns,
+        phrasebook,
+        args.seed,
+        suggestion_use=args.suggestion_use,
+    )
+    summary = {"models": models}
     summary["settings"] = {
         "dialogues": args.dialogues,
         "turns": args.turns,

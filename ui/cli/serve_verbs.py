@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ui import CONCURRENCY
 from ui.cli import options
 
 
@@ -87,5 +88,5 @@ def register(verbs) -> None:
     )
     app.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     app.add_argument("--port", type=int, default=7860)
-    app.add_argument("--concurrency", type=int, default=4, help="turns served at once")
+    app.add_argument("--concurrency", type=int, default=CONCURRENCY, help="turns served at once")
     app.set_defaults(func=cmd_app)

@@ -1,5 +1,5 @@
 """Shopper language onto schemas that are not fmnist-color's: the request lists of
-request_lists.py, mapped by the default rewriter (no LLM)."""
+eval/lists/request_lists.py, mapped by the default rewriter (no LLM)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from request_lists import (
+
+from agent.rewriters import RuleRewriter
+from eval.lists.request_lists import (
     FASHION_PRODUCTS,
     SHOE_SHOP,
     SHOE_SHOP_COLUMNS,
     SHOE_SHOP_VALUES,
 )
-
-from agent.rewriters import RuleRewriter
 from retrieval.catalogues import FolderCatalogue
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data" / "fashion-products"

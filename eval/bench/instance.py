@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from eval.bench_agent import percentiles
+from eval.bench.timing import interleaved, versus_bare
 
 log = logging.getLogger(__name__)
 OTHER_COLOURS_P95_MS = 30.0  # the target of an "other colours" answer
@@ -36,13 +35,8 @@ def bench_other_colours(search, queries: int = 300, k: int = 10, seed: int = 0) 
     ids = search.item_ids
     rng = np.random.default_rng([seed, 18])
     picks = [ids[int(i)] for i in rng.integers(len(ids), size=queries + 10)]
-    for item_id in picks[:10]:
-        search.other_colours(item_id, k)
-    times = []
-    for item_id in picks[10:]:
-        started = time.perf_counter()
-        search.other_colours(item_id, k)
-        times.append((time.perf_counter() - started) * 1000)
+    times = interleaved(picks, {"search": lambda item_id: search.other_colours(item_id, k)}, 10)
+    times = times["search"]
     p50, p95 = np.percentile(times, [50, 95])
     return {
         "queries": queries,
@@ -120,27 +114,21 @@ def bench_other_colours_turns(agent, queries: int = 200, seed: int = 0) -> dict:
     """ "Other colours" as the shopper gets it (Agent.other_colours: the instance search, the
     same kind in another colour first, the turn recorded) against the bare instance search of
     the same items, interleaved; the instance index is opened (built if missing) first."""
-    search = agent.instance.get()
+    search = agent.colours.instance.get()
     ids = search.item_ids
     rng = np.random.default_rng([seed, 19])
     picks = [ids[int(i)] for i in rng.integers(len(ids), size=queries + 10)]
     state = agent.new_state()
-    turn_ms, bare_ms = [], []
-    for n, item_id in enumerate(picks):
-        started = time.perf_counter()
-        agent.other_colours(state, item_id)
-        turn = (time.perf_counter() - started) * 1000
-        started = time.perf_counter()
-        search.other_colours(item_id, agent.config.k)
-        bare = (time.perf_counter() - started) * 1000
-        if n >= 10:
-            turn_ms.append(turn)
-            bare_ms.append(bare)
-    turn, bare = percentiles(turn_ms), percentiles(bare_ms)
+    times = interleaved(
+        picks,
+        {
+            "turn": lambda item_id: agent.other_colours(state, item_id),
+            "bare": lambda item_id: search.other_colours(item_id, agent.config.k),
+        },
+        warmup=10,
+    )
     return {
-        **turn,
-        "bare": bare,
-        "ratio_to_bare": round(turn["p95"] / bare["p95"], 3),
+        **versus_bare(times["turn"], times["bare"]),
         "queries": queries,
         "gallery": len(ids),
         "target_p95_ms": OTHER_COLOURS_P95_MS,

@@ -1,16 +1,16 @@
 """`circhat bench`: speed figures measured in one run, each beside its baseline.
 
 - agent turn (Agent.step, no LLM, default composer) vs the bare encoder + FAISS search
-  (eval/bench_agent.py), on fmnist-color or the catalogue given;
+  (eval/bench/agent.py), on fmnist-color or the catalogue given;
 - index build throughput (fresh cache) vs the bare encoder forward pass on the same items
-  (eval/bench_build.py);
-- Flat / IVF-PQ / HNSW at large gallery sizes vs exact Flat (eval/bench_indexes.py);
+  (eval/bench/build.py);
+- Flat / IVF-PQ / HNSW at large gallery sizes vs exact Flat (eval/bench/indexes.py);
 - app cold start with an existing index vs importing torch + faiss + transformers + gradio
-  (eval/bench_app.py);
-- turns with suggestions vs the same turns without (eval/bench_agent.py);
-- "other colours" turns vs the bare instance search (eval/bench_instance.py);
+  (eval/bench/app.py);
+- turns with suggestions vs the same turns without (eval/bench/agent.py);
+- "other colours" turns vs the bare instance search (eval/bench/instance.py);
 - end to end through the app with gradio_client: one session, 20 and 50 at once, and rule
-  sessions beside a hung LLM endpoint (eval/bench_e2e.py).
+  sessions beside a hung LLM endpoint (eval/bench/e2e.py).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.bench_agent import bench_initiative, bench_turns, bench_uploads
-from eval.bench_app import cold_start
-from eval.bench_build import bench_build
-from eval.bench_e2e import E2EConfig, bench_e2e, quick_e2e
-from eval.bench_indexes import IndexBenchConfig, bench_indexes
-from eval.bench_instance import bench_other_colours_turns
+from eval.bench.agent import bench_initiative, bench_turns, bench_uploads
+from eval.bench.app import cold_start
+from eval.bench.build import bench_build
+from eval.bench.e2e import E2EConfig, bench_e2e, quick_e2e
+from eval.bench.indexes import IndexBenchConfig, bench_indexes
+from eval.bench.instance import bench_other_colours_turns
 
 log = logging.getLogger(__name__)
 TARGETS = {

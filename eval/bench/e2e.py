@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eval.bench_agent import percentiles
-from eval.bench_app import serve
+from eval.bench.app import serve
+from eval.bench.timing import percentiles
 
 VAGUE = "something with more of a holiday vibe, you know"  # words no schema maps: the LLM's
 
@@ -75,7 +75,7 @@ def hung_endpoint() -> Iterator[str]:
 
 def session_messages(schema, turns: int, rng: np.random.Generator) -> list[str]:
     """A request of random attribute values, then refinements of one attribute each."""
-    from eval.bench_agent import _edited, turn_phrasebook
+    from eval.bench.agent import _edited, turn_phrasebook
 
     phrasebook = turn_phrasebook(schema)
     values = {a: schema.attributes[a].values for a in schema.categorical}

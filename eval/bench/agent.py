@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from eval.bench.timing import interleaved, percentiles, versus_bare
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.training.phrasebook import Phrasebook
 from retrieval.training.triplets import edit_attributes
-
-
-def percentiles(ms: list[float]) -> dict[str, float]:
-    return {
-        "p50": round(float(np.percentile(ms, 50)), 3),
-        "p95": round(float(np.percentile(ms, 95)), 3),
-    }
 
 
 def turn_phrasebook(schema: CatalogueSchema) -> Phrasebook:
@@ -59,6 +51,18 @@ def seeded_turns(agent, count: int, seed: int):
         state = yield state, turn
 
 
+def played_turns(agent, count: int, seed: int, now: dict):
+    """The seeded turns as timing cases: before yielding a turn, `now["state"]` is the state
+    it is played on; the next turn follows from `now["after"]`, the state a run left there."""
+    dialogue = seeded_turns(agent, count, seed)
+    state, turn = next(dialogue)
+    for i in range(count):
+        now["state"] = state
+        yield turn
+        if i + 1 < count:
+            state, turn = dialogue.send(now["after"])
+
+
 def forget_texts(encoder) -> None:
     """Empty the encoder's cache of recent texts (if it has one): the next encode is real."""
     getattr(encoder, "_text_cache", {}).clear()
@@ -72,29 +76,26 @@ def bench_turns(agent, count: int, seed: int = 0, warmup: int = 6) -> dict:
     agent turn and each bare encode, so every text is encoded (a new phrasing). `cached`
     holds the agent as shipped, its text cache warm from earlier turns.
     """
-    uncached, cached, bare_ms = [], [], []
-    dialogue = seeded_turns(agent, count + warmup, seed)
-    state, turn = next(dialogue)
-    for i in range(count + warmup):
-        t = time.perf_counter()
-        agent.step(state, turn)
-        warm = (time.perf_counter() - t) * 1000
+    now: dict = {}
+
+    def cold(turn) -> None:
+        now["after"], _ = agent.step(now["state"], turn)
+
+    def bare_query(_turn) -> None:
         forget_texts(agent.encoder)
-        t = time.perf_counter()
-        state, _ = agent.step(state, turn)
-        cold = (time.perf_counter() - t) * 1000
-        query = np.asarray(state.last_query, np.float32)[None]
-        forget_texts(agent.encoder)
-        t = time.perf_counter()
+        now["query"] = np.asarray(now["after"].last_query, np.float32)[None]
+
+    def bare(turn) -> None:
         agent.encoder.encode_texts([turn.text])
-        agent.index.index.search(query, agent.config.k)
-        bare = (time.perf_counter() - t) * 1000
-        if i >= warmup:
-            uncached.append(cold)
-            cached.append(warm)
-            bare_ms.append(bare)
-        if i + 1 < count + warmup:
-            state, turn = dialogue.send(state)
+        agent.index.index.search(now["query"], agent.config.k)
+
+    times = interleaved(
+        played_turns(agent, count + warmup, seed, now),
+        {"warm": lambda turn: agent.step(now["state"], turn), "cold": cold, "bare": bare},
+        warmup,
+        before={"cold": lambda _: forget_texts(agent.encoder), "bare": bare_query},
+    )
+    uncached, cached, bare_ms = times["cold"], times["warm"], times["bare"]
     agent_p, warm_p, bare_p = percentiles(uncached), percentiles(cached), percentiles(bare_ms)
     return {
         **agent_p,
@@ -116,28 +117,21 @@ def bench_uploads(agent, catalogue, count: int = 60, seed: int = 0, warmup: int 
 
     rng = np.random.default_rng([seed, 7])
     positions = rng.choice(len(catalogue), min(count + warmup, len(catalogue)), replace=False)
-    turns_ms, bare_ms = [], []
-    for i, position in enumerate(positions):
-        item = catalogue.items[int(position)]
-        data = _image_bytes(catalogue, int(position))
-        t = time.perf_counter()
-        image = decode_image(data, item.id)
-        agent.step(agent.new_state(), Turn(image=image, text="more like this"))
-        turn = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        vector = agent.encoder.encode_images([decode_image(data, item.id)])
+    photos = ((catalogue.items[int(p)].id, _image_bytes(catalogue, int(p))) for p in positions)
+
+    def turn(photo) -> None:
+        item_id, data = photo
+        agent.step(
+            agent.new_state(), Turn(image=decode_image(data, item_id), text="more like this")
+        )
+
+    def bare(photo) -> None:
+        item_id, data = photo
+        vector = agent.encoder.encode_images([decode_image(data, item_id)])
         agent.index.index.search(vector, agent.config.k)
-        bare = (time.perf_counter() - t) * 1000
-        if i >= warmup:
-            turns_ms.append(turn)
-            bare_ms.append(bare)
-    turn_p, bare_p = percentiles(turns_ms), percentiles(bare_ms)
-    return {
-        **turn_p,
-        "bare": bare_p,
-        "ratio_to_bare": round(turn_p["p95"] / bare_p["p95"], 3),
-        "turns": len(turns_ms),
-    }
+
+    times = interleaved(photos, {"turn": turn, "bare": bare}, warmup)
+    return {**versus_bare(times["turn"], times["bare"]), "turns": len(times["turn"])}
 
 
 def _image_bytes(catalogue, position: int) -> bytes:
@@ -161,26 +155,32 @@ def bench_initiative(agent, count: int, seed: int = 0) -> dict:
     turn without them, interleaved on the same seeded turns (each encodes its text afresh)."""
     on = agent.config.model_copy(update={"initiative": True})
     off = agent.config.model_copy(update={"initiative": False})
-    with_ms, without_ms = [], []
-    dialogue = seeded_turns(agent, count, seed)
-    state, turn = next(dialogue)
+    now: dict = {}  # the dialogue goes on from the turn with suggestions
+
+    def setting(config):
+        def apply(_turn) -> None:
+            agent.config = config
+            forget_texts(agent.encoder)  # both encode the text: only the initiative differs
+
+        return apply
+
+    def with_initiative(turn) -> None:
+        now["after"], _ = agent.step(now["state"], turn)
+
     try:
-        for i in range(count):
-            for config, times in ((off, without_ms), (on, with_ms)):
-                agent.config = config
-                forget_texts(agent.encoder)  # both encode the text: only the initiative differs
-                t = time.perf_counter()
-                after, _ = agent.step(state, turn)
-                times.append((time.perf_counter() - t) * 1000)
-            state = after  # the dialogue goes on from the turn with suggestions
-            if i + 1 < count:
-                state, turn = dialogue.send(state)
+        times = interleaved(
+            played_turns(agent, count, seed, now),
+            {"without": lambda turn: agent.step(now["state"], turn), "with": with_initiative},
+            warmup=3,
+            before={"without": setting(off), "with": setting(on)},
+        )
     finally:
         agent.config = on
-    with_p, without_p = percentiles(with_ms[3:]), percentiles(without_ms[3:])
+    with_ms, without_ms = times["with"], times["without"]
+    with_p, without_p = percentiles(with_ms), percentiles(without_ms)
     return {
         **with_p,
         "without": without_p,
         "added_p95_ms": round(with_p["p95"] - without_p["p95"], 3),
-        "turns": len(with_ms) - 3,
+        "turns": len(with_ms),
     }
