@@ -94,11 +94,11 @@ def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monke
     class Probe:
         """Stands in for the agent behind `Agent.step`: its turn records the thread setting."""
 
-        def _step(self, *args, **kwargs):
+        def _turn(self, state, *args, **kwargs):
             seen.append(torch.get_num_threads())
             time.sleep(0.002)
             seen.append(torch.get_num_threads())
-            return args[0], []
+            return state, []
 
     def worker():
         overlap.wait()
