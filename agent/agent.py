@@ -21,6 +21,7 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
+from retrieval.indexing.gallery import AttributeTable
 from retrieval.threads import torch_threads
 
 
@@ -35,6 +36,7 @@ class Agent:
         image_loader: Callable[[str], np.ndarray] | None = None,
         schema: CatalogueSchema | None = None,
         instance: LazyInstance | None = None,
+        table: AttributeTable | None = None,
     ):
         self.encoder, self.index = encoder, index
         self.schema = schema or index.schema
@@ -47,7 +49,10 @@ class Agent:
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
         c = self.config
-        self.searcher = TurnSearch(index, self.schema, c.k, c.exclude_shown, c.hard_constraints)
+        table = table or AttributeTable(index.items, self.schema.attributes)  # the gallery's
+        self.searcher = TurnSearch(
+            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints
+        )
 
     def composer(self, name: str):
         if name not in self._composers:

@@ -46,7 +46,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.thumbnails = self.thumbnails or Thumbnails(self.catalogue)
-        self.facets = view.Facets(self.agent.schema, self.agent.index.items)
+        self.facets = view.Facets(self.agent.searcher)
 
     @property
     def filters(self) -> list[str]:

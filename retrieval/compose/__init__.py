@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose.base import Composer, ComposerModule
 from retrieval.compose.baselines import EditedDescription, ImageOnly, TextOnly, WeightedSum
 from retrieval.compose.config import ComposerConfig, list_models, model_config
@@ -37,13 +38,13 @@ def build_composer(
     encoder: Encoder,
     overrides: dict | None = None,
     rewriter=None,
-    catalogue: str | None = None,
+    catalogue: CatalogueRef | None = None,
 ) -> Composer:
     """The composition model `name` for an encoder (trained ones load their checkpoint).
 
     `rewriter` reads requests into attribute changes, for the models that edit a
     description of the reference (cirevl); the agent passes its own. `catalogue` (the
-    index's catalogue name) refuses a trained model made for another catalogue.
+    index's catalogue) refuses a trained model made for another catalogue.
     """
     config = model_config(name, overrides)
     kind = KINDS[config.kind]

@@ -58,6 +58,7 @@ def test_a_missing_model_folder_says_how_to_make_one(tmp_path):
 
 
 def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
+    from retrieval.catalogues import CatalogueRef
     from retrieval.compose import model_config, new_module
     from retrieval.compose.trained import TrainedComposer, checkpoint_path, save_checkpoint
 
@@ -74,9 +75,10 @@ def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
         encoder,
         {"catalogue": "folder:/shop-a"},
     )
-    assert TrainedComposer.load("artemis", encoder, config, "folder:/shop-a[test]").module
+    shop_a_test = CatalogueRef(source="/shop-a", part="test")
+    assert TrainedComposer.load("artemis", encoder, config, shop_a_test).module
     with pytest.raises(ValueError, match="trained for folder:/shop-a, not folder:/shop-b"):
-        TrainedComposer.load("artemis", encoder, config, "folder:/shop-b")
+        TrainedComposer.load("artemis", encoder, config, CatalogueRef(source="/shop-b"))
 
 
 def test_other_colours_work_on_a_photo_catalogue(trained, shop, tmp_path):
