@@ -124,9 +124,8 @@ def catalogue_parsing(source: str) -> list[str]:
     or cut (startswith, removeprefix, split, ...) on a catalogue word."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if node.value.startswith("folder:"):
-                found.append(f"line {node.lineno}: {node.value!r}")
+        if isinstance(node, ast.Constant) and str(node.value).startswith("folder:"):
+            found.append(f"line {node.lineno}: {node.value!r}")
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)

@@ -95,7 +95,11 @@ def test_the_ref_of_an_opened_catalogue_has_its_name_and_round_trips_through_jso
             12,
             "--catalogue '/my shop' --metadata '/my shop/styles.csv'",
         ),
-        ("folder:/shop|/shop/m.csv[test]", 3, "--catalogue /shop --metadata /shop/m.csv --part test"),
+        (
+            "folder:/shop|/shop/m.csv[test]",
+            3,
+            "--catalogue /shop --metadata /shop/m.csv --part test",
+        ),
     ],
 )
 def test_manifests_written_before_refs_are_read(stored, count, flags):
@@ -135,3 +139,19 @@ def test_a_sample_has_no_command_line_and_its_hint_names_no_catalogue():
     sample = CatalogueRef.from_name("fmnist-color-test[:1000]", 1000)
     assert sample.sample == ":1000" and sample.command_line() is None
     assert "--catalogue" not in rebuild_command(Path("idx"), _manifest(sample.name, 1000))
+
+
+def test_photo_model_cards_store_the_ref_and_old_cards_are_read():
+    from retrieval.encoders.photo.model import ModelCard
+
+    fields = {"backbone": "b", "head": {}, "catalogue_fingerprint": "f", "schema": {}, "split": {}}
+    old = ModelCard.model_validate({**fields, "catalogue": "folder:/shop|/shop/styles.csv"})
+    assert old.catalogue == CatalogueRef(source="/shop", metadata="/shop/styles.csv")
+    stored = old.model_dump(mode="json", by_alias=True)["catalogue"]
+    assert stored == {
+        "source": "/shop",
+        "metadata": "/shop/styles.csv",
+        "part": None,
+        "sample": None,
+    }
+    assert ModelCard.model_validate({**fields, "catalogue": stored}) == old
