@@ -156,8 +156,7 @@ class Agent:
         """Chips from the candidates (None without initiative or a search)."""
         if not self.config.initiative or searched is None:
             return None
-        c = self.config
-        filtering = [x for x in state.constraints if c.hard_constraints or x.clicked]
+        filtering = self.searcher.filtering(state.constraints)
         return take_initiative(self.schema, state, rewrite, searched.candidates, filtering)
 
     def _read(self, turn: Turn) -> Rewrite:
