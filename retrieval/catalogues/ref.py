@@ -118,7 +118,10 @@ class CatalogueRef(BaseModel):
         if self.is_folder:
             base = FOLDER_PREFIX + self.source + (f"|{self.metadata}" if self.metadata else "")
         elif self.source.startswith(VARIANTS):
-            base = f"{VARIANTS}-{self.source.partition(':')[2]}"
+            from retrieval.catalogues.rendered import parse_count
+
+            count = self.source.partition(":")[2]
+            base = f"{VARIANTS}-{parse_count(count) if count else sum(SPLIT_SIZES.values())}"
         else:
             base = f"{RENDERED}-{self.source.split(':')[1] if ':' in self.source else 'test'}"
         return base + "".join(f"[{label}]" for label in (self.part, self.sample) if label)

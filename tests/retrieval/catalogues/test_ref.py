@@ -43,8 +43,10 @@ def _manifest(catalogue, count: int = 10_000) -> Manifest:
     ],
 )
 def test_built_in_specs_open_their_catalogue(spec, kind, count):
-    catalogue = CatalogueRef.parse(spec).open()
+    ref = CatalogueRef.parse(spec)
+    catalogue = ref.open()
     assert isinstance(catalogue, kind) and len(catalogue) == count
+    assert ref.name == catalogue.name and not ref.is_folder
 
 
 def test_a_folder_ref_opens_its_part_and_names_its_index_folder(shop, monkeypatch):
