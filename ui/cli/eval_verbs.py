@@ -18,7 +18,7 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
     from retrieval.catalogues import CatalogueRef
     from retrieval.indexing.gallery import open_gallery
 
-    gallery = open_gallery(CatalogueRef(), args.model, args.index)
+    gallery = open_gallery(CatalogueRef.parse(DEFAULT_CATALOGUE), args.model, args.index)
     report = evaluate_encoder(gallery.encoder, gallery.index)
     if args.json:
         print(json.dumps(report))
