@@ -16,6 +16,7 @@ import sys
 
 def main() -> int:
     from agent.factory import build_agent
+    from retrieval.catalogues import CatalogueRef
     from retrieval.compose import DEFAULT_COMPOSER
     from retrieval.encoders import HubUnavailableError
     from ui.app import build_app, launch
@@ -25,11 +26,12 @@ def main() -> int:
     try:
         agent, catalogue = build_agent(
             model,
-            env("CIRCHAT_CATALOGUE") or "fmnist-color",
+            CatalogueRef.parse(
+                env("CIRCHAT_CATALOGUE") or "fmnist-color", env("CIRCHAT_METADATA") or None
+            ),
             env("CIRCHAT_INDEX") or None,
             env("CIRCHAT_COMPOSER") or DEFAULT_COMPOSER,
             env("CIRCHAT_REWRITER") or "rules",
-            metadata=env("CIRCHAT_METADATA") or None,
         )
     except (HubUnavailableError, ValueError, FileNotFoundError, KeyError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err

@@ -31,6 +31,7 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
+from retrieval.indexing.gallery import AttributeTable
 from retrieval.threads import one_torch_thread
 
 
@@ -45,6 +46,7 @@ class Agent:
         image_loader: Callable[[str], np.ndarray] | None = None,
         schema: CatalogueSchema | None = None,
         instance: LazyInstance | None = None,
+        table: AttributeTable | None = None,
     ):
         self.encoder, self.index = encoder, index
         self.schema = schema or index.schema
@@ -56,7 +58,10 @@ class Agent:
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
         c = self.config
-        self.searcher = TurnSearch(index, self.schema, c.k, c.exclude_shown, c.hard_constraints)
+        table = table or AttributeTable(index.items, self.schema.attributes)  # the gallery's
+        self.searcher = TurnSearch(
+            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints
+        )
         # "other colours": the gallery's instance index, opened lazily
         self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)
 
@@ -183,8 +188,7 @@ class Agent:
         """Chips from the candidates (None without initiative or a search)."""
         if not self.config.initiative or searched is None:
             return None
-        c = self.config
-        filtering = [x for x in state.constraints if c.hard_constraints or x.clicked]
+        filtering = self.searcher.filtering(state.constraints)
         return take_initiative(self.schema, state, rewrite, searched.candidates, filtering)
 
     def _read(self, turn: Turn) -> Rewrite:

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.agent import Agent, AgentConfig
 from agent.other_colours import LazyInstance
 from agent.rewriters import make_rewriter
-from retrieval.catalogues import Catalogue, open_catalogue
+from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.indexing.gallery import open_gallery
 
@@ -17,19 +17,18 @@ log = logging.getLogger(__name__)
 
 def build_agent(
     model_id: str = "fashion-mini",
-    catalogue: str = "fmnist-color",
+    catalogue: CatalogueRef | None = None,
     index_dir: str | Path | None = None,
     composer: str = DEFAULT_COMPOSER,
     rewriter: str = "rules",
     config: AgentConfig | None = None,
-    metadata: str | Path | None = None,
-    part: str | None = None,
 ) -> tuple[Agent, Catalogue]:
-    """(agent, catalogue); the index is built first if it is missing. The agent reads the
-    catalogue's schema: its attributes, values and synonyms drive the rewriter and filters.
-    With `part` ('test'), only that part of the catalogue is searched (evaluation)."""
-    items = open_catalogue(catalogue, metadata, part=part)
-    encoder, index = open_gallery(catalogue, model_id, index_dir, metadata=metadata, part=part)
+    """(agent, catalogue) of a catalogue (default: fmnist-color); the index is built first if
+    it is missing. The agent reads the catalogue's schema: its attributes, values and synonyms
+    drive the rewriter and filters. A ref with a part ('test') searches only that part
+    (evaluation)."""
+    gallery = open_gallery(catalogue or CatalogueRef(), model_id, index_dir)
+    items = gallery.catalogue
 
     def load_image(item_id: str):
         return items.load([items.index_of(item_id)])[0].image
@@ -37,17 +36,17 @@ def build_agent(
     def open_instance():
         from retrieval.instance import open_instance_search
 
-        return open_instance_search(catalogue, model_id, index_dir, metadata=metadata, part=part)
+        return open_instance_search(gallery)
 
-    chosen = make_rewriter(rewriter, encoder, items.schema)
+    chosen = make_rewriter(rewriter, gallery.encoder, items.schema)
     parts = {"config": config, "image_loader": load_image, "schema": items.schema}
-    parts["instance"] = LazyInstance(open_instance)
+    parts |= {"instance": LazyInstance(open_instance), "table": gallery.table}
     try:
-        agent = Agent(encoder, index, composer, chosen, **parts)
+        agent = Agent(gallery.encoder, gallery.index, composer, chosen, **parts)
     except FileNotFoundError as err:
         if composer != DEFAULT_COMPOSER:
             raise
         # the default's weights exist for fashion-mini only: other encoders start training-free
         log.warning("%s; using the training-free 'sum' for now", err)
-        agent = Agent(encoder, index, "sum", chosen, **parts)
+        agent = Agent(gallery.encoder, gallery.index, "sum", chosen, **parts)
     return agent, items

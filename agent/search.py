@@ -10,6 +10,7 @@ import numpy as np
 from agent.state import Constraint, DialogueState, Result
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.index import SearchIndex
+from retrieval.indexing.gallery import AttributeTable
 
 CANDIDATES = 50  # hits fetched for the agent's suggestions (the top 50, as PlugIR looks)
 
@@ -33,32 +34,31 @@ class TurnSearch:
         self,
         index: SearchIndex,
         schema: CatalogueSchema,
+        table: AttributeTable,
         k: int,
         exclude_shown: bool,
         hard_constraints: bool,
     ):
         self.index, self.schema, self.k = index, schema, k
         self.exclude_shown, self.hard_constraints = exclude_shown, hard_constraints
-        self.columns = {
-            name: np.array([item.attributes.get(name, "") for item in index.items])
-            for name in schema.attributes
-        }
+        self.table = table  # the gallery's attribute table over the index's items
 
-    def allowed(self, constraints: list[Constraint], requires: bool = True) -> np.ndarray | None:
-        """Items allowed by the constraints (only the avoids when `requires` is False)."""
-        active = [
+    def filtering(self, constraints: list[Constraint], requires: bool = True) -> list[Constraint]:
+        """The constraints that filter (clicked ones, and with hard constraints those read
+        from words too); only the avoids when `requires` is False."""
+        return [
             c
             for c in constraints
             if (requires or c.polarity == "avoid") and (self.hard_constraints or c.clicked)
         ]
+
+    def allowed(self, constraints: list[Constraint], requires: bool = True) -> np.ndarray | None:
+        """Items allowed by the constraints (only the avoids when `requires` is False); None
+        when nothing filters."""
+        active = self.filtering(constraints, requires)
         if not (self.schema.categorical and active):
             return None
-        allowed = np.ones(len(self.index), bool)
-        for c in active:
-            column = self.columns.get(c.attribute)
-            if column is not None:
-                allowed &= (column == c.value) if c.polarity == "require" else (column != c.value)
-        return allowed
+        return self.table.mask(active)
 
     def _excluded(self, state: DialogueState) -> set[str]:
         excluded = set(state.rejected)

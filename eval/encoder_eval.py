@@ -187,5 +187,5 @@ def evaluate_encoder(encoder: Encoder, index: SearchIndex) -> dict:
         "synonym_precision_by_synonym": per_synonym,
         "synonym_precision_oracle": synonym_precision_oracle(encoder, index),
         "model_id": encoder.model_id,
-        "gallery": {"catalogue": index.manifest.catalogue, "items": len(index)},
+        "gallery": {"catalogue": index.manifest.catalogue.name, "items": len(index)},
     }

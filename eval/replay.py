@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agent.agent import Agent, Turn
+from agent.state import Constraint
 from eval import dialogue_metrics as metrics
 from eval.simulator import SimulatedShopper
 from retrieval.progress import bar as progress_bar
@@ -121,18 +122,13 @@ class _Replayer:
             shapes = np.asarray(agent.index.vectors, np.float32)
         self.shapes = shapes
         self.attributes = edit_attributes(agent.schema)
-        self.columns = {
-            a: np.array([item.attributes.get(a) for item in self.items], dtype=object)
-            for a in self.attributes
-        }
+        self.table = agent.searcher.table  # the gallery's attribute table
 
     def _targets(self, shopper: SimulatedShopper) -> dict[str, np.ndarray]:
         exact = np.zeros(len(self.items), bool)
         exact[shopper.target] = True
-        same = np.ones(len(self.items), bool)
-        for a, v in shopper.target_attributes.items():
-            same &= self.columns[a] == v
-        return {"exact": exact, "attribute": same}
+        wanted = [Constraint(attribute=a, value=v) for a, v in shopper.target_attributes.items()]
+        return {"exact": exact, "attribute": self.table.mask(wanted)}
 
     def dialogue(self, d: int, target: int, start: int, model: str):
         """(top-50 ranks (2, T+1), true ranks (2, T+1), the final state) of one dialogue."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from agent.rewriters import RuleRewriter
 from eval import metrics
-from retrieval.catalogues import Catalogue
+from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.catalogues.split import split
 from retrieval.compose import build_composer
 from retrieval.indexing.embedding_cache import EmbeddingCache
@@ -79,7 +79,7 @@ def run_benchmark(
                 name,
                 encoder,
                 rewriter=RuleRewriter(None, schema),
-                catalogue=catalogue.name if catalogue is not None else None,
+                catalogue=CatalogueRef.of(catalogue) if catalogue is not None else None,
             )
         except (FileNotFoundError, ValueError) as err:
             unavailable[name] = str(err)

@@ -372,10 +372,12 @@ def test_a_megabyte_search_text_is_shortened_with_a_note(shop, capsys):
 
 def test_a_megabyte_caption_edit_in_the_app_is_shortened_with_a_note(shop):
     from agent.factory import build_agent
+    from retrieval.catalogues import CatalogueRef
     from ui import handlers
 
     folder, index = shop
-    ctx = handlers.AppContext(*build_agent(catalogue=str(folder), index_dir=index, composer="sum"))
+    ref = CatalogueRef.parse(str(folder))
+    ctx = handlers.AppContext(*build_agent(catalogue=ref, index_dir=index, composer="sum"))
     first = handlers.send(ctx, ctx.new_session(), "a red watch", None, "sum")
     for update in (
         handlers.search_caption(ctx, first.session, MEGABYTE, None, "sum"),

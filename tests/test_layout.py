@@ -112,3 +112,45 @@ def test_every_module_imports_in_a_fresh_interpreter():
         [sys.executable, "-c", code, *names], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+CATALOGUE_HOME = "retrieval.catalogues"  # the one package that reads catalogue names
+CATALOGUE_WORDS = ("fmnist", "folder:")  # how a catalogue's name or spec starts
+STRING_TESTS = {"startswith", "endswith", "removeprefix", "partition", "split", "rsplit"}
+
+
+def catalogue_parsing(source: str) -> list[str]:
+    """Where code reads a catalogue name apart: a 'folder:' literal anywhere, or a string test
+    or cut (startswith, removeprefix, split, ...) on a catalogue word."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and str(node.value).startswith("folder:"):
+            found.append(f"line {node.lineno}: {node.value!r}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in STRING_TESTS
+        ):
+            words = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if any(isinstance(w, str) and w.startswith(CATALOGUE_WORDS) for w in words):
+                found.append(f"line {node.lineno}: .{node.func.attr}({words[0]!r})")
+    return found
+
+
+def test_catalogue_names_are_read_only_in_retrieval_catalogues():
+    sources = {n: p for n, p in modules().items() if not n.startswith(CATALOGUE_HOME)}
+    sources["app"] = ROOT / "app.py"
+    parsing = {n: catalogue_parsing(p.read_text()) for n, p in sources.items()}
+    assert {n: where for n, where in parsing.items() if where} == {}
+
+
+def test_the_catalogue_parsing_check_finds_what_the_code_did_before():
+    before = (
+        'if name.startswith("folder:"):\n'
+        '    name = Path(name.removeprefix("folder:").split("|")[0]).name\n'
+        'own = not args.catalogue.startswith("fmnist-color")\n'
+    )
+    assert len(catalogue_parsing(before)) == 5
+    assert catalogue_parsing('catalogue = "fmnist-color"\nname.startswith("photo:")\n') == []
+    catalogues = modules()[f"{CATALOGUE_HOME}.ref"].read_text()
+    assert catalogue_parsing(catalogues)  # the ref itself reads them: the check can see it

@@ -10,10 +10,10 @@ the agent, its encoder and index are loaded once and only read. Handlers live in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gradio as gr
 
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose import list_models
 from ui import CONCURRENCY, handlers, view
 from ui.handlers import AppContext, Session, Update
@@ -33,9 +33,7 @@ CSS = """
 
 
 def intro(catalogue) -> str:
-    name = str(getattr(catalogue, "name", "") or "the catalogue")
-    if name.startswith("folder:"):  # folder:/path/to/shop|metadata.csv -> shop
-        name = Path(name.removeprefix("folder:").split("|")[0]).name
+    name = CatalogueRef.of(catalogue).display_name
     return (
         f"# circhat\nChatting with **{name}** ({len(catalogue):,} items). Say what you want, "
         "click a result to start from it, then say what to change, or click a suggestion. "

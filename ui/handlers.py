@@ -48,7 +48,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.thumbnails = self.thumbnails or Thumbnails(self.catalogue)
-        self.facets = view.Facets(self.agent.schema, self.agent.index.items)
+        self.facets = view.Facets(self.agent.searcher)
         self.conversation = Conversation(self.agent)
 
     @property

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
+from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Result
 from retrieval.catalogues.schema import CatalogueSchema
 from ui.replies import constraint_text, request_words, why_matched
@@ -71,39 +70,26 @@ def reference(thumbnails, catalogue, state: DialogueState, picked: str | None):
 
 
 class Facets:
-    """Counts per value of the main attributes, under the other active filters."""
+    """Counts per value of the main attributes, under the search's other filters.
 
-    def __init__(self, schema: CatalogueSchema, items):
-        self.schema = schema
-        self.names = main_attributes(schema)
-        self.values, self.codes = {}, {}  # per attribute: its values, and each item's index
-        for n in schema.categorical:
-            column = np.array([i.attributes.get(n, "") for i in items], dtype=object)
-            self.values[n], self.codes[n] = np.unique(column.astype(str), return_inverse=True)
-        self.size = len(items)
+    The counts use the constraints the agent's search filters by (`TurnSearch.filtering`:
+    with soft constraints, only the clicked ones), less the facet's own requirement, over
+    the gallery's attribute table: a count is what the next search can return with it.
+    """
 
-    def _allowed(self, constraints: list[Constraint], leave_out: str) -> np.ndarray:
-        allowed = np.ones(self.size, bool)
-        for c in constraints:
-            if c.attribute not in self.codes or (
-                c.attribute == leave_out and c.polarity == "require"
-            ):
-                continue
-            values = self.values[c.attribute]
-            at = int(np.searchsorted(values, c.value))
-            code = at if at < len(values) and values[at] == c.value else -1
-            same = self.codes[c.attribute] == code
-            allowed &= same if c.polarity == "require" else ~same
-        return allowed
+    def __init__(self, searcher: TurnSearch):
+        self.searcher, self.table = searcher, searcher.table
+        self.names = main_attributes(searcher.schema)
 
     def choices(self, name: str, constraints: list[Constraint]) -> list[tuple[str, str]]:
         """[(label, value)]: 'any' and each value with its count, most first; the selected
         value stays listed even when nothing else has it."""
-        values = self.values[name]
-        tally = np.bincount(
-            self.codes[name][self._allowed(constraints, name)], minlength=len(values)
-        )
-        counts = Counter({str(v): int(n) for v, n in zip(values, tally) if n})
+        others = [
+            c
+            for c in self.searcher.filtering(constraints)
+            if not (c.attribute == name and c.polarity == "require")
+        ]
+        counts = Counter(self.table.counts(name, others))
         selected = selected_value(constraints, name)
         counts.pop("", None)
         values = [v for v, _ in counts.most_common()]

@@ -12,11 +12,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from retrieval.catalogues import CatalogueRef
 from retrieval.catalogues import fmnist_vocab as vocab
 from retrieval.compose import build_composer
 from retrieval.encoders import Encoder
 from retrieval.index import MANIFEST_FILE, SearchIndex, faiss_tools
-from retrieval.paths import default_index_dir, home
+from retrieval.paths import home
 
 log = logging.getLogger(__name__)
 K = 10
@@ -44,10 +45,10 @@ def variants_gallery(encoder: Encoder, n: int, progress: bool = True) -> SearchI
     """The saved fmnist-color-variants:n gallery (built with the embedding cache if absent)."""
     from retrieval.indexing.gallery import build_and_save
 
-    spec = f"fmnist-color-variants:{n}"
-    folder = default_index_dir(spec, encoder.model_id)
+    ref = CatalogueRef.parse(f"fmnist-color-variants:{n}")
+    folder = ref.index_dir(encoder.model_id)
     if not (folder / MANIFEST_FILE).exists():
-        build_and_save(spec, encoder, folder, "Flat", progress=progress)
+        build_and_save(ref, encoder, folder, "Flat", progress=progress)
     return SearchIndex.load(folder, encoder, mmap=True)
 
 

@@ -83,11 +83,13 @@ def sweep_liked_weight(
     """
     from agent.agent import AgentConfig
     from agent.factory import build_agent
+    from retrieval.catalogues import CatalogueRef
     from retrieval.compose import DEFAULT_COMPOSER
 
     composer = composer or DEFAULT_COMPOSER
     config = AgentConfig(k=10, hard_constraints=False)
-    agent, items = build_agent(model, catalogue, None, composer, "rules", config)
+    ref = CatalogueRef.parse(catalogue)
+    agent, items = build_agent(model, ref, None, composer, "rules", config)
     selection = {}
     for weight in weights:
         row = replay_hits(agent, items, weight, dialogues, selection_seed, composer)

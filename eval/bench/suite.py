@@ -26,6 +26,7 @@ from eval.bench.build import bench_build
 from eval.bench.e2e import E2EConfig, bench_e2e, quick_e2e
 from eval.bench.indexes import IndexBenchConfig, bench_indexes
 from eval.bench.instance import bench_other_colours_turns
+from retrieval.catalogues import CatalogueRef
 
 log = logging.getLogger(__name__)
 TARGETS = {
@@ -75,14 +76,12 @@ def quick_config(model: str = "fashion-mini") -> BenchConfig:
 QUICK_CATALOGUE = "fmnist-color:test:1000"  # --quick on the default: its first 1,000 items
 
 
-def _served(config: BenchConfig, quick: bool) -> tuple[str, Path]:
-    """(catalogue spec, index folder) the agent serves: the default 10k gallery, or its
+def _served(config: BenchConfig, quick: bool) -> tuple[CatalogueRef, Path]:
+    """(catalogue, index folder) the agent serves: the default 10k gallery, or its
     first 1,000 items when quick; the index is built where it is missing."""
-    from retrieval.paths import default_index_dir
-
     spec = QUICK_CATALOGUE if quick and config.catalogue == "fmnist-color" else config.catalogue
-    folder = config.gallery or default_index_dir(spec, config.model, config.metadata)
-    return spec, Path(folder)
+    ref = CatalogueRef.parse(spec, config.metadata)
+    return ref, Path(config.gallery or ref.index_dir(config.model))
 
 
 def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -> dict:
@@ -96,7 +95,7 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
 
     spec, gallery = _served(config, quick)
     composer = config.composer or DEFAULT_COMPOSER
-    agent, catalogue = build_agent(config.model, spec, gallery, composer, metadata=config.metadata)
+    agent, catalogue = build_agent(config.model, spec, gallery, composer)
     say(f"agent turns on {len(agent.index)} items of {catalogue.name} ...")
     report = {"turn_ms": bench_turns(agent, config.turns, config.seed)}
     say("turns with and without suggestions ...")

@@ -3,6 +3,7 @@ builds it (retrieval/compose/<kind>.py, or a module of its own: see compose/kind
 
 from __future__ import annotations
 
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose.base import Composer, ComposerModule
 from retrieval.compose.config import ComposerConfig, add_model_config, list_models, model_config
 from retrieval.compose.kinds import ComposerKind, composer_kind
@@ -17,13 +18,13 @@ def build_composer(
     encoder: Encoder,
     overrides: dict | None = None,
     rewriter=None,
-    catalogue: str | None = None,
+    catalogue: CatalogueRef | None = None,
 ) -> Composer:
     """The composition model `name` for an encoder (trained ones load their checkpoint).
 
     `rewriter` reads requests into attribute changes, for the models that edit a
     description of the reference (cirevl); the agent passes its own. `catalogue` (the
-    index's catalogue name) refuses a trained model made for another catalogue.
+    index's catalogue) refuses a trained model made for another catalogue.
     """
     config = model_config(name, overrides)
     kind = composer_kind(config.kind)

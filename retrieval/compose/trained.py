@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from retrieval.catalogues import catalogue_family
+from retrieval.catalogues import CatalogueRef
 from retrieval.checkpoint import load_weights, read_record, save_checkpoint
 from retrieval.compose.base import Composer, ComposerModule
 from retrieval.compose.config import ComposerConfig, is_shipped, parse_config
@@ -69,6 +69,13 @@ def load_composer(
     return load_weights(module, path), info
 
 
+def _catalogue_flags(catalogue: CatalogueRef | None) -> str:
+    """' --catalogue PATH [--metadata PATH]' for a folder catalogue's training, else ''."""
+    if catalogue is None or not catalogue.is_folder:
+        return ""
+    return " " + catalogue.whole().command_line()
+
+
 class TrainedComposer(Composer):
     def __init__(
         self,
@@ -84,28 +91,24 @@ class TrainedComposer(Composer):
 
     @classmethod
     def load(
-        cls, name: str, encoder, config: ComposerConfig, catalogue: str | None = None
+        cls, name: str, encoder, config: ComposerConfig, catalogue: CatalogueRef | None = None
     ) -> TrainedComposer:
-        """The trained model `name` for an encoder; with `catalogue` (a catalogue's name),
+        """The trained model `name` for an encoder; with `catalogue` (the index's),
         refused when it was trained for another catalogue."""
         path = checkpoint_path(name, encoder)
-        where = (
-            f" --catalogue {catalogue_family(catalogue)}"
-            if catalogue and not catalogue.startswith("fmnist")
-            else ""
-        )
+        retrain = f"circhat train composers{_catalogue_flags(catalogue)} --model {encoder.model_id}"
         if not path.exists():
             raise FileNotFoundError(
                 f"composition model {name!r} has no trained weights for {encoder.model_id}: "
-                f"run `circhat train composers{where} --model {encoder.model_id} --only {name}`"
+                f"run `{retrain} --only {name}`"
             )
         module, info = load_composer(path, encoder, config)
-        trained_for = info.get("catalogue")
-        if catalogue and trained_for and trained_for != catalogue_family(catalogue):
+        stored = info.get("catalogue")
+        trained_for = CatalogueRef.read(stored).family if stored else None
+        if catalogue and trained_for and trained_for != catalogue.family:
             raise ValueError(
                 f"composition model {name!r} of {encoder.model_id} was trained for {trained_for}, "
-                f"not {catalogue_family(catalogue)}: retrain it with `circhat train composers"
-                f"{where} --model {encoder.model_id}`"
+                f"not {catalogue.family}: retrain it with `{retrain}`"
             )
         return cls(encoder, config, module, info)
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from retrieval.catalogues.base import Item
+from retrieval.catalogues.ref import CatalogueRef
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.index import faiss_tools
 
@@ -29,7 +30,6 @@ INDEX_FILE, ITEMS_FILE, VECTORS_FILE, MANIFEST_FILE, SCHEMA_FILE = (
 )
 SCRATCH_VECTORS = ".vectors-building.npy"  # a build's vectors, renamed to VECTORS_FILE on save
 COPY_CHUNK = 65_536  # rows copied at a time
-FMNIST_SIZES = {"train": 60_000, "test": 10_000}  # a whole split (else the first N items)
 
 
 class IndexMismatchError(ValueError):
@@ -48,7 +48,7 @@ class Manifest(BaseModel):
     dim: int
     factory: str
     metric: str = "inner_product"
-    catalogue: str
+    catalogue: CatalogueRef
     catalogue_fingerprint: str
     count: int
     skipped: list[SkippedItem] = Field(default_factory=list)
@@ -57,6 +57,14 @@ class Manifest(BaseModel):
     encoded: int = 0  # images encoded by this build (the rest came from the cache)
     built_at: str = ""
     search_defaults: dict[str, int] = Field(default_factory=dict)  # nprobe / efSearch / rerank
+
+    @model_validator(mode="before")
+    @classmethod
+    def _catalogue_ref(cls, data):
+        """Manifests written before catalogue refs name the catalogue by a plain string."""
+        if isinstance(data, dict) and isinstance(data.get("catalogue"), str):
+            data = {**data, "catalogue": CatalogueRef.read(data["catalogue"], data.get("count"))}
+        return data
 
 
 def check_compatible(manifest: Manifest, encoder: Encoder, folder: Path | str = "index") -> None:
@@ -163,19 +171,8 @@ def rebuild_command(folder: Path, manifest: Manifest | None = None) -> str:
     factory the manifest records, where it records them."""
     words = ["circhat index build", f"--out {shlex.quote(str(folder))}"]
     if manifest is not None:
-        catalogue = manifest.catalogue
-        if catalogue.startswith("folder:") and "[" not in catalogue:
-            root, _, metadata = catalogue.removeprefix("folder:").partition("|")
-            words.append(f"--catalogue {shlex.quote(root)}")
-            words += [f"--metadata {shlex.quote(metadata)}"] if metadata else []
-        elif catalogue.startswith("fmnist-color-variants-"):
-            words.append(f"--catalogue fmnist-color-variants:{catalogue.rsplit('-', 1)[1]}")
-        elif catalogue in ("fmnist-color-train", "fmnist-color-test"):
-            split = catalogue.rsplit("-", 1)[1]
-            full = manifest.count == FMNIST_SIZES[split]
-            words.append(
-                f"--catalogue fmnist-color:{split}" + ("" if full else f":{manifest.count}")
-            )
+        catalogue = manifest.catalogue.command_line()
+        words += [catalogue] if catalogue else []
         words.append(f"--model {shlex.quote(manifest.model_id)}")
         words += (
             [f"--factory {shlex.quote(manifest.factory)}"] if manifest.factory != "Flat" else []

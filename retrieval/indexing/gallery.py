@@ -1,25 +1,96 @@
-"""Open a saved index for a catalogue and model, building it first when it is missing."""
+"""A gallery: a catalogue, the encoder and its index, and the items' attribute table, opened
+once (the index built first when it is missing) and shared by the agent, the instance
+search, the app's filters and the replay."""
 
 from __future__ import annotations
 
 import logging
-from functools import partial
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
-from retrieval.catalogues import open_catalogue
+import numpy as np
+
+from retrieval.catalogues import Catalogue, CatalogueRef, Item
 from retrieval.encoders import Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.local import build_index
-from retrieval.paths import default_index_dir
 
 log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
 
 
+class Condition(Protocol):
+    """A requirement or avoidance of one attribute value (agent.state.Constraint)."""
+
+    attribute: str
+    value: str
+    polarity: str  # "require" or "avoid"
+
+
+class AttributeTable:
+    """The items' attribute values as integer codes: per attribute, its sorted values ('' for
+    an item without one) and each item's code into them."""
+
+    def __init__(self, items: Sequence[Item], attributes: Iterable[str]):
+        self.size = len(items)
+        self.values: dict[str, np.ndarray] = {}  # attribute -> (V,) sorted values
+        self.codes: dict[str, np.ndarray] = {}  # attribute -> (N,) int codes into values
+        for name in attributes:
+            column = np.array([item.attributes.get(name, "") for item in items], dtype=str)
+            self.values[name], self.codes[name] = np.unique(column, return_inverse=True)
+
+    def code(self, attribute: str, value: str) -> int:
+        """The code of `value` in `attribute`'s column; -1 when no item has it."""
+        values = self.values[attribute]
+        at = int(np.searchsorted(values, value))
+        return at if at < len(values) and values[at] == value else -1
+
+    def mask(self, constraints: Iterable[Condition]) -> np.ndarray:
+        """(N,) bool: the items that have every required value and no avoided one;
+        constraints on attributes outside the table are ignored."""
+        allowed = np.ones(self.size, bool)
+        for c in constraints:
+            if c.attribute not in self.codes:
+                continue
+            same = self.codes[c.attribute] == self.code(c.attribute, c.value)
+            allowed &= same if c.polarity == "require" else ~same
+        return allowed
+
+    def counts(self, attribute: str, constraints: Iterable[Condition] = ()) -> dict[str, int]:
+        """{value: items}: how many of the items `mask(constraints)` allows have each value of
+        `attribute` (values no allowed item has left out, '' included)."""
+        values = self.values[attribute]
+        tally = np.bincount(self.codes[attribute][self.mask(constraints)], minlength=len(values))
+        return {str(v): int(n) for v, n in zip(values, tally) if n}
+
+
+@dataclass
+class Gallery:
+    """What a catalogue is searched with: the catalogue (opened on first use), the encoder,
+    the index and its folder, the attribute table."""
+
+    ref: CatalogueRef
+    encoder: Encoder
+    index: SearchIndex
+    folder: Path
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return self.ref.open()
+
+    @cached_property
+    def table(self) -> AttributeTable:
+        """The indexed items' attribute table (every attribute of the catalogue's schema)."""
+        return AttributeTable(self.index.items, self.catalogue.schema.attributes)
+
+
 def build_and_save(
-    catalogue: str,
+    catalogue: CatalogueRef,
     encoder: Encoder,
     out: Path,
     factory: str = "Flat",
@@ -27,10 +98,8 @@ def build_and_save(
     batch_size: int | None = None,
     progress: bool = True,
     engine: str = "local",
-    metadata: str | Path | None = None,
-    part: str | None = None,
 ) -> SearchIndex:
-    """Build the index of a catalogue spec into `out`.
+    """Build the index of a catalogue into `out`.
 
     Vectors stream to a file in `out` as they are encoded (bounded memory at any size);
     `engine="ray"` embeds on a Ray cluster (RAY_ADDRESS, else a local one) instead.
@@ -41,7 +110,7 @@ def build_and_save(
     if engine == "ray":
         from retrieval.indexing.ray_engine import build_index_ray, remove_shards
 
-        builder = partial(open_catalogue, catalogue, metadata, part=part)
+        builder = catalogue.open
         index = build_index_ray(
             builder, encoder, out, factory, batch_size=batch_size, use_cache=use_cache
         )
@@ -49,7 +118,7 @@ def build_and_save(
         cache = EmbeddingCache() if use_cache else None
         try:
             index = build_index(
-                open_catalogue(catalogue, metadata, part=part),
+                catalogue.open(),
                 encoder,
                 factory,
                 cache,
@@ -69,20 +138,20 @@ def build_and_save(
 
 
 def open_gallery(
-    catalogue: str = "fmnist-color",
+    catalogue: CatalogueRef,
     model_id: str = "fashion-mini",
     folder: str | Path | None = None,
     factory: str = "Flat",
     mmap: bool = False,
-    metadata: str | Path | None = None,
-    part: str | None = None,
-) -> tuple[Encoder, SearchIndex]:
-    """The encoder and the index of `catalogue` (or of its `part`); builds and saves the
-    index if absent. With `mmap`, a saved index is memory-mapped where FAISS supports it."""
+) -> Gallery:
+    """The gallery of `catalogue` with model `model_id`, its index in `folder` (default: the
+    catalogue's own); builds and saves the index if absent. With `mmap`, a saved index is
+    memory-mapped where FAISS supports it."""
     encoder = load_encoder(model_id)
-    folder = Path(folder) if folder else default_index_dir(catalogue, model_id, metadata, part)
+    folder = Path(folder) if folder else catalogue.index_dir(model_id)
     if not (folder / MANIFEST_FILE).exists():
-        log.info("building the index of %s with %s in %s", catalogue, model_id, folder)
-        built = build_and_save(catalogue, encoder, folder, factory, metadata=metadata, part=part)
-        return encoder, built
-    return encoder, SearchIndex.load(folder, encoder, mmap=mmap)
+        log.info("building the index of %s with %s in %s", catalogue.source, model_id, folder)
+        index = build_and_save(catalogue, encoder, folder, factory)
+    else:
+        index = SearchIndex.load(folder, encoder, mmap=mmap)
+    return Gallery(catalogue, encoder, index, folder)

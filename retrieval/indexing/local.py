@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.catalogues.base import Catalogue, Item
+from retrieval.catalogues.ref import CatalogueRef
 from retrieval.encoders import Encoder
 from retrieval.index import faiss_tools
 from retrieval.index.search import SearchIndex
@@ -120,7 +121,7 @@ def index_encoded(
         model_fingerprint=encoder.fingerprint,
         dim=encoder.dim,
         factory=factory,
-        catalogue=catalogue.name,
+        catalogue=CatalogueRef.of(catalogue),
         catalogue_fingerprint=catalogue.fingerprint(),
         count=len(encoded.items),
         skipped=encoded.skipped,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.catalogues import Catalogue, open_catalogue
+from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.encoders import Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import SCRATCH_VECTORS, SkippedItem
@@ -199,7 +199,7 @@ def merge_shards(folder: Path, catalogue: Catalogue, dim: int, out: Path) -> Enc
 
 
 def build_index_ray(
-    catalogue: str | Callable[[], Catalogue],
+    catalogue: CatalogueRef | Callable[[], Catalogue],
     encoder: Encoder,
     out: Path,
     factory: str = "Flat",
@@ -213,12 +213,12 @@ def build_index_ray(
 ) -> SearchIndex:
     """Like `build_index`, with the embedding done by Ray Data actors.
 
-    `catalogue` is a spec (`fmnist-color-variants:1000000`, a folder) or a function that
+    `catalogue` is a ref (`fmnist-color-variants:1000000`, a folder) or a function that
     builds the catalogue; each actor builds its own copy, and its own encoder with
     `encoder_builder` (default: `load_encoder(encoder.model_id)`).
     """
     started = time.time()
-    builder = partial(open_catalogue, catalogue) if isinstance(catalogue, str) else catalogue
+    builder = catalogue.open if isinstance(catalogue, CatalogueRef) else catalogue
     encoder_builder = encoder_builder or partial(load_encoder, encoder.model_id)
     local = builder()
     out = Path(out)

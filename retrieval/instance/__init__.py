@@ -3,7 +3,7 @@
 A second vector per item (a colour-invariant shape descriptor) in its own FAISS index beside
 the main one, query expansion (AQE, alpha-QE), database-side augmentation (DBA) and diffusion
 on the gallery's k-NN graph; `InstanceSearch.other_colours` answers from them.
-`open_instance_search(catalogue, model_id)` opens (building where missing) a gallery's.
+`open_instance_search(gallery)` opens (building where missing) a gallery's.
 """
 
 from __future__ import annotations

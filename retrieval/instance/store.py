@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from retrieval.instance.diffusion import GRAPH_FILE, KnnGraph, knn_graph
 from retrieval.instance.expansion import database_augmentation
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.search import DBA_FILE, INSTANCE_DIR, SETTINGS_FILE, InstanceSearch
+
+if TYPE_CHECKING:
+    from retrieval.indexing.gallery import Gallery
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ def build_instance(
     if catalogue.fingerprint() != main.catalogue_fingerprint:
         raise IndexMismatchError(
             f"catalogue {catalogue.name} is not the one indexed in {main_folder} "
-            f"({main.catalogue}): open the index of that catalogue"
+            f"({main.catalogue.name}): open the index of that catalogue"
         )
     settings = settings or ExpansionSettings()
     folder = main_folder / INSTANCE_DIR
@@ -159,26 +163,15 @@ def _augmented(folder: Path, settings: ExpansionSettings, stored: ExpansionSetti
 
 
 def open_instance_search(
-    catalogue: str = "fmnist-color",
-    model_id: str = "fashion-mini",
-    folder: str | Path | None = None,
-    metadata: str | Path | None = None,
-    part: str | None = None,
+    gallery: Gallery,
     descriptor: str | None = None,
     settings: ExpansionSettings | None = None,
 ) -> InstanceSearch:
-    """The instance search of a gallery: the main index is opened (built if missing), its
-    instance index loaded, or (re)built when missing or stale."""
-    from retrieval.catalogues import open_catalogue
-    from retrieval.indexing.gallery import open_gallery
-    from retrieval.paths import default_index_dir
-
-    base, _ = open_gallery(catalogue, model_id, folder, metadata=metadata, part=part)
-    main_folder = Path(folder) if folder else default_index_dir(catalogue, model_id, metadata, part)
-    encoder = descriptor_encoder(base, descriptor)
+    """The instance search of an opened gallery: its instance index loaded, or (re)built
+    when missing or stale."""
+    encoder = descriptor_encoder(gallery.encoder, descriptor)
     try:
-        return load_instance(main_folder, encoder, settings)
+        return load_instance(gallery.folder, encoder, settings)
     except (FileNotFoundError, IndexMismatchError) as err:
-        log.info("building the instance index of %s (%s)", main_folder, err)
-    items = open_catalogue(catalogue, metadata, part=part)
-    return build_instance(main_folder, items, encoder, settings)
+        log.info("building the instance index of %s (%s)", gallery.folder, err)
+    return build_instance(gallery.folder, gallery.catalogue, encoder, settings)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from retrieval.catalogues import Catalogue
+from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.catalogues.split import SPLIT_RULE, is_test
 from retrieval.encoders.photo.backbone import Backbone
 from retrieval.encoders.photo.descriptors import Describer
@@ -188,7 +188,7 @@ def train_photo_encoder(
     card = ModelCard(
         backbone=settings.backbone,
         head={},
-        catalogue=catalogue.name,
+        catalogue=CatalogueRef.of(catalogue),
         catalogue_fingerprint=catalogue.fingerprint(),
         schema=schema.model_dump(exclude={"attributes": {"__all__": {"counts"}}}),
         split={"rule": SPLIT_RULE, "train": int((~test).sum()), "test": int(test.sum())},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from retrieval.catalogues import Catalogue, catalogue_family
+from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.catalogues.split import split
 from retrieval.compose import composer_kind, model_config, new_module, trainable_models
 from retrieval.compose.trained import checkpoint_path, save_composer
@@ -38,7 +38,7 @@ def train_composer(
     module = new_module(config, encoder)
     metadata = fit(module, features, encoder, settings, composer_kind(config.kind).image_inputs)
     if catalogue is not None:
-        metadata["catalogue"] = catalogue_family(catalogue.name)
+        metadata["catalogue"] = CatalogueRef.of(catalogue).whole().model_dump(mode="json")
     save_composer(module, checkpoint_path(name, encoder), name, config, encoder, metadata)
     return module, metadata
 

@@ -10,6 +10,7 @@ import pytest
 
 import agent.factory
 import ui.app
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
 from ui.cli import build_parser, main
 
@@ -51,7 +52,7 @@ def test_circhat_app_builds_the_agent_and_launches(started):
     assert code == 0
     assert started["build_agent"] == (
         "fashion-mini",
-        "fmnist-color",
+        CatalogueRef.parse("fmnist-color"),
         "/tmp/idx",
         "text-only",
         "rules",
@@ -70,7 +71,7 @@ def test_the_space_entry_reads_its_settings_from_the_environment(started, monkey
     space.main()
     assert started["build_agent"] == (
         "open_clip:ViT-B-32/laion2b_s34b_b79k",
-        "fmnist-color",
+        CatalogueRef.parse("fmnist-color"),
         None,
         "image-only",
         "rules",

@@ -14,7 +14,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
     config.catalogue, config.metadata = args.catalogue, args.metadata
-    if args.catalogue != "fmnist-color" and not args.sizes:
+    if args.catalogue != options.DEFAULT_CATALOGUE and not args.sizes:
         config.indexes.sizes = ()  # the million-item galleries are fmnist-color's
     if args.sizes:
         try:

@@ -16,25 +16,22 @@ log = logging.getLogger(__name__)
 def cmd_index_build(args: argparse.Namespace) -> int:
     from retrieval.encoders import load_encoder
     from retrieval.indexing.gallery import build_and_save
-    from retrieval.paths import default_index_dir
 
-    out = (
-        Path(args.out) if args.out else default_index_dir(args.catalogue, args.model, args.metadata)
-    )
+    ref = options.catalogue_ref(args, args.part)
+    out = Path(args.out) if args.out else ref.index_dir(args.model)
     index = build_and_save(
-        args.catalogue,
+        ref,
         load_encoder(args.model),
         out,
         args.factory,
         not args.no_cache,
         options.positive("--batch-size", args.batch_size),
         engine=args.engine,
-        metadata=args.metadata,
     )
     m = index.manifest
     left_out = ", ".join(f"{n} {kind}" for kind, n in m.left_out.items())
     print(
-        f"indexed {m.count} items of {m.catalogue} with {m.model_id} ({m.factory}) in "
+        f"indexed {m.count} items of {m.catalogue.name} with {m.model_id} ({m.factory}) in "
         f"{m.build_seconds:.1f} s: {m.encoded} encoded, {m.count - m.encoded} from the cache, "
         f"{len(m.skipped)} skipped{f' (metadata: {left_out})' if left_out else ''} -> {out}"
     )
@@ -72,9 +69,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     options.positive("--k", args.k)
     if not text and not args.image:
         raise UserError("search needs --text, --image, or both")
-    encoder, index = open_gallery(
-        args.catalogue, args.model, args.index, mmap=args.mmap, metadata=args.metadata
-    )
+    gallery = open_gallery(options.catalogue_ref(args), args.model, args.index, mmap=args.mmap)
+    encoder, index = gallery.encoder, gallery.index
     if text and not tokenize(text):  # another script, emoji only: as the chat answers it
         said = f"I could not read that; try describing {what_to_say(index.schema)}"
         raise UserError(f"--text {text[:40]!r}: {said}")
@@ -152,9 +148,9 @@ def _print_inspection(report: dict) -> None:
 
 
 def cmd_catalogue_inspect(args: argparse.Namespace) -> int:
-    from retrieval.catalogues import open_catalogue
+    from retrieval.catalogues import CatalogueRef
 
-    report = inspect_report(open_catalogue(args.folder, args.metadata))
+    report = inspect_report(CatalogueRef.parse(args.folder, args.metadata).open())
     if args.json:
         print(json.dumps(report))
     else:
@@ -182,6 +178,9 @@ def register(verbs) -> None:
         "--factory", default="Flat", help="FAISS factory string (Flat, IVF256,PQ48, HNSW32)"
     )
     build.add_argument("--out", help="index folder (default under $CIRCHAT_HOME/indexes)")
+    build.add_argument(
+        "--part", choices=("train", "test"), help="only this part of the catalogue (split by id)"
+    )
     build.add_argument(
         "--batch-size", type=int, help="images per batch (default: the encoder's, 64 on CPU)"
     )

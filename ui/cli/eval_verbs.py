@@ -15,10 +15,11 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
     if args.catalogue != DEFAULT_CATALOGUE:
         return _eval_encoder_on_catalogue(args)
     from eval.encoder_eval import evaluate_encoder
+    from retrieval.catalogues import CatalogueRef
     from retrieval.indexing.gallery import open_gallery
 
-    encoder, index = open_gallery(DEFAULT_CATALOGUE, args.model, args.index)
-    report = evaluate_encoder(encoder, index)
+    gallery = open_gallery(CatalogueRef.parse(DEFAULT_CATALOGUE), args.model, args.index)
+    report = evaluate_encoder(gallery.encoder, gallery.index)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -44,10 +45,9 @@ def cmd_eval_encoder(args: argparse.Namespace) -> int:
 
 def _eval_encoder_on_catalogue(args: argparse.Namespace) -> int:
     from eval.catalogue_encoder import evaluate_on_catalogue, markdown
-    from retrieval.catalogues import open_catalogue
     from retrieval.encoders import load_encoder
 
-    catalogue = open_catalogue(args.catalogue, args.metadata)
+    catalogue = options.catalogue_ref(args).open()
     report = evaluate_on_catalogue(load_encoder(args.model), catalogue, progress=not args.json)
     if args.json:
         print(json.dumps(report))
@@ -107,19 +107,11 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
 
     names = _composer_names(args)
     _check_replay_numbers(args)
-    own = not args.catalogue.startswith("fmnist-color")  # a folder: its test part only
+    own = options.catalogue_ref(args).is_folder  # a folder: its test part only
     config = AgentConfig(k=args.k, hard_constraints=args.filters == "on")
-    agent, catalogue = build_agent(
-        args.model,
-        args.catalogue,
-        args.index,
-        names[0],
-        args.rewriter,
-        config,
-        metadata=args.metadata,
-        part="test" if own else None,
-    )
-    if args.phrasebook or args.catalogue.startswith("fmnist-color"):
+    ref = options.catalogue_ref(args, "test" if own else None)
+    agent, catalogue = build_agent(args.model, ref, args.index, names[0], args.rewriter, config)
+    if args.phrasebook or not own:
         phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
     else:  # a catalogue of the user's: say its values by its schema's names and synonyms
         phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from ui.cli import options
-from ui.cli.options import DEFAULT_CATALOGUE
 
 
 def cmd_eval_instance(args: argparse.Namespace) -> int:
@@ -15,7 +14,7 @@ def cmd_eval_instance(args: argparse.Namespace) -> int:
     from retrieval.instance.query import ExpansionSettings
 
     options.positive("--queries", args.queries)
-    if args.catalogue != DEFAULT_CATALOGUE and not args.catalogue.startswith("fmnist-color"):
+    if options.catalogue_ref(args).is_folder:
         return _products(args)
     report = run_instance_benchmark(
         args.split, args.queries, args.seed, ExpansionSettings(), args.model, progress=not args.json

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
 
 DEFAULT_CATALOGUE = "fmnist-color"
@@ -36,6 +37,14 @@ def catalogue() -> argparse.ArgumentParser:
         "--metadata", help="the folder's metadata file (default: metadata.csv/.jsonl in it)"
     )
     return parser
+
+
+def catalogue_ref(args: argparse.Namespace, part: str | None = None) -> CatalogueRef:
+    """The catalogue that `--catalogue` and `--metadata` (and a part) name."""
+    try:
+        return CatalogueRef.parse(args.catalogue, args.metadata, part)
+    except ValueError as err:
+        raise UserError(str(err)) from None
 
 
 def index() -> argparse.ArgumentParser:

@@ -11,10 +11,9 @@ from ui.cli import options
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
     from agent.rewriters import make_rewriter
-    from retrieval.catalogues import open_catalogue
     from retrieval.encoders import load_encoder
 
-    schema = open_catalogue(args.catalogue, args.metadata).schema
+    schema = options.catalogue_ref(args).open().schema
     rewriter = make_rewriter(args.rewriter, load_encoder(args.model), schema)
     rewrite = rewriter.rewrite(args.text)
     constraints = [c.model_dump(exclude={"clicked"}) for c in rewrite.constraints]
@@ -38,9 +37,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     from agent.factory import build_agent
     from ui.app import build_app, launch
 
-    agent, catalogue = build_agent(
-        args.model, args.catalogue, args.index, args.composer, args.rewriter, metadata=args.metadata
-    )
+    ref = options.catalogue_ref(args)
+    agent, catalogue = build_agent(args.model, ref, args.index, args.composer, args.rewriter)
     launch(
         build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
     )
@@ -54,9 +52,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from agent.factory import build_agent
     from ui.chat import ChatSession, run_json, run_terminal
 
-    agent, _ = build_agent(
-        args.model, args.catalogue, args.index, args.composer, args.rewriter, metadata=args.metadata
-    )
+    ref = options.catalogue_ref(args)
+    agent, _ = build_agent(args.model, ref, args.index, args.composer, args.rewriter)
     session = ChatSession(agent)
     return (
         run_json(session, sys.stdin, sys.stdout) if args.json else run_terminal(session, sys.stdout)

@@ -43,15 +43,13 @@ def _train_photo_encoder(args: argparse.Namespace) -> int:
 
 
 def cmd_train_composers(args: argparse.Namespace) -> int:
-    from retrieval.catalogues import FolderCatalogue
     from retrieval.encoders import load_encoder
     from retrieval.training.composer_loop import TrainSettings
     from retrieval.training.train_composers import train_composers
 
     settings = TrainSettings(epochs=args.epochs, seed=args.seed)
-    catalogue = (
-        None if args.catalogue == "fmnist-color" else FolderCatalogue(args.catalogue, args.metadata)
-    )
+    ref = options.catalogue_ref(args)
+    catalogue = ref.open() if ref.is_folder else None  # None: fmnist-color's own triplets
     encoder = load_encoder(args.model)
     results = train_composers(encoder, args.only, args.triplets, settings, catalogue)
     for name, meta in results.items():

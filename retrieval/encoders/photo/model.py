@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from torch import nn
 
+from retrieval.catalogues.ref import CatalogueRef
 from retrieval.checkpoint import SavedModule
 from retrieval.encoders.base import Encoder, ImageInput, pick_device
 from retrieval.encoders.minilm import MiniLMTextSide, MiniLMTextTower
@@ -64,7 +65,7 @@ class ModelCard(BaseModel):
 
     backbone: str
     head: dict
-    catalogue: str  # the catalogue's name (folder and metadata)
+    catalogue: CatalogueRef  # the folder and metadata it was trained on
     catalogue_fingerprint: str
     schema_: dict = Field(alias="schema")
     split: dict  # the rule and the counts of the train / test parts
@@ -74,6 +75,11 @@ class ModelCard(BaseModel):
     created_at: str = ""
 
     model_config = {"populate_by_name": True}
+
+    @field_validator("catalogue", mode="before")
+    @classmethod
+    def _catalogue_ref(cls, value):
+        return CatalogueRef.read(value)  # cards written before refs name it by a string
 
 
 def save_model(folder: Path, head: PhotoHead, card: ModelCard) -> None:
@@ -127,4 +133,4 @@ class PhotoEncoder(MiniLMTextSide, Encoder):
 
 def model_summary(folder: Path) -> str:
     card = read_card(folder)
-    return json.dumps({"backbone": card.backbone, "catalogue": card.catalogue, **card.figures})
+    return json.dumps({"backbone": card.backbone, "catalogue": card.catalogue.name, **card.figures})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from retrieval.catalogues import FmnistColorCatalogue, FolderCatalogue, decode_image, open_catalogue
+from retrieval.catalogues import CatalogueRef, FmnistColorCatalogue, FolderCatalogue, decode_image
 from retrieval.catalogues.fmnist_vocab import CATEGORIES, COLORS, PATTERNS
 
 
@@ -77,7 +77,7 @@ def test_folder_catalogue_with_jsonl_metadata(tmp_path):
     (tmp_path / "metadata.jsonl").write_text(
         json.dumps({"file": "x.png", "category": "dress"}) + "\n"
     )
-    assert open_catalogue(str(tmp_path)).items[0].attributes == {"category": "dress"}
+    assert CatalogueRef.parse(str(tmp_path)).open().items[0].attributes == {"category": "dress"}
 
 
 def test_bad_files_are_reported_not_fatal(tmp_path):

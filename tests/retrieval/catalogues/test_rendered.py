@@ -3,13 +3,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from retrieval.catalogues import (
-    FmnistColorCatalogue,
-    FmnistVariantsCatalogue,
-    open_catalogue,
-    parse_count,
-)
+from retrieval.catalogues import CatalogueRef, FmnistColorCatalogue, FmnistVariantsCatalogue
 from retrieval.catalogues.fmnist_vocab import CATEGORIES, COLORS, PATTERNS, caption
+from retrieval.catalogues.rendered import parse_count
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +85,9 @@ def test_ids_round_trip_and_unknown_ids_are_refused(variants):
 
 
 def test_open_catalogue_and_counts():
-    catalogue = open_catalogue("fmnist-color-variants:1k")
+    catalogue = CatalogueRef.parse("fmnist-color-variants:1k").open()
     assert isinstance(catalogue, FmnistVariantsCatalogue) and len(catalogue) == 1_000
-    assert len(open_catalogue("fmnist-color-variants")) == 70_000
+    assert len(CatalogueRef.parse("fmnist-color-variants").open()) == 70_000
     assert parse_count("1M") == 1_000_000 and parse_count("100_000") == 100_000
     for bad in ("lots", "0", "-5"):
         with pytest.raises(ValueError, match="item count"):

@@ -3,7 +3,7 @@ import json
 import pytest
 from catalogue_fixtures import write_styles_shop
 
-from retrieval.catalogues import FolderCatalogue, open_catalogue
+from retrieval.catalogues import CatalogueRef, FolderCatalogue
 from retrieval.catalogues.schema import fmnist_schema, infer_schema, read_override
 
 
@@ -74,7 +74,7 @@ def test_fmnist_color_is_a_schema_stored_as_data():
         "a red striped dress"
     )
     assert "crimson" not in schema.attributes["color"].synonyms["red"]  # training phrasings only
-    assert open_catalogue("fmnist-color").schema == schema
+    assert CatalogueRef.parse("fmnist-color").open().schema == schema
 
 
 def test_the_styles_layout_loads_as_it_is(tmp_path):

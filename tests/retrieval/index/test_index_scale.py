@@ -5,7 +5,7 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval.catalogues import FmnistColorCatalogue, Item
+from retrieval.catalogues import CatalogueRef, FmnistColorCatalogue, Item
 from retrieval.index import SCRATCH_VECTORS, VECTORS_FILE, Manifest, SearchIndex, faiss_tools
 from retrieval.indexing.local import build_index
 
@@ -26,7 +26,7 @@ def _index(vectors: np.ndarray, factory: str) -> SearchIndex:
         model_fingerprint="x",
         dim=vectors.shape[1],
         factory=factory,
-        catalogue="synthetic",
+        catalogue=CatalogueRef(source="synthetic"),
         catalogue_fingerprint="x",
         count=len(items),
         search_defaults=faiss_tools.default_settings(index),

@@ -90,18 +90,20 @@ def test_a_stale_instance_index_is_refused(gallery, tiny_encoder, tmp_path):
 
 
 def test_open_instance_search_builds_then_rebuilds_when_stale(tiny_weights, monkeypatch):
+    from retrieval.catalogues import CatalogueRef
+    from retrieval.indexing.gallery import open_gallery
     from retrieval.instance import store
 
-    spec = f"fashion-mini:{tiny_weights}"
-    first = store.open_instance_search("fmnist-color", spec, settings=SETTINGS)
+    gallery = open_gallery(CatalogueRef.parse("fmnist-color"), f"fashion-mini:{tiny_weights}")
+    first = store.open_instance_search(gallery, settings=SETTINGS)
     assert first.descriptor.endswith("gem-p3-s3-luma")  # the shipped head is for another tower
     calls = []
     monkeypatch.setattr(store, "build_instance", lambda *a, **k: calls.append(a) or "rebuilt")
-    assert store.open_instance_search("fmnist-color", spec).index is not None  # loaded
+    assert store.open_instance_search(gallery).index is not None  # loaded
     monkeypatch.setattr(
         store, "load_instance", lambda *a: (_ for _ in ()).throw(IndexMismatchError("stale"))
     )
-    assert store.open_instance_search("fmnist-color", spec) == "rebuilt" and len(calls) == 1
+    assert store.open_instance_search(gallery) == "rebuilt" and len(calls) == 1
 
 
 def test_head_descriptor_round_trips_and_is_refused_for_another_tower(tmp_path, tiny_encoder):

@@ -41,7 +41,7 @@ def test_the_model_card_round_trips_and_the_id_resolves(trained, shop):
     out, card = trained
     again = read_card(out)
     assert again == card and again.backbone == "efficientnet-lite0"
-    assert again.catalogue == shop.name and again.split["rule"].startswith("test iff")
+    assert again.catalogue.name == shop.name and again.split["rule"].startswith("test iff")
     assert json.loads((out / "card.json").read_text())["schema"]["kind"] == "articleType"
     encoder = load_encoder(f"photo:{out}")
     assert encoder.model_id == f"photo:{out}" and encoder.dim == 384
@@ -58,6 +58,7 @@ def test_a_missing_model_folder_says_how_to_make_one(tmp_path):
 
 
 def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
+    from retrieval.catalogues import CatalogueRef
     from retrieval.compose import model_config, new_module
     from retrieval.compose.trained import TrainedComposer, checkpoint_path, save_composer
 
@@ -66,17 +67,16 @@ def test_composers_are_refused_for_another_catalogue(trained, tmp_path):
     config = model_config("artemis")
     path = checkpoint_path("artemis", encoder)
     assert path.parent == out / "composers"
-    save_composer(
-        new_module(config, encoder),
-        path,
-        "artemis",
-        config,
-        encoder,
-        {"catalogue": "folder:/shop-a"},
-    )
-    assert TrainedComposer.load("artemis", encoder, config, "folder:/shop-a[test]").module
-    with pytest.raises(ValueError, match="trained for folder:/shop-a, not folder:/shop-b"):
-        TrainedComposer.load("artemis", encoder, config, "folder:/shop-b")
+    shop_a_test = CatalogueRef(source="/shop-a", part="test")
+    shop_b = CatalogueRef(source="/shop b", metadata="/shop b/styles.csv")
+    for stored in ("folder:/shop-a", CatalogueRef(source="/shop-a").model_dump(mode="json")):
+        module = new_module(config, encoder)
+        save_composer(module, path, "artemis", config, encoder, {"catalogue": stored})
+        assert TrainedComposer.load("artemis", encoder, config, shop_a_test).module
+        with pytest.raises(ValueError, match="trained for folder:/shop-a, not folder:/shop b") as e:
+            TrainedComposer.load("artemis", encoder, config, shop_b)
+        pasted = "--catalogue '/shop b' --metadata '/shop b/styles.csv' --model"
+        assert pasted in str(e.value)
 
 
 def test_other_colours_work_on_a_photo_catalogue(trained, shop, tmp_path):

@@ -1,0 +1,75 @@
+"""The gallery's attribute table: masks and counts against a brute-force oracle."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from agent.state import Constraint
+from retrieval.catalogues import Item
+from retrieval.indexing.gallery import AttributeTable
+
+ATTRIBUTES = ("color", "kind", "size")
+VALUES = {"color": ["red", "blue", "navy"], "kind": ["dress", "shirt"], "size": ["s", "m", "l"]}
+
+
+@pytest.fixture(scope="module")
+def items() -> list[Item]:
+    """40 items; some lack an attribute, one has a value no constraint names."""
+    rng = np.random.default_rng(3)
+    out = []
+    for i in range(40):
+        attributes = {a: str(rng.choice(VALUES[a])) for a in ATTRIBUTES if rng.random() > 0.15}
+        out.append(Item(f"item-{i}", attributes))
+    out[7] = Item("item-7", {"color": "teal", "kind": "dress"})
+    return out
+
+
+def _allowed(item: Item, constraints: list[Constraint]) -> bool:
+    """The oracle: an item passes a require when it has the value, an avoid when it has not."""
+    for c in constraints:
+        if c.attribute not in ATTRIBUTES:
+            continue
+        has = item.attributes.get(c.attribute, "") == c.value
+        if has != (c.polarity == "require"):
+            return False
+    return True
+
+
+def _constraint_sets():
+    pool = [
+        Constraint(attribute=a, value=v, polarity=p)
+        for a in ATTRIBUTES
+        for v in [*VALUES[a], "purple"]
+        for p in ("require", "avoid")
+    ] + [Constraint(attribute="brand", value="acme")]  # outside the table: ignored
+    rng = np.random.default_rng(0)
+    yield []
+    for size in (1, 2, 3):
+        for _ in range(40):
+            yield [pool[i] for i in rng.choice(len(pool), size, replace=False)]
+
+
+def test_mask_and_counts_match_the_oracle(items):
+    table = AttributeTable(items, ATTRIBUTES)
+    for constraints in _constraint_sets():
+        expected = np.array([_allowed(item, constraints) for item in items])
+        assert table.mask(constraints).tolist() == expected.tolist(), constraints
+        for attribute in ATTRIBUTES:
+            oracle: dict[str, int] = {}
+            for item, ok in zip(items, expected):
+                if ok:
+                    value = item.attributes.get(attribute, "")
+                    oracle[value] = oracle.get(value, 0) + 1
+            assert table.counts(attribute, constraints) == oracle
+
+
+def test_codes_are_integers_into_sorted_values(items):
+    table = AttributeTable(items, ATTRIBUTES)
+    assert table.values["color"].tolist() == ["", "blue", "navy", "red", "teal"]
+    assert table.codes["color"].dtype.kind == "i" and len(table.codes["color"]) == len(items)
+    assert table.code("color", "teal") == 4 and table.code("color", "purple") == -1
+    for item, code in itertools.islice(zip(items, table.codes["kind"]), 10):
+        assert table.values["kind"][code] == item.attributes.get("kind", "")

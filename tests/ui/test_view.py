@@ -1,0 +1,43 @@
+"""The app's filter counts: the gallery's table under the constraints the search filters by."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from agent.agent import Agent, AgentConfig
+from agent.state import Constraint
+from ui.view import ANY, Facets
+
+RED = Constraint(attribute="color", value="red")  # read from words
+NO_STRIPES = Constraint(attribute="pattern", value="striped", polarity="avoid", clicked=True)
+
+
+def _counts(items, attribute: str, keep) -> dict[str, int]:
+    """The oracle: the counted values of the items `keep` accepts."""
+    return dict(Counter(i.attributes.get(attribute, "") for i in items if keep(i)))
+
+
+@pytest.mark.parametrize("hard", [True, False])
+def test_counts_follow_the_filters_the_search_applies(small_gallery, trained_encoder, hard):
+    _, index = small_gallery
+    config = AgentConfig(hard_constraints=hard)
+    agent = Agent(trained_encoder, index, composer="sum", config=config)
+    facets = Facets(agent.searcher)
+    constraints = [RED, NO_STRIPES]
+    striped = lambda i: i.attributes.get("pattern") == "striped"  # noqa: E731
+    red = lambda i: i.attributes.get("color") == "red"  # noqa: E731
+    # typed words filter only with hard constraints; the clicked avoid always does
+    expected = _counts(index.items, "category", lambda i: (red(i) or not hard) and not striped(i))
+    choices = dict((value, label) for label, value in facets.choices("category", constraints))
+    assert choices.pop(ANY) == ANY
+    assert choices == {v: f"{v} ({n:,})" for v, n in expected.items()}
+    # a facet leaves out its own requirement: every colour is offered with its count
+    colours = dict((v, label) for label, v in facets.choices("color", constraints))
+    assert (
+        colours["blue"]
+        == f"blue ({_counts(index.items, 'color', lambda i: not striped(i))['blue']:,})"
+    )
+    mask = agent.searcher.allowed(constraints)
+    assert int(mask.sum()) == sum(expected.values())  # what the next search can return
