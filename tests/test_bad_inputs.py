@@ -283,7 +283,14 @@ def test_ctrl_c_in_a_build_says_how_much_is_cached_and_the_rerun_resumes(
 ):
     import retrieval.encoders
 
+    import retrieval.indexing.local
+
     monkeypatch.setattr(retrieval.encoders, "load_encoder", lambda *args, **kw: tiny_encoder)
+    # a real Ctrl-C reaches the main thread between batches: run the batches there, so that
+    # which batch is interrupted does not depend on how the worker threads were scheduled
+    monkeypatch.setattr(
+        retrieval.indexing.local, "per_core_map", lambda fn, items, workers=None: map(fn, items)
+    )
     calls, lock = {"n": 0}, threading.Lock()
     original = tiny_encoder.encode_image_batch
 
