@@ -91,6 +91,7 @@ class Agent:
                 as it was before the page's settings were applied to `state`).
         """
         one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
+        turn = turn.cleaned()
         return self._turn(
             state,
             before,
@@ -155,7 +156,7 @@ class Agent:
         note = "started over: tell me what you are looking for" if started_over else ""
         return TurnRecord(
             action=action,
-            user_text=clean_message(turn.text)[0],  # bounded, as searched
+            user_text=turn.text,  # cleaned and bounded, as searched
             caption=caption,
             **_what_was_read(rewrite),
             reference_id=new.reference.item_id if new.reference else None,
@@ -198,6 +199,8 @@ class Agent:
         if turn.keeps_request:
             return Rewrite(caption="", constraints=chosen, rewriter="chip" if chosen else "filters")
         rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
+        if turn.shortened:
+            rewrite = rewrite.model_copy(update={"note": turn.shortened})
         if chosen:  # words and a chip: the chip's value is a constraint of the words' turn
             rewrite = rewrite.model_copy(update={"constraints": [*rewrite.constraints, *chosen]})
         if turn.caption is not None:
@@ -360,7 +363,7 @@ class Agent:
 def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
     """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
     no words keeps the request's, and a chip's value joins it."""
-    caption = rewrite.caption or ("" if rewrite.reset else clean_message(turn.text)[0])
+    caption = rewrite.caption or ("" if rewrite.reset else turn.text)
     if turn.keeps_request:
         caption = before.request_caption()
     if turn.choose is not None and turn.choose.value not in caption.split(", "):

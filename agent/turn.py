@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from agent.rewriters.base import clean_message
 from agent.state import Constraint, DialogueState
 
 
@@ -41,6 +42,13 @@ class Turn(BaseModel):
     caption: str | None = None  # the shopper's edit of the rewritten caption
     choose: Constraint | None = None  # a suggestion or answer chip (with any words typed)
     refilter: bool = False  # search again under the state's constraints (a filter changed)
+    shortened: str = ""  # set by cleaned(): the note saying the message was cut
+
+    def cleaned(self) -> Turn:
+        """This turn with its message cleaned (printable, single-spaced, bounded): the one
+        place a turn's words are cleaned; the rewriters and the record take them as they are."""
+        text, note = clean_message(self.text)
+        return self.model_copy(update={"text": text, "shortened": note})
 
     @property
     def keeps_request(self) -> bool:

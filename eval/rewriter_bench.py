@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.rewriters.base import clean_message
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
 
 DEFAULT_REWRITERS = ("rules", "smollm2", "hybrid:smollm2", "gemma-270m")
@@ -88,7 +89,7 @@ def score(rewriter, requests: RequestList) -> dict:
     wall, cpu, reasons, misses = [], [], {}, []
     for text, wanted in requests.items:
         start, start_cpu = time.perf_counter(), time.process_time()
-        rewrite = rewriter.rewrite(text)
+        rewrite = rewriter.rewrite(clean_message(text)[0])  # as a turn cleans it
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         found = {(c.attribute, c.value, c.polarity) for c in rewrite.constraints}

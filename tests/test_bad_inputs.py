@@ -282,7 +282,6 @@ def test_ctrl_c_in_a_build_says_how_much_is_cached_and_the_rerun_resumes(
     tiny_encoder, tmp_path, capsys, monkeypatch
 ):
     import retrieval.encoders
-
     import retrieval.indexing.local
 
     monkeypatch.setattr(retrieval.encoders, "load_encoder", lambda *args, **kw: tiny_encoder)

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("retrieval", "agent", "eval", "ui")  # lowest layer first
 MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
 
 
 def modules() -> dict[str, Path]:
@@ -98,6 +99,31 @@ def test_imports_run_from_ui_to_eval_to_agent_to_retrieval():
 def test_modules_stay_under_400_lines():
     long = {n: len(p.read_text().splitlines()) for n, p in modules().items()}
     assert {n: lines for n, lines in long.items() if lines > MAX_MODULE_LINES} == {}
+
+
+def long_functions(source: str) -> dict[str, int]:
+    """{name: lines} of the functions and methods of a module longer than the limit."""
+    out = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES:
+                out[node.name] = lines
+    return out
+
+
+def test_functions_stay_under_60_lines():
+    found = {
+        f"{name}.{function}": lines
+        for name, path in modules().items()
+        for function, lines in long_functions(path.read_text()).items()
+    }
+    assert found == {}
+
+
+def test_the_function_length_check_counts_a_long_function():
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert long_functions(f"def short():\n    pass\n\ndef long():\n{body}") == {"long": 61}
 
 
 def test_the_cycle_finder_finds_a_cycle():

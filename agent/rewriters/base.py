@@ -61,7 +61,10 @@ class Rewriter(Protocol):
         """Load the model and evaluate the fixed part of its prompt once (seconds taken)."""
         ...
 
-    def rewrite(self, text: str) -> Rewrite: ...
+    def rewrite(self, text: str) -> Rewrite:
+        """The reading of one message, cleaned once by whoever received it (clean_message:
+        printable, single-spaced, at most MAX_MESSAGE_CHARS)."""
+        ...
 
 
 def source_key(constraint: Constraint) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.rewriters.ask import MAX_IN_FLIGHT, ChatReply, ValidatedChat
-from agent.rewriters.base import Rewrite, clean_message, source_key
+from agent.rewriters.base import Rewrite, source_key
 from agent.rewriters.rules import RuleRewriter
 from agent.state import Constraint
 from retrieval.catalogues.schema import fmnist_schema
@@ -68,9 +68,8 @@ class LLMRewriter:
         return self.chat.ask(words)
 
     def rewrite(self, text: str) -> Rewrite:
-        cleaned, note = clean_message(text)
         rules = self.fallback.rewrite(text)
-        reply = self.chat.ask(cleaned)
+        reply = self.chat.ask(text)
         if reply.answer is None:
             sources = {source_key(c): "rules" for c in rules.constraints}
             return rules.model_copy(update={"fallback_reason": reply.reason, "sources": sources})
@@ -81,7 +80,6 @@ class LLMRewriter:
                 "caption": " ".join(reply.answer.caption.split()) or ", ".join(required),
                 "constraints": constraints,
                 "rewriter": self.name,
-                "note": note,
                 "unmapped": "",
                 "sources": {source_key(c): self.name for c in constraints},
             }

@@ -8,7 +8,7 @@ import re
 from agent.language.intent import read_intent
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, OPPOSITES, AttributeParser, clauses
 from agent.language.phrases import tokenize
-from agent.rewriters.base import Ambiguity, Rewrite, clean_message
+from agent.rewriters.base import Ambiguity, Rewrite
 from agent.state import Constraint
 from retrieval.catalogues.schema import CatalogueSchema
 
@@ -46,7 +46,6 @@ class RuleRewriter:
         return 0.0
 
     def rewrite(self, text: str) -> Rewrite:
-        text, note = clean_message(text)
         intent = read_intent(text)
         message_reading = {
             "rewriter": self.name,
@@ -54,7 +53,6 @@ class RuleRewriter:
             "new_search": intent.new_request,
             "reset": intent.reset,
             "indefinite": intent.indefinite,
-            "note": note,
         }
         if self.parser is None:
             return Rewrite(caption=text, unmapped=text, **message_reading)

@@ -107,6 +107,21 @@ def test_odd_messages_give_a_sensible_turn(agent, text):
         assert "shortened" in state.turns[-1].note
 
 
+def test_a_turns_message_is_cleaned_once(agent, monkeypatch):
+    """One cleaning per turn, where the turn enters the agent; the rewriter and the record
+    take the words as cleaned (a 10,000-character message is cut once, said once)."""
+    from agent import turn as turn_module
+
+    calls, read = [], []
+    real_clean, real_rewrite = turn_module.clean_message, agent.rewriter.rewrite
+    monkeypatch.setattr(turn_module, "clean_message", lambda t: calls.append(t) or real_clean(t))
+    monkeypatch.setattr(agent.rewriter, "rewrite", lambda t: read.append(t) or real_rewrite(t))
+    state, _ = agent.step(agent.new_state(), Turn(text="  a  red\t dress " + "x " * 600))
+    assert len(calls) == 1 and read == [state.turns[-1].user_text]
+    assert read[0].startswith("a red dress x") and len(read[0]) <= MAX_MESSAGE_CHARS
+    assert state.turns[-1].note.count("shortened") == 1
+
+
 @pytest.mark.parametrize("text", ["😀😀😀", "красное платье", "红色连衣裙"])
 def test_a_message_the_rules_cannot_read_says_so(agent, text):
     state, _ = agent.step(agent.new_state(), Turn(text="a red dress"))

@@ -108,8 +108,11 @@ def test_negative_feedback_is_detected(rewriter):
     assert not rewriter.rewrite("a blue one").negative_feedback
 
 
-def test_catalogue_without_attributes_passes_text_through_cleaned():
-    rewrite = RuleRewriter(None, CatalogueSchema()).rewrite("  a  red\tleather\n sofa ")
+def test_catalogue_without_attributes_passes_the_turns_cleaned_text_through():
+    from agent.turn import Turn
+
+    message = Turn(text="  a  red\tleather\n sofa ").cleaned().text
+    rewrite = RuleRewriter(None, CatalogueSchema()).rewrite(message)
     assert rewrite.caption == "a red leather sofa" and rewrite.constraints == []
 
 

@@ -10,12 +10,15 @@ from ui.cli import options
 
 
 def cmd_rewrite(args: argparse.Namespace) -> int:
-    from agent.rewriters import make_rewriter
+    from agent.rewriters import clean_message, make_rewriter
     from retrieval.encoders import load_encoder
 
     schema = options.catalogue_ref(args).open().schema
     rewriter = make_rewriter(args.rewriter, load_encoder(args.model), schema)
-    rewrite = rewriter.rewrite(args.text)
+    text, shortened = clean_message(args.text)  # bounded like a chat message
+    rewrite = rewriter.rewrite(text)
+    if shortened:
+        rewrite = rewrite.model_copy(update={"note": shortened})
     constraints = [c.model_dump(exclude={"clicked"}) for c in rewrite.constraints]
     if args.json:
         out = {"caption": rewrite.caption, "constraints": constraints}
