@@ -11,14 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agent.constraints import merge_constraints
-from agent.initiative import settle, take_initiative
-from agent.language.intent import what_to_say
-from agent.language.phrases import tokenize
+from agent.initiative import take_initiative
 from agent.other_colours import LazyInstance, OtherColours
-from agent.rewriters import Rewrite, Rewriter, RuleRewriter, clean_message
+from agent.reading import TurnReader
+from agent.rewriters import Rewrite, Rewriter, RuleRewriter
 from agent.search import TurnSearch
-from agent.state import Constraint, DialogueState, Reference, Result, TurnRecord, UndoStep
+from agent.state import DialogueState, Reference, Result, TurnRecord, UndoStep
 from agent.thumbnails import from_thumbnail, thumbnail
 from agent.turn import (  # noqa: F401 (re-exported: the agent's API)
     AgentConfig,
@@ -53,6 +51,7 @@ class Agent:
         self.config = config or AgentConfig()
         self.has_attributes = bool(self.schema.categorical)
         self.rewriter = rewriter or RuleRewriter(encoder, self.schema)
+        self.reader = TurnReader(self.rewriter, self.schema, self.config.initiative)
         self.image_loader = image_loader
         self._composers = {}
         self.default_composer = composer
@@ -134,9 +133,9 @@ class Agent:
         compose the query, search, offer chips."""
         started = time.perf_counter()
         action = self._apply_action(new, turn)
-        rewrite, restart, dropped, held_back, question = self._understand(new, turn)
+        reading = self.reader.read(state, new, turn)
+        rewrite, caption = reading.rewrite, reading.caption
         timings["rewrite"] = _ms(started)
-        caption = _caption(state, turn, rewrite)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
@@ -149,7 +148,7 @@ class Agent:
         if observer is not None and searched is not None:
             observer.on_search(new, query, searched.mask, searched.ranking)
         t = time.perf_counter()
-        offer = question or self._suggest(new, rewrite, searched)
+        offer = reading.question or self._suggest(new, rewrite, searched)
         timings["initiative"] = _ms(t)
 
         new.last_query = None if query is None else query.tolist()
@@ -161,29 +160,13 @@ class Agent:
             **_what_was_read(rewrite),
             reference_id=new.reference.item_id if new.reference else None,
             results=[] if searched is None else searched.results,
-            new_search=restart or not state.turns,
-            dropped=dropped,
+            new_search=reading.restart or not state.turns,
+            dropped=reading.dropped,
             note="; ".join(n for n in (rewrite.note, searched.note if searched else note) if n),
             matching=None if searched is None else searched.matching,
             offer=offer,
-            held_back=held_back,
+            held_back=reading.held_back,
         )
-
-    def _understand(self, new: DialogueState, turn: Turn):
-        """Read the turn into `new`: (rewrite, a new search?, constraints it let go, values
-        held back as ambiguous, the question about them or None)."""
-        rewrite = self._read(turn)
-        if turn.text.strip() and _unread(rewrite, turn.text):
-            raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
-        restart = self._starts_new_search(new, turn, rewrite)
-        dropped = self._restart(new) if restart else []
-        held_back, question = [], None
-        if self.config.initiative:
-            rewrite, held_back, question = settle(rewrite, new.constraints)
-        if rewrite.negative_feedback and not turn.none_of_these:
-            self._reject_shown(new)
-        new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
-        return rewrite, restart, dropped, held_back, question
 
     def _suggest(self, state: DialogueState, rewrite: Rewrite, searched):
         """Chips from the candidates (None without initiative or a search)."""
@@ -191,56 +174,6 @@ class Agent:
             return None
         filtering = self.searcher.filtering(state.constraints)
         return take_initiative(self.schema, state, rewrite, searched.candidates, filtering)
-
-    def _read(self, turn: Turn) -> Rewrite:
-        """The rewrite of a turn's words; a chip's click is its constraint; a caption the
-        shopper edited replaces the rewritten one (cleaned and bounded like a message)."""
-        chosen = [turn.choose] if turn.choose is not None else []
-        if turn.keeps_request:
-            return Rewrite(caption="", constraints=chosen, rewriter="chip" if chosen else "filters")
-        rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
-        if turn.shortened:
-            rewrite = rewrite.model_copy(update={"note": turn.shortened})
-        if chosen:  # words and a chip: the chip's value is a constraint of the words' turn
-            rewrite = rewrite.model_copy(update={"constraints": [*rewrite.constraints, *chosen]})
-        if turn.caption is not None:
-            edited, cut = clean_message(turn.caption)
-            note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
-            rewrite = rewrite.model_copy(update={"caption": edited, "note": note})
-        return rewrite
-
-    def _starts_new_search(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
-        """True for "start over", and for a request for something else: a message that opens
-        like a new request, with no pick, asking for another kind of item, for "something",
-        or for attributes the current search does not constrain. "in blue" is a refinement."""
-        if rewrite.reset:
-            return True
-        picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
-        if (
-            picked
-            or turn.keeps_request
-            or not rewrite.new_search
-            or not (state.constraints or state.reference)
-        ):
-            return False
-        asked = [c for c in rewrite.constraints if c.polarity == "require"]
-        active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
-        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
-        new_kind = any(
-            c.attribute in family and (c.attribute, c.value) not in active for c in asked
-        )
-        overlap = {c.attribute for c in asked} & {a for a, _ in active}
-        return new_kind or rewrite.indefinite or not overlap
-
-    @staticmethod
-    def _restart(state: DialogueState) -> list[Constraint]:
-        """Drop the earlier search from `state` (not its turns or undo history); returns the
-        constraints it had."""
-        dropped = list(state.constraints)
-        state.constraints, state.reference = [], None
-        state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
-        state.anchor_query = None
-        return dropped
 
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
         if turn.image is not None:
@@ -258,13 +191,9 @@ class Agent:
                 state.liked.append(turn.select)
             return "select"
         if turn.none_of_these:
-            self._reject_shown(state)
+            state.reject_shown()
             return "none_of_these"
         return "choose" if turn.keeps_request else "text"
-
-    @staticmethod
-    def _reject_shown(state: DialogueState) -> None:
-        state.rejected += [r.id for r in state.last_results if r.id not in state.rejected]
 
     def _reference_vector(self, state: DialogueState) -> np.ndarray | None:
         if state.reference is None:
@@ -360,17 +289,6 @@ class Agent:
         return state.reset()
 
 
-def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
-    """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
-    no words keeps the request's, and a chip's value joins it."""
-    caption = rewrite.caption or ("" if rewrite.reset else turn.text)
-    if turn.keeps_request:
-        caption = before.request_caption()
-    if turn.choose is not None and turn.choose.value not in caption.split(", "):
-        caption = ", ".join(w for w in (caption, turn.choose.value) if w)
-    return caption
-
-
 def _what_was_read(rewrite: Rewrite) -> dict:
     """The rewrite's part of a turn record."""
     return {
@@ -380,13 +298,6 @@ def _what_was_read(rewrite: Rewrite) -> dict:
         "sources": rewrite.sources,
         "overruled": rewrite.overruled,
     }
-
-
-def _unread(rewrite: Rewrite, text: str) -> bool:
-    """True when the rewriter found nothing it could use in a message with no word it reads
-    (another script, emoji only)."""
-    said = rewrite.caption or rewrite.constraints or rewrite.negative_feedback or rewrite.reset
-    return not said and not tokenize(text)
 
 
 def _ms(since: float) -> float:

@@ -148,6 +148,10 @@ class DialogueState(BaseModel):
         lists = ("turns", "liked", "rejected", "constraints", "shown", "undo_stack")
         return self.model_copy(update={name: list(getattr(self, name)) for name in lists})
 
+    def reject_shown(self) -> None:
+        """The results last shown become rejected ("none of these", "no, not these")."""
+        self.rejected += [r.id for r in self.last_results if r.id not in self.rejected]
+
     def request_caption(self) -> str:
         """The words of the request as it stands: the last caption searched since the search
         began ('' if none)."""

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.agent import Agent, Turn, TurnError, merge_constraints
+from agent.agent import Agent, Turn, TurnError
+from agent.constraints import merge_constraints
 from agent.rewriters.base import MAX_MESSAGE_CHARS, clean_message
 from agent.state import Constraint, DialogueState
 

@@ -4,7 +4,8 @@ new searches, nested attributes."""
 import pytest
 from catalogue_fixtures import write_styles_shop
 
-from agent.agent import Agent, Turn, merge_constraints
+from agent.agent import Agent, Turn
+from agent.constraints import merge_constraints
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
 from retrieval.indexing.local import build_index

@@ -1,0 +1,126 @@
+"""Reading a turn: what its words, chip or edited caption ask for, whether it starts a new
+search, which constraints it lets go or holds back, and the caption to search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.constraints import merge_constraints
+from agent.initiative import settle
+from agent.language.intent import what_to_say
+from agent.language.phrases import tokenize
+from agent.rewriters import Rewrite, Rewriter, clean_message
+from agent.state import Constraint, DialogueState, Offer
+from agent.turn import Turn, TurnError
+from retrieval.catalogues.schema import CatalogueSchema
+
+
+@dataclass
+class Reading:
+    """What a turn asked for, as the agent searches it."""
+
+    rewrite: Rewrite
+    caption: str  # the caption searched
+    restart: bool  # a new search: the earlier one's constraints were let go
+    dropped: list[Constraint] = field(default_factory=list)  # the constraints let go
+    held_back: list[Constraint] = field(default_factory=list)  # guesses held back as ambiguous
+    question: Offer | None = None  # the question about them
+
+
+class TurnReader:
+    """Reads turns against a catalogue's schema with a rewriter; with `initiative`, a word
+    that fits two values is held back and asked about instead of guessed."""
+
+    def __init__(self, rewriter: Rewriter, schema: CatalogueSchema, initiative: bool = True):
+        self.rewriter, self.schema, self.initiative = rewriter, schema, initiative
+
+    def read(self, before: DialogueState, new: DialogueState, turn: Turn) -> Reading:
+        """Read `turn` into `new` (a fork of `before` with the turn's action applied): its
+        constraints merged, the earlier search dropped where it starts a new one."""
+        rewrite, restart, dropped, held_back, question = self._understand(new, turn)
+        caption = _caption(before, turn, rewrite)
+        return Reading(rewrite, caption, restart, dropped, held_back, question)
+
+    def _understand(self, new: DialogueState, turn: Turn):
+        """Read the turn into `new`: (rewrite, a new search?, constraints it let go, values
+        held back as ambiguous, the question about them or None)."""
+        rewrite = self._read(turn)
+        if turn.text.strip() and _unread(rewrite, turn.text):
+            raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
+        restart = self._starts_new_search(new, turn, rewrite)
+        dropped = self._restart(new) if restart else []
+        held_back, question = [], None
+        if self.initiative:
+            rewrite, held_back, question = settle(rewrite, new.constraints)
+        if rewrite.negative_feedback and not turn.none_of_these:
+            new.reject_shown()
+        new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
+        return rewrite, restart, dropped, held_back, question
+
+    def _read(self, turn: Turn) -> Rewrite:
+        """The rewrite of a turn's words; a chip's click is its constraint; a caption the
+        shopper edited replaces the rewritten one (cleaned and bounded like a message)."""
+        chosen = [turn.choose] if turn.choose is not None else []
+        if turn.keeps_request:
+            return Rewrite(caption="", constraints=chosen, rewriter="chip" if chosen else "filters")
+        rewrite = self.rewriter.rewrite(turn.text) if turn.text.strip() else Rewrite(caption="")
+        if turn.shortened:
+            rewrite = rewrite.model_copy(update={"note": turn.shortened})
+        if chosen:  # words and a chip: the chip's value is a constraint of the words' turn
+            rewrite = rewrite.model_copy(update={"constraints": [*rewrite.constraints, *chosen]})
+        if turn.caption is not None:
+            edited, cut = clean_message(turn.caption)
+            note = "; ".join(n for n in (rewrite.note, cut and f"the caption: {cut}") if n)
+            rewrite = rewrite.model_copy(update={"caption": edited, "note": note})
+        return rewrite
+
+    def _starts_new_search(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
+        """True for "start over", and for a request for something else: a message that opens
+        like a new request, with no pick, asking for another kind of item, for "something",
+        or for attributes the current search does not constrain. "in blue" is a refinement."""
+        if rewrite.reset:
+            return True
+        picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
+        if (
+            picked
+            or turn.keeps_request
+            or not rewrite.new_search
+            or not (state.constraints or state.reference)
+        ):
+            return False
+        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
+        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
+        new_kind = any(
+            c.attribute in family and (c.attribute, c.value) not in active for c in asked
+        )
+        overlap = {c.attribute for c in asked} & {a for a, _ in active}
+        return new_kind or rewrite.indefinite or not overlap
+
+    @staticmethod
+    def _restart(state: DialogueState) -> list[Constraint]:
+        """Drop the earlier search from `state` (not its turns or undo history); returns the
+        constraints it had."""
+        dropped = list(state.constraints)
+        state.constraints, state.reference = [], None
+        state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
+        state.anchor_query = None
+        return dropped
+
+
+def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
+    """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
+    no words keeps the request's, and a chip's value joins it."""
+    caption = rewrite.caption or ("" if rewrite.reset else turn.text)
+    if turn.keeps_request:
+        caption = before.request_caption()
+    if turn.choose is not None and turn.choose.value not in caption.split(", "):
+        caption = ", ".join(w for w in (caption, turn.choose.value) if w)
+    return caption
+
+
+def _unread(rewrite: Rewrite, text: str) -> bool:
+    """True when the rewriter found nothing it could use in a message with no word it reads
+    (another script, emoji only)."""
+    said = rewrite.caption or rewrite.constraints or rewrite.negative_feedback or rewrite.reset
+    return not said and not tokenize(text)
