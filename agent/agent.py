@@ -113,7 +113,7 @@ class Agent:
         checked = validate()
         new = state.fork()
         record = act(new, timings, checked)
-        timings["total"] = _ms(started)
+        timings["total"] = _ms_since(started)
         record = record.model_copy(update={"timings_ms": timings})
         new.shown += [r.id for r in record.results if r.id not in new.shown]
         new.turns.append(record)
@@ -135,21 +135,21 @@ class Agent:
         action = self._apply_action(new, turn)
         reading = self.reader.read(state, new, turn)
         rewrite, caption = reading.rewrite, reading.caption
-        timings["rewrite"] = _ms(started)
+        timings["rewrite"] = _ms_since(started)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
         query = None if started_over else self._query(new, caption)
-        timings["compose"] = _ms(t)
+        timings["compose"] = _ms_since(t)
         t = time.perf_counter()
         depth = observer.depth if observer is not None else 0
         searched = None if query is None else self.searcher.search(new, query, depth)
-        timings["search"] = _ms(t)
+        timings["search"] = _ms_since(t)
         if observer is not None and searched is not None:
             observer.on_search(new, query, searched.mask, searched.ranking)
         t = time.perf_counter()
         offer = reading.question or self._suggest(new, rewrite, searched)
-        timings["initiative"] = _ms(t)
+        timings["initiative"] = _ms_since(t)
 
         new.last_query = None if query is None else query.tolist()
         note = "started over: tell me what you are looking for" if started_over else ""
@@ -300,5 +300,5 @@ def _what_was_read(rewrite: Rewrite) -> dict:
     }
 
 
-def _ms(since: float) -> float:
+def _ms_since(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)

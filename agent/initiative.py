@@ -114,7 +114,7 @@ def kind_question(
     return Offer(kind="question", attribute=schema.kind, chips=chips)
 
 
-def settle(
+def hold_back_ambiguous(
     rewrite: Rewrite, active: list[Constraint]
 ) -> tuple[Rewrite, list[Constraint], Offer | None]:
     """(the rewrite to apply, the guesses held back, the question to ask) for a message with

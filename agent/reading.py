@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent.constraints import merge_constraints
-from agent.initiative import settle
+from agent.initiative import hold_back_ambiguous
 from agent.language.intent import what_to_say
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
@@ -51,7 +51,7 @@ class TurnReader:
         dropped = self._restart(new) if restart else []
         held_back, question = [], None
         if self.initiative:
-            rewrite, held_back, question = settle(rewrite, new.constraints)
+            rewrite, held_back, question = hold_back_ambiguous(rewrite, new.constraints)
         if rewrite.negative_feedback and not turn.none_of_these:
             new.reject_shown()
         new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)

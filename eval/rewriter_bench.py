@@ -79,7 +79,7 @@ def _invalid(schema: CatalogueSchema, constraints) -> int:
     )
 
 
-def _ms(values: list[float], q: float) -> float:
+def _percentile_ms(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)) * 1000, 1) if values else 0.0
 
 
@@ -110,10 +110,10 @@ def score(rewriter, requests: RequestList) -> dict:
         "invalid": invalid,
         "llm_added": added,
         "fallbacks": reasons,
-        "p50_ms": _ms(wall, 50),
-        "p95_ms": _ms(wall, 95),
-        "cpu_p50_ms": _ms(cpu, 50),
-        "cpu_p95_ms": _ms(cpu, 95),
+        "p50_ms": _percentile_ms(wall, 50),
+        "p95_ms": _percentile_ms(wall, 95),
+        "cpu_p50_ms": _percentile_ms(cpu, 50),
+        "cpu_p95_ms": _percentile_ms(cpu, 95),
         "misses": misses,
     }
 

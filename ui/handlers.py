@@ -81,7 +81,7 @@ def _line(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
-def _said(text: str) -> str:
+def _as_shown(text: str) -> str:
     text = text.strip()
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
@@ -211,9 +211,9 @@ def send(
 ) -> Update:
     """A chat message; it refines the picked result when one was clicked."""
     text = text or ""
-    said = _said(text) or "(empty message)"
+    said = _as_shown(text) or "(empty message)"
     if session.picked:
-        said = f"[{session.picked}] {_said(text)}".strip()
+        said = f"[{session.picked}] {_as_shown(text)}".strip()
     turn = Turn(text=text, select=session.picked)
     return run_turn(ctx, session, turn, said, filters, composer, message=text)
 
@@ -258,7 +258,7 @@ def search_caption(
     """Redo the last turn with the shopper's edit of its rewritten caption: the constraints
     that turn added are read from the edit ("blue, dress" edited to "dress" drops blue)."""
     caption = caption or ""
-    said = f"Search with the caption “{_said(caption)}”"
+    said = f"Search with the caption “{_as_shown(caption)}”"
     turn = Turn(text=caption, caption=caption)
     return run_turn(ctx, session, turn, said, filters, composer, revised_caption=caption)
 
@@ -305,7 +305,7 @@ def upload(
     if file is None:
         return failed(ctx, session, "(upload)", "no file arrived: upload it again", composer, text)
     data, name = read_upload(file)
-    said = f"[uploaded {name}] {_said(text or '')}".strip()
+    said = f"[uploaded {name}] {_as_shown(text or '')}".strip()
     try:
         image = decode_image(data, name)
     except ValueError as err:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.catalogues import Catalogue, FirstItems
+from retrieval.catalogues import Catalogue, first_items
 
 
 def bench_build(
@@ -20,7 +20,7 @@ def bench_build(
     from retrieval.indexing.embedding_cache import EmbeddingCache
     from retrieval.indexing.local import build_index
 
-    sample = FirstItems(catalogue, count)
+    sample = first_items(catalogue, count)
     count = len(sample)
     images = [b.image for b in sample.load(range(count)) if b.image is not None]
     batch_size = batch_size or encoder.batch_size  # the same batches for both

@@ -92,7 +92,7 @@ def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int = K) -> np.ndar
     return rows
 
 
-def recall_at_k(found: list[np.ndarray], truth: np.ndarray) -> float:
+def ann_recall_at_k(found: list[np.ndarray], truth: np.ndarray) -> float:
     """Mean share of each query's exact top-k among its k results (FAISS's intersection
     measure; a query with fewer than k results has its missing ones counted as misses)."""
     from faiss.contrib.evaluation import knn_intersection_measure
@@ -146,7 +146,7 @@ def bench_factory(
         "build_s": round(build_s, 2),
         "p50_ms": round(float(np.percentile(times, 50)), 3),
         "p95_ms": round(float(np.percentile(times, 95)), 3),
-        "recall_at_10": round(recall_at_k(found, truth), 4),
+        "recall_at_10": round(ann_recall_at_k(found, truth), 4),
         "recall_by_query": _recall_by_kind(found, truth),
         "settings": dict(searcher.settings),
         "memory_mapped": not note,  # the index file is mapped: its pages live in the page cache
@@ -157,7 +157,7 @@ def bench_factory(
 def _recall_by_kind(found: list[np.ndarray], truth: np.ndarray) -> dict[str, float]:
     """recall@10 of each kind of query (see real_queries)."""
     return {
-        kind: round(recall_at_k(found[a:b], truth[a:b]), 4)
+        kind: round(ann_recall_at_k(found[a:b], truth[a:b]), 4)
         for kind, (a, b) in query_kinds(len(truth)).items()
     }
 

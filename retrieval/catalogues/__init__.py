@@ -6,10 +6,10 @@ from __future__ import annotations
 from retrieval.catalogues.base import (
     Catalogue,
     CatalogueBase,
-    FirstItems,
     Item,
     LoadedImage,
     Subset,
+    first_items,
 )
 from retrieval.catalogues.folder import FolderCatalogue
 from retrieval.catalogues.images import decode_image
@@ -30,7 +30,7 @@ __all__ = [
     "CatalogueBase",
     "CatalogueRef",
     "CatalogueSchema",
-    "FirstItems",
+    "first_items",
     "FmnistColorCatalogue",
     "FmnistVariantsCatalogue",
     "FolderCatalogue",

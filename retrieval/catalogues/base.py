@@ -121,6 +121,6 @@ class Subset(CatalogueBase):
         return None if shapes is None else shapes[self.positions]
 
 
-def FirstItems(catalogue: Catalogue, count: int) -> Subset:  # noqa: N802 (a kind of Subset)
+def first_items(catalogue: Catalogue, count: int) -> Subset:
     """The first `count` items of a catalogue: a sample for a benchmark or a test."""
     return Subset(catalogue, range(min(count, len(catalogue))), f":{min(count, len(catalogue))}")

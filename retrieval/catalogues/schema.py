@@ -95,7 +95,7 @@ class CatalogueSchema(BaseModel):
     def caption(self, attributes: dict[str, str]) -> str:
         """A short description of an item from its attribute values."""
         if self.caption_template:
-            filled = self.caption_template.format_map(_Blank(attributes))
+            filled = self.caption_template.format_map(_BlankWhereMissing(attributes))
             return " ".join(filled.split())
         kind = attributes.get(self.kind or "", "")
         words = [
@@ -110,7 +110,7 @@ class CatalogueSchema(BaseModel):
         return set(self.ancestors(self.kind)) if self.kind else set()
 
 
-class _Blank(dict):
+class _BlankWhereMissing(dict):
     def __missing__(self, key: str) -> str:
         return ""
 

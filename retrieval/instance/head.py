@@ -14,7 +14,7 @@ DEFAULT_HEAD = Path(__file__).resolve().parent.parent / "weights" / "instance-he
 
 
 @dataclass(frozen=True)
-class HeadConfig:
+class InstanceHeadConfig:
     """Which tower map the head reads, its conv widths (each halves the grid) and output size."""
 
     stage: int = 0  # 0: the tower's stem (32x32 for a 64 px image)
@@ -27,9 +27,9 @@ class HeadConfig:
 class InstanceHead(SavedModule, nn.Module):
     """(B, C, H, W) tower map -> (B, dim) un-normalised instance descriptor."""
 
-    config_class = HeadConfig
+    config_class = InstanceHeadConfig
 
-    def __init__(self, config: HeadConfig = HeadConfig()):
+    def __init__(self, config: InstanceHeadConfig = InstanceHeadConfig()):
         super().__init__()
         self.config = config
         layers, width = [], config.in_channels

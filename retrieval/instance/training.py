@@ -21,7 +21,7 @@ from retrieval.catalogues import fmnist_vocab as vocab
 from retrieval.catalogues.fashion_mnist import load_split
 from retrieval.catalogues.render import PHASES, render
 from retrieval.instance.descriptors import stem_map
-from retrieval.instance.head import DEFAULT_HEAD, HeadConfig, InstanceHead
+from retrieval.instance.head import DEFAULT_HEAD, InstanceHead, InstanceHeadConfig
 from retrieval.instance.ranking import drop_query, map_and_precision
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def validate(tower, head, garments: np.ndarray, plan: HeadTraining, size: int) -
 
 
 def train_head(
-    encoder, plan: HeadTraining = HeadTraining(), config: HeadConfig = HeadConfig()
+    encoder, plan: HeadTraining = HeadTraining(), config: InstanceHeadConfig = InstanceHeadConfig()
 ) -> tuple[InstanceHead, dict]:
     """Train an instance head on `encoder`'s frozen stem (fashion-mini); returns it and a report."""
     from retrieval.progress import bar

@@ -24,7 +24,7 @@ from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.catalogues.split import SPLIT_RULE, is_test
 from retrieval.encoders.photo.backbone import Backbone
 from retrieval.encoders.photo.descriptors import Describer
-from retrieval.encoders.photo.model import HeadConfig, ModelCard, PhotoHead, save_model
+from retrieval.encoders.photo.model import ModelCard, PhotoHead, PhotoHeadConfig, save_model
 from retrieval.encoders.text_only import TextOnlyEncoder
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.local import encode_catalogue
@@ -102,7 +102,7 @@ def fit_head(data: TrainingData, settings: PhotoTrainSettings, progress: bool = 
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     head = PhotoHead(
-        HeadConfig(
+        PhotoHeadConfig(
             data.descriptors.shape[1], settings.hidden, data.texts.shape[1], settings.dropout
         )
     )

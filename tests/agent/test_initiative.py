@@ -6,7 +6,7 @@ import pytest
 from catalogue_fixtures import write_styles_shop
 
 from agent.agent import Agent, Turn, TurnError
-from agent.initiative import settle, spread, suggest
+from agent.initiative import hold_back_ambiguous, spread, suggest
 from agent.language.parser import AttributeParser
 from agent.rewriters import Ambiguity, Rewrite, RuleRewriter
 from agent.state import Constraint
@@ -71,16 +71,16 @@ def test_an_ambiguous_word_is_held_back_and_asked_about():
         constraints=[shoes[0], Constraint(attribute="gender", value="Men")],
         ambiguities=[Ambiguity(word="sneakers", options=shoes)],
     )
-    applied, held, question = settle(rewrite, [])
+    applied, held, question = hold_back_ambiguous(rewrite, [])
     assert applied.constraints == [Constraint(attribute="gender", value="Men")]
     assert held == [shoes[0]] and question.kind == "question" and question.word == "sneakers"
     assert [c.value for c in question.chips] == ["Casual Shoes", "Sports Shoes"]
     # the shopper already ruled one out: the other is the reading, nothing to ask
     avoided = [Constraint(attribute="articleType", value="Casual Shoes", polarity="avoid")]
-    applied, held, question = settle(rewrite, avoided)
+    applied, held, question = hold_back_ambiguous(rewrite, avoided)
     assert shoes[1] in applied.constraints and held == [] and question is None
     # one of them is already required: that one
-    applied, held, question = settle(rewrite, [shoes[1]])
+    applied, held, question = hold_back_ambiguous(rewrite, [shoes[1]])
     assert shoes[1] in applied.constraints and shoes[0] not in applied.constraints
     assert question is None
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.bench.indexes import exact_top_k, ivf_factory, recall_at_k
+from eval.bench.indexes import ann_recall_at_k, exact_top_k, ivf_factory
 from eval.bench.suite import markdown_table
 from ui.cli import main
 
@@ -19,8 +19,8 @@ def test_exact_top_k_matches_a_full_sort():
 def test_recall_at_k_counts_the_shared_rows():
     truth = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
     found = [np.array([4, 3, 9, 10]), np.array([5, 6, 7, 8])]
-    assert recall_at_k(found, truth) == pytest.approx((0.5 + 1.0) / 2)
-    assert recall_at_k([np.array([], int), np.array([8])], truth) == pytest.approx(0.125)
+    assert ann_recall_at_k(found, truth) == pytest.approx((0.5 + 1.0) / 2)
+    assert ann_recall_at_k([np.array([], int), np.array([8])], truth) == pytest.approx(0.125)
 
 
 def test_ivf_factory_scales_with_the_gallery():

@@ -7,9 +7,8 @@ import torch
 
 from retrieval.checkpoint import read_record
 from retrieval.encoders.image_tower import ImageTower, ImageTowerConfig
-from retrieval.encoders.photo.model import CARD_FILE, HEAD_FILE, HeadConfig, PhotoHead
-from retrieval.instance.head import DEFAULT_HEAD, InstanceHead
-from retrieval.instance.head import HeadConfig as InstanceHeadConfig
+from retrieval.encoders.photo.model import CARD_FILE, HEAD_FILE, PhotoHead, PhotoHeadConfig
+from retrieval.instance.head import DEFAULT_HEAD, InstanceHead, InstanceHeadConfig
 
 
 def _randomised(module: torch.nn.Module) -> torch.nn.Module:
@@ -32,7 +31,7 @@ def _randomised(module: torch.nn.Module) -> torch.nn.Module:
             InstanceHead(InstanceHeadConfig(in_channels=8, widths=(8, 8), grid=2, dim=16)),
             torch.randn(2, 8, 16, 16),
         ),
-        (PhotoHead(HeadConfig(in_dim=12, hidden=24, out_dim=8)), torch.randn(3, 12)),
+        (PhotoHead(PhotoHeadConfig(in_dim=12, hidden=24, out_dim=8)), torch.randn(3, 12)),
     ],
 )
 def test_save_and_load_give_identical_outputs(module, inputs, tmp_path):
@@ -53,7 +52,7 @@ def test_save_and_load_give_identical_outputs(module, inputs, tmp_path):
 def test_a_photo_head_record_is_its_model_card(tmp_path):
     """A photo model folder keeps `head.safetensors` + `card.json` (config under `head`), as
     the folders users already have."""
-    head = _randomised(PhotoHead(HeadConfig(in_dim=12, hidden=24, out_dim=8)))
+    head = _randomised(PhotoHead(PhotoHeadConfig(in_dim=12, hidden=24, out_dim=8)))
     head.save(tmp_path / HEAD_FILE, {"backbone": "b", "catalogue": "c"}, tmp_path / CARD_FILE)
     card = json.loads((tmp_path / CARD_FILE).read_text())
     assert card["head"] == {"in_dim": 12, "hidden": 24, "out_dim": 8, "dropout": 0.1}

@@ -82,7 +82,7 @@ def test_encoder_batches_run_in_parallel_give_the_same_vectors(tiny_encoder):
 def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monkeypatch):
     """Up to four turns run at once (the app's concurrency): each runs on one torch thread,
     set once in its worker thread, never toggled back and forth around every turn."""
-    from agent.agent import Agent
+    from agent.agent import Agent, Turn
 
     calls, seen = [], []
     real = torch.set_num_threads
@@ -103,7 +103,7 @@ def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monke
     def worker():
         overlap.wait()
         for _ in range(10):
-            Agent.step(Probe(), "state", "turn")
+            Agent.step(Probe(), "state", Turn(text="a red dress"))
 
     workers = [threading.Thread(target=worker) for _ in range(4)]
     for w in workers:

@@ -29,7 +29,7 @@ CARD_FILE, HEAD_FILE = "card.json", "head.safetensors"
 
 
 @dataclass(frozen=True)
-class HeadConfig:
+class PhotoHeadConfig:
     in_dim: int
     hidden: int = 1024
     out_dim: int = 384
@@ -40,10 +40,10 @@ class PhotoHead(SavedModule, nn.Module):
     """Standardised descriptor -> MLP -> the text tower's space (L2-normalised); its record is
     the model card, with the config under `head`."""
 
-    config_class = HeadConfig
+    config_class = PhotoHeadConfig
     config_key = "head"
 
-    def __init__(self, config: HeadConfig):
+    def __init__(self, config: PhotoHeadConfig):
         super().__init__()
         self.config = config
         self.register_buffer("mean", torch.zeros(config.in_dim))

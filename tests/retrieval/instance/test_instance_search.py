@@ -15,7 +15,7 @@ from retrieval.instance.descriptors import (
     gem,
     grey_array,
 )
-from retrieval.instance.head import HeadConfig, InstanceHead
+from retrieval.instance.head import InstanceHead, InstanceHeadConfig
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.store import build_instance, descriptor_encoder, load_instance
 
@@ -108,7 +108,7 @@ def test_open_instance_search_builds_then_rebuilds_when_stale(tiny_weights, monk
 
 def test_head_descriptor_round_trips_and_is_refused_for_another_tower(tmp_path, tiny_encoder):
     torch.manual_seed(0)
-    head = InstanceHead(HeadConfig(in_channels=8, widths=(8, 8), grid=2, dim=16)).eval()
+    head = InstanceHead(InstanceHeadConfig(in_channels=8, widths=(8, 8), grid=2, dim=16)).eval()
     path = tmp_path / "head.safetensors"
     head.save(path, {"tower_fingerprint": tiny_encoder.fingerprint})
     encoder = HeadDescriptorEncoder(tiny_encoder, path)
