@@ -10,13 +10,14 @@ from agent.other_colours import LazyInstance
 from agent.rewriters import make_rewriter
 from retrieval.catalogues import Catalogue, CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
+from retrieval.encoders import DEFAULT_MODEL
 from retrieval.indexing.gallery import open_gallery
 
 log = logging.getLogger(__name__)
 
 
 def build_agent(
-    model_id: str = "fashion-mini",
+    model_id: str = DEFAULT_MODEL,
     catalogue: CatalogueRef | None = None,
     index_dir: str | Path | None = None,
     composer: str = DEFAULT_COMPOSER,

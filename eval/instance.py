@@ -21,6 +21,7 @@ import faiss
 import numpy as np
 
 from retrieval.catalogues import FmnistVariantsCatalogue, Subset
+from retrieval.encoders import DEFAULT_MODEL
 from retrieval.instance.diffusion import knn_graph
 from retrieval.instance.expansion import database_augmentation
 from retrieval.instance.query import Expander, ExpansionSettings
@@ -148,7 +149,7 @@ def evaluate_expansion(
     return out
 
 
-def descriptor_encoders(model_id: str = "fashion-mini") -> dict:
+def descriptor_encoders(model_id: str = DEFAULT_MODEL) -> dict:
     """name -> encoder of each descriptor compared: (a) the main embedding, (b) GeM of the
     tower's last map on grey input, (b') of its last two maps, (c) the trained instance head."""
     from retrieval.encoders import load_encoder
@@ -168,7 +169,7 @@ def run_instance_benchmark(
     queries: int = 1000,
     seed: int = 0,
     settings: ExpansionSettings | None = None,
-    model_id: str = "fashion-mini",
+    model_id: str = DEFAULT_MODEL,
     use_cache: bool = True,
     progress: bool = True,
 ) -> dict:

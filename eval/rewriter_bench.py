@@ -33,6 +33,7 @@ import numpy as np
 
 from agent.rewriters.base import clean_message
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
+from retrieval.encoders import DEFAULT_MODEL
 
 DEFAULT_REWRITERS = ("rules", "smollm2", "hybrid:smollm2", "gemma-270m")
 FASHION_PRODUCTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-products"
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
-    parser.add_argument("--model", default="fashion-mini", help="the rules' text encoder")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the rules' text encoder")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     result = run(args, load_encoder(args.model))

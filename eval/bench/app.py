@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from retrieval.catalogues import CatalogueRef
 
 
 def free_port() -> int:
@@ -29,8 +32,7 @@ def cold_start(
     model: str,
     index_dir: str | Path,
     composer: str | None = None,
-    catalogue: str = "fmnist-color",
-    metadata: str | None = None,
+    catalogue: CatalogueRef | None = None,
     timeout: float = 180.0,
 ) -> dict:
     """Seconds from `circhat app` (an existing index) to its first HTTP 200, vs importing
@@ -40,10 +42,9 @@ def cold_start(
     imports = [sys.executable, "-c", "import torch, faiss, transformers, gradio"]
     _time_subprocess(imports, env)  # untimed: bring the libraries back into the page cache
     baseline = _time_subprocess(imports, env)
-    args = ["--model", model, "--index", str(index_dir), "--catalogue", catalogue]
-    args += (["--composer", composer] if composer else []) + (
-        ["--metadata", metadata] if metadata else []
-    )
+    args = ["--model", model, "--index", str(index_dir)]
+    args += ["--composer", composer] if composer else []
+    args += shlex.split((catalogue or CatalogueRef()).command_line())
     started = time.perf_counter()
     with serve(args, env, timeout):
         seconds = time.perf_counter() - started

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from eval.bench.timing import interleaved, versus_bare
+from retrieval.catalogues import CatalogueRef
+from retrieval.encoders import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 OTHER_COLOURS_P95_MS = 30.0  # the target of an "other colours" answer
@@ -71,8 +73,8 @@ def sweep_liked_weight(
     selection_seed: int = SELECTION_SEED,
     report_seed: int = 0,
     composer: str | None = None,
-    model: str = "fashion-mini",
-    catalogue: str = "fmnist-color",
+    model: str = DEFAULT_MODEL,
+    catalogue: CatalogueRef | None = None,
 ) -> dict:
     """Choose the Rocchio liked_weight by replay (filters off) on `selection_seed`, then report
     exact Hits@10 within 3 turns on `report_seed` for the chosen weight and for 0.
@@ -83,12 +85,11 @@ def sweep_liked_weight(
     """
     from agent.agent import AgentConfig
     from agent.factory import build_agent
-    from retrieval.catalogues import CatalogueRef
     from retrieval.compose import DEFAULT_COMPOSER
 
     composer = composer or DEFAULT_COMPOSER
     config = AgentConfig(k=10, hard_constraints=False)
-    ref = CatalogueRef.parse(catalogue)
+    ref = catalogue or CatalogueRef()
     agent, items = build_agent(model, ref, None, composer, "rules", config)
     selection = {}
     for weight in weights:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from eval.bench.e2e import E2EConfig, bench_e2e, quick_e2e
 from eval.bench.indexes import IndexBenchConfig, bench_indexes
 from eval.bench.instance import bench_other_colours_turns
 from retrieval.catalogues import CatalogueRef
+from retrieval.encoders import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 TARGETS = {
@@ -49,20 +51,19 @@ TARGETS = {
 
 @dataclass
 class BenchConfig:
-    model: str = "fashion-mini"
+    model: str = DEFAULT_MODEL
     composer: str | None = None  # default: retrieval.compose.DEFAULT_COMPOSER
     turns: int = 300
     build_items: int = 5_000
     gallery: str | None = None  # index folder of the catalogue (default: built)
-    catalogue: str = "fmnist-color"  # or a folder of the shop's photos
-    metadata: str | None = None  # that folder's metadata file
+    catalogue: CatalogueRef = field(default_factory=CatalogueRef)  # or a shop's folder
     seed: int = 0
     cold_start: bool = True
     indexes: IndexBenchConfig = field(default_factory=IndexBenchConfig)
     e2e: E2EConfig | None = field(default_factory=E2EConfig)  # None: no end-to-end run
 
 
-def quick_config(model: str = "fashion-mini") -> BenchConfig:
+def quick_config(model: str = DEFAULT_MODEL) -> BenchConfig:
     """Small sizes for a test: finishes in well under a minute."""
     return BenchConfig(
         model=model,
@@ -79,8 +80,8 @@ QUICK_CATALOGUE = "fmnist-color:test:1000"  # --quick on the default: its first 
 def _served(config: BenchConfig, quick: bool) -> tuple[CatalogueRef, Path]:
     """(catalogue, index folder) the agent serves: the default 10k gallery, or its
     first 1,000 items when quick; the index is built where it is missing."""
-    spec = QUICK_CATALOGUE if quick and config.catalogue == "fmnist-color" else config.catalogue
-    ref = CatalogueRef.parse(spec, config.metadata)
+    default = config.catalogue == CatalogueRef()
+    ref = CatalogueRef.parse(QUICK_CATALOGUE) if quick and default else config.catalogue
     return ref, Path(config.gallery or ref.index_dir(config.model))
 
 
@@ -109,7 +110,7 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
     report["build"] = bench_build(agent.encoder, catalogue, config.build_items, rounds=rounds)
     if config.cold_start:  # before the indexes: their GBs of files evict the libraries' pages
         say("cold start ...")
-        start = cold_start(config.model, gallery, config.composer, spec, config.metadata)
+        start = cold_start(config.model, gallery, config.composer, spec)
         report["cold_start_s"] = start["seconds"]
         report["cold_start"] = start
     if config.e2e is not None:
@@ -126,10 +127,9 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
     return report
 
 
-def _app_args(config: BenchConfig, spec: str, gallery: Path, composer: str) -> list[str]:
-    args = ["--model", config.model, "--index", str(gallery), "--catalogue", spec]
-    args += ["--composer", composer]
-    return args + (["--metadata", config.metadata] if config.metadata else [])
+def _app_args(config: BenchConfig, ref: CatalogueRef, gallery: Path, composer: str) -> list[str]:
+    args = ["--model", config.model, "--index", str(gallery), "--composer", composer]
+    return args + shlex.split(ref.command_line())
 
 
 def _met(ok: bool) -> str:

@@ -12,6 +12,7 @@ from retrieval.checkpoint import load_weights, read_record, save_checkpoint
 from retrieval.compose.base import Composer, ComposerModule
 from retrieval.compose.config import ComposerConfig, is_shipped, parse_config
 from retrieval.compose.kinds import composer_kind
+from retrieval.encoders import DEFAULT_MODEL
 from retrieval.paths import home, safe_name
 
 PACKAGED_DIR = Path(__file__).parent / "weights"
@@ -28,7 +29,7 @@ def new_module(config: ComposerConfig, encoder) -> ComposerModule:
 def checkpoint_path(name: str, encoder) -> Path:
     """Packaged weights for a shipped model of the embedded default encoder; beside a photo
     model in its folder; under $CIRCHAT_HOME for any other encoder or model."""
-    if encoder.model_id == "fashion-mini" and is_shipped(name):
+    if encoder.model_id == DEFAULT_MODEL and is_shipped(name):
         return PACKAGED_DIR / f"{name}.safetensors"
     if encoder.composer_dir is not None:
         return Path(encoder.composer_dir) / f"{name}.safetensors"

@@ -7,11 +7,13 @@ from functools import lru_cache
 from retrieval.encoders.base import Encoder
 from retrieval.encoders.errors import HubUnavailableError
 
-__all__ = ["Encoder", "HubUnavailableError", "load_encoder"]
+__all__ = ["DEFAULT_MODEL", "Encoder", "HubUnavailableError", "load_encoder"]
+
+DEFAULT_MODEL = "fashion-mini"  # the embedded default: shipped weights, runs offline
 
 
 @lru_cache(maxsize=4)
-def load_encoder(model_id: str = "fashion-mini", device: str | None = None) -> Encoder:
+def load_encoder(model_id: str = DEFAULT_MODEL, device: str | None = None) -> Encoder:
     """Build (once per process) the encoder named by a model id.
 
     Model ids: `fashion-mini` (embedded default), `fashion-mini:<weights.safetensors>`,

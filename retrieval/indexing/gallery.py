@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.catalogues import Catalogue, CatalogueRef, Item
-from retrieval.encoders import Encoder, load_encoder
+from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
 from retrieval.indexing.embedding_cache import EmbeddingCache
@@ -139,7 +139,7 @@ def build_and_save(
 
 def open_gallery(
     catalogue: CatalogueRef,
-    model_id: str = "fashion-mini",
+    model_id: str = DEFAULT_MODEL,
     folder: str | Path | None = None,
     factory: str = "Flat",
     mmap: bool = False,

@@ -13,8 +13,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench.suite import BenchConfig, markdown_table, quick_config, run_bench
 
     config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
-    config.catalogue, config.metadata = args.catalogue, args.metadata
-    if args.catalogue != options.DEFAULT_CATALOGUE and not args.sizes:
+    config.catalogue = options.catalogue_ref(args)
+    if config.catalogue.is_folder and not args.sizes:
         config.indexes.sizes = ()  # the million-item galleries are fmnist-color's
     if args.sizes:
         try:

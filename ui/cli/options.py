@@ -6,9 +6,9 @@ import argparse
 
 from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
+from retrieval.encoders import DEFAULT_MODEL
 
-DEFAULT_CATALOGUE = "fmnist-color"
-DEFAULT_MODEL = "fashion-mini"
+DEFAULT_CATALOGUE = CatalogueRef().source  # the embedded default, fmnist-color
 REWRITERS = "rules, openai, smollm2, gemma-270m, gguf:PATH or hybrid:<one of those LLMs>"
 
 
