@@ -133,7 +133,7 @@ class Agent:
         compose the query, search, offer chips."""
         started = time.perf_counter()
         action = self._apply_action(new, turn)
-        reading = self.reader.read(state, new, turn)
+        reading = self.reader.read_turn(state, new, turn)
         rewrite, caption = reading.rewrite, reading.caption
         timings["rewrite"] = _ms_since(started)
 

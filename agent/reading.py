@@ -34,7 +34,7 @@ class TurnReader:
     def __init__(self, rewriter: Rewriter, schema: CatalogueSchema, initiative: bool = True):
         self.rewriter, self.schema, self.initiative = rewriter, schema, initiative
 
-    def read(self, before: DialogueState, new: DialogueState, turn: Turn) -> Reading:
+    def read_turn(self, before: DialogueState, new: DialogueState, turn: Turn) -> Reading:
         """Read `turn` into `new` (a fork of `before` with the turn's action applied): its
         constraints merged, the earlier search dropped where it starts a new one."""
         rewrite, restart, dropped, held_back, question = self._understand(new, turn)
@@ -44,7 +44,7 @@ class TurnReader:
     def _understand(self, new: DialogueState, turn: Turn):
         """Read the turn into `new`: (rewrite, a new search?, constraints it let go, values
         held back as ambiguous, the question about them or None)."""
-        rewrite = self._read(turn)
+        rewrite = self._rewrite_words(turn)
         if turn.text.strip() and _unread(rewrite, turn.text):
             raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
@@ -57,7 +57,7 @@ class TurnReader:
         new.constraints = merge_constraints(new.constraints, rewrite.constraints, self.schema)
         return rewrite, restart, dropped, held_back, question
 
-    def _read(self, turn: Turn) -> Rewrite:
+    def _rewrite_words(self, turn: Turn) -> Rewrite:
         """The rewrite of a turn's words; a chip's click is its constraint; a caption the
         shopper edited replaces the rewritten one (cleaned and bounded like a message)."""
         chosen = [turn.choose] if turn.choose is not None else []
