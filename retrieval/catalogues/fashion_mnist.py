@@ -27,6 +27,16 @@ def _find(split: str, kind: str) -> Path:
     )
 
 
+def missing_split(split: str) -> str:
+    """Why a split cannot be read here (the message of DatasetMissingError), or ''."""
+    try:
+        for kind in ("images", "labels"):
+            _find(split, kind)
+    except DatasetMissingError as err:
+        return str(err)
+    return ""
+
+
 def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (images (N, 28, 28) uint8, labels (N,) int64) of the 'train' or 'test' split."""
     if split not in SPLIT_PREFIX:
