@@ -184,13 +184,29 @@ class FolderCatalogue(CatalogueBase):
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
+    def unreadable(self, batch: int = 64) -> list[tuple[str, str]]:
+        """(path, reason) of each matched image that does not decode: every one is read."""
+        out = []
+        for start in range(0, len(self.items), batch):
+            indices = range(start, min(start + batch, len(self.items)))
+            for image in self.load(indices):
+                if image.image is None:
+                    out.append(
+                        (Path(image.item.source).relative_to(self.root).as_posix(), image.error)
+                    )
+        return out
+
     def report(self) -> dict:
-        """Items matched and what was skipped, for `circhat catalogue inspect`."""
+        """Items matched with a readable image and what was skipped, for `circhat catalogue
+        inspect` (it decodes every image)."""
+        problems = Problems({k: list(v) for k, v in self.problems.found.items()})
+        for where, reason in self.unreadable():
+            problems.add("unreadable images skipped", where, reason.split(": ", 1)[-1])
         return {
             "folder": str(self.root),
             "metadata": str(self.metadata_path) if self.metadata_path else None,
-            "items": len(self.items),
-            "skipped": self.problems.as_dict(),
+            "items": len(self.items) - problems.count("unreadable images skipped"),
+            "skipped": problems.as_dict(),
             "notes": list(self.problems.notes),
         }
 
