@@ -9,6 +9,7 @@ repeated ids and malformed rows are skipped and reported (`report`), never fatal
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from retrieval.catalogues.schema import (
     CatalogueSchema,
     find_override,
     infer_schema,
+    key_columns,
     read_override,
 )
 
@@ -39,38 +41,58 @@ class FolderCatalogue(CatalogueBase):
         if self.metadata_path is not None:
             self.name += f"|{self.metadata_path.resolve()}"
         self.problems = Problems()
-        images = self._images()
         if self.metadata_path is None:
             self.schema = CatalogueSchema()
+            images = self._images()
             self.items = [Item(rel, {}, "", str(path)) for rel, path in images.items()]
             return
         table = read_metadata(self.metadata_path)
         self.problems = table.problems
+        images = self._images()
         override_path = find_override(self.metadata_path.parent, self.root)
         override = read_override(override_path) if override_path else None
         try:
-            self.schema = infer_schema(table.columns, table.rows, override)
+            id_column, file_column = key_columns(table.columns, override)
         except ValueError as err:
             raise ValueError(f"{override_path}: {err}") from None
-        self.items = self._match(table, images)
+        matched = self._match(table, images, id_column, file_column)
+        if images and not matched:
+            raise ValueError(self._nothing_matched(table, id_column, file_column))
+        self._note_rows_without_photo(len(table.rows), len(matched))
+        rows = [row for row, _, _ in matched]  # the schema of the photographed rows only
+        try:
+            self.schema = infer_schema(table.columns, rows, override)
+        except ValueError as err:
+            raise ValueError(f"{override_path}: {err}") from None
+        self.items = [self._item(row, item_id, path) for row, item_id, path in matched]
         for line in self.problems.lines():
             log.warning("%s: %s", self.metadata_path, line)
 
     def _images(self) -> dict[str, Path]:
-        """Relative posix path -> path of every image file under the folder."""
+        """Relative posix path -> path of every image file under the folder; symlink loops
+        and links to nothing named like images are skipped and reported."""
         skip = {self.metadata_path.resolve()} if self.metadata_path else set()
-        return {
-            p.relative_to(self.root).as_posix(): p
-            for p in sorted(self.root.rglob("*"))
-            if p.is_file()
-            and p.suffix.lower() in IMAGE_SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-            and p.resolve() not in skip
-        }
+        images = {}
+        for path in sorted(self.root.rglob("*")):
+            rel = path.relative_to(self.root)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            problem = _link_problem(path) if path.is_symlink() else None
+            if problem == "symlink loops skipped" or (problem and _is_image_name(path)):
+                self.problems.add(problem, rel.as_posix())
+            elif not problem and path.is_file() and _is_image_name(path):
+                images.update({} if path.resolve() in skip else {rel.as_posix(): path})
+        return images
 
-    def _match(self, table: Metadata, images: dict[str, Path]) -> list[Item]:
-        schema = self.schema
-        if not schema.file_column and not schema.id_column:
+    def _match(
+        self,
+        table: Metadata,
+        images: dict[str, Path],
+        id_column: str | None,
+        file_column: str | None,
+    ) -> list[tuple[dict[str, str], str, Path]]:
+        """(row, item id, image) of each row matched to an image; the others reported."""
+        if not file_column and not id_column:
             raise ValueError(
                 f"{table.path}: no 'file' column (the image's path in the folder) and no 'id' "
                 "column (the image's file name without extension): add one, or name it in "
@@ -79,17 +101,17 @@ class FolderCatalogue(CatalogueBase):
         by_stem: dict[str, str] = {}
         for rel in images:
             by_stem.setdefault(Path(rel).stem, rel)
-        items, seen, used = [], {}, set()  # seen: id -> the line it was first on
+        matched, seen, used = [], {}, set()  # seen: id -> the line it was first on
         for row, line in zip(table.rows, table.lines):
-            rel = row.get(schema.file_column) if schema.file_column else None
-            rel = rel if rel in images else by_stem.get(row.get(schema.id_column or "", ""))
-            item_id = row.get(schema.id_column) if schema.id_column else rel
-            if schema.id_column and not item_id:
+            rel = row.get(file_column) if file_column else None
+            rel = rel if rel in images else by_stem.get(row.get(id_column or "", ""))
+            item_id = row.get(id_column) if id_column else rel
+            if id_column and not item_id:
                 self.problems.add(
-                    "rows without an id skipped", f"line {line}", f"{schema.id_column!r} is empty"
+                    "rows without an id skipped", f"line {line}", f"{id_column!r} is empty"
                 )
             elif not rel:
-                wanted = row.get(schema.file_column or "") or row.get(schema.id_column or "")
+                wanted = row.get(file_column or "") or row.get(id_column or "")
                 self.problems.add(
                     "rows without an image skipped", f"line {line}", f"no image {wanted!r}"
                 )
@@ -102,11 +124,39 @@ class FolderCatalogue(CatalogueBase):
             else:
                 seen[item_id] = line
                 used.add(rel)
-                items.append(self._item(row, item_id, images[rel]))
+                matched.append((row, item_id, images[rel]))
         for rel in images:
             if rel not in used:
                 self.problems.add("images without a metadata row skipped", rel)
-        return items
+        return matched
+
+    def _nothing_matched(self, table: Metadata, id_column: str | None, file_column: str | None):
+        """The message for metadata of which no row matched an image of the folder."""
+        where = f"metadata file {table.path}"
+        found = self.problems.lines()
+        why = f" ({found[0]})" if found else ""
+        if not table.rows:
+            return f"{where} has no readable rows{why}: give it one row per image under a header"
+        key = (
+            f"a {file_column!r} column naming"
+            if file_column
+            else f"an {id_column!r} column equal to"
+        )
+        return (
+            f"{where}: none of its {len(table.rows)} rows matches an image in {self.root}{why}: "
+            f"rows need {key} the image's path in the folder"
+            + ("" if file_column else " without extension")
+        )
+
+    def _note_rows_without_photo(self, rows: int, matched: int) -> None:
+        """A note when most metadata rows have no photo (a whole shop's file beside a few)."""
+        missing = self.problems.count("rows without an image skipped")
+        if missing > rows / 2:
+            self.problems.notes.insert(
+                0,
+                f"{missing} of {rows} metadata rows have no photo: the schema is read from the "
+                f"{matched} that do",
+            )
 
     def _item(self, row: dict[str, str], item_id: str, path: Path) -> Item:
         schema = self.schema
@@ -134,12 +184,43 @@ class FolderCatalogue(CatalogueBase):
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
+    def unreadable(self, batch: int = 64) -> list[tuple[str, str]]:
+        """(path, reason) of each matched image that does not decode: every one is read."""
+        out = []
+        for start in range(0, len(self.items), batch):
+            indices = range(start, min(start + batch, len(self.items)))
+            for image in self.load(indices):
+                if image.image is None:
+                    out.append(
+                        (Path(image.item.source).relative_to(self.root).as_posix(), image.error)
+                    )
+        return out
+
     def report(self) -> dict:
-        """Items matched and what was skipped, for `circhat catalogue inspect`."""
+        """Items matched with a readable image and what was skipped, for `circhat catalogue
+        inspect` (it decodes every image)."""
+        problems = Problems({k: list(v) for k, v in self.problems.found.items()})
+        for where, reason in self.unreadable():
+            problems.add("unreadable images skipped", where, reason.split(": ", 1)[-1])
         return {
             "folder": str(self.root),
             "metadata": str(self.metadata_path) if self.metadata_path else None,
-            "items": len(self.items),
-            "skipped": self.problems.as_dict(),
+            "items": len(self.items) - problems.count("unreadable images skipped"),
+            "skipped": problems.as_dict(),
             "notes": list(self.problems.notes),
         }
+
+
+def _is_image_name(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _link_problem(path: Path) -> str | None:
+    """What is wrong with a symlink: a loop, or nothing at its end; None when it is fine."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 and 3.12 name a loop so
+        return "symlink loops skipped"
+    except OSError as err:
+        return "symlink loops skipped" if err.errno == errno.ELOOP else "broken links skipped"
+    return None

@@ -6,6 +6,7 @@ and reported with their line numbers; the rest are returned as string dicts.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -18,6 +19,16 @@ log = logging.getLogger(__name__)
 METADATA_NAMES = ("metadata.csv", "metadata.jsonl")
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # values that mean "not given"
 SHOWN_LINES = 5  # line numbers listed per problem in a report
+DELIMITERS = ",;\t|"  # the CSV delimiters sniffed, the most usual first
+SNIFF_CHARS, SNIFF_LINES = 65_536, 50  # the sample the delimiter is sniffed from
+BINARY_SHARE = 0.05  # control characters and undecodable bytes beyond this: not text
+BYTE_ORDER_MARKS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass
@@ -85,21 +96,82 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
 
 
 def read_metadata(path: Path) -> Metadata:
-    """Rows of a .csv or .jsonl file; unreadable rows are skipped and listed in `problems`."""
-    data = path.read_bytes()
+    """Rows of a .csv or .jsonl file; unreadable rows are skipped and listed in `problems`.
+
+    ValueError naming the file when it cannot be read at all (not text, no permission)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ValueError(
+            f"metadata file {path} cannot be read ({err.strerror or err}): check its permissions"
+        ) from None
+    problems = Problems()
+    text = _decode(data, problems)
+    if _binary(text):
+        raise ValueError(
+            f"metadata file {path} is not text (binary data, or an encoding other than "
+            "UTF-8, UTF-16, UTF-32 or Windows-1252): save it as CSV or JSONL, UTF-8 encoded"
+        )
     if path.suffix.lower() == ".jsonl":
-        return _read_jsonl(path, data)
-    return _read_csv(path, data)
+        return _read_jsonl(path, text, problems)
+    return _read_csv(path, text, problems)
 
 
 def _decode(data: bytes, problems: Problems) -> str:
-    """UTF-8 (a byte-order mark, as Excel writes, is dropped); undecodable bytes become
-    U+FFFD so that the rows holding them can be reported."""
-    text = data.decode("utf-8-sig", errors="replace")
-    if "\ufffd" in text and text.count("\ufffd") > 0.01 * len(text):
+    """The text of a metadata file: by its byte-order mark (UTF-32, UTF-16, UTF-8, as Excel
+    writes them), else line by line UTF-8 or, where a line is not, Windows-1252. Bytes that
+    no candidate decodes become U+FFFD so that the rows holding them can be reported."""
+    for mark, codec in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return data[len(mark) :].decode(codec, errors="replace")
+    lines, legacy, non_ascii = [], [], 0
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.isascii():
+            lines.append(line.decode("ascii"))
+            continue
+        non_ascii += 1
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("cp1252"))
+                legacy.append(number)
+            except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D mean nothing in it
+                lines.append(line.decode("utf-8", errors="replace"))
+    if legacy and len(legacy) == non_ascii:
         problems.notes.append("the file is not UTF-8: it was read as Windows-1252")
-        return data.decode("cp1252", errors="replace")
-    return text
+    elif legacy:
+        shown = ", ".join(map(str, legacy[:SHOWN_LINES]))
+        more = f" and {len(legacy) - SHOWN_LINES} more" if len(legacy) > SHOWN_LINES else ""
+        problems.notes.append(
+            f"{len(legacy)} lines are not UTF-8 (lines {shown}{more}): read as Windows-1252"
+        )
+    return "\n".join(lines)
+
+
+def _binary(text: str) -> bool:
+    """True for data that is not text in any encoding tried: control characters (other than
+    tab and line ends) and undecodable bytes make up more than BINARY_SHARE of it."""
+    if not text:
+        return False
+    odd = sum(1 for c in text if (c < " " and c not in "\t\r\n") or c == "\ufffd")
+    return odd > BINARY_SHARE * len(text)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of CSV text: the sniffer's pick among DELIMITERS when the header holds it,
+    else the one the header holds most of, else a comma."""
+    head = "".join(io.StringIO(text[:SNIFF_CHARS], newline="").readlines()[:SNIFF_LINES])
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    try:
+        sniffed = csv.Sniffer().sniff(head, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed and sniffed in first:
+        return sniffed
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def _clean(value: object) -> str:
@@ -107,11 +179,10 @@ def _clean(value: object) -> str:
     return "" if text.lower() in MISSING else text
 
 
-def _read_csv(path: Path, data: bytes) -> Metadata:
-    problems = Problems()
-    text = _decode(data, problems)
+def _read_csv(path: Path, text: str, problems: Problems) -> Metadata:
+    delimiter = sniff_delimiter(text)
     raw = io.StringIO(text, newline="").readlines()  # the lines as the reader counts them
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows, lines, end = [], [], 0
     while True:
@@ -130,7 +201,7 @@ def _read_csv(path: Path, data: bytes) -> Metadata:
         if header is None:
             header = [cell.strip() for cell in record]
             continue
-        if end > line and end == len(raw) and _never_closed(raw[line - 1 : end]):
+        if end > line and end == len(raw) and _never_closed(raw[line - 1 : end], delimiter):
             problems.add(
                 "malformed rows skipped",
                 f"line {line}",
@@ -144,7 +215,11 @@ def _read_csv(path: Path, data: bytes) -> Metadata:
                 f"has {len(record)} fields, the header has {len(header)}{runs_on}",
             )
         elif any("\ufffd" in cell for cell in record):
-            problems.add("malformed rows skipped", f"line {line}", "bad encoding (not UTF-8)")
+            problems.add(
+                "malformed rows skipped",
+                f"line {line}",
+                "bad encoding (neither UTF-8 nor Windows-1252)",
+            )
         else:
             rows.append({c: _clean(v) for c, v in zip(header, record)})
             lines.append(line)
@@ -155,21 +230,21 @@ def _read_csv(path: Path, data: bytes) -> Metadata:
     return Metadata(path, header, rows, lines, problems)
 
 
-def _never_closed(lines: list[str]) -> bool:
+def _never_closed(lines: list[str], delimiter: str) -> bool:
     """True when a quote opened in these last lines of a file is never closed."""
     try:
-        list(csv.reader(io.StringIO("".join(lines), newline=""), strict=True))
+        text = io.StringIO("".join(lines), newline="")
+        list(csv.reader(text, delimiter=delimiter, strict=True))
     except csv.Error as err:
         return "unexpected end of data" in str(err)
     return False
 
 
-def _read_jsonl(path: Path, data: bytes) -> Metadata:
-    problems = Problems()
+def _read_jsonl(path: Path, text: str, problems: Problems) -> Metadata:
     columns: dict[str, None] = {}
     rows, lines = [], []
     # lines end at \n only: JSON strings may hold U+2028 and the other breaks splitlines() knows
-    for number, line in enumerate(_decode(data, problems).split("\n"), 1):
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -24,6 +24,7 @@ FILE_COLUMNS = ("file", "filename", "file_name", "image", "image_path", "path", 
 TITLE_COLUMNS = ("title", "name", "productdisplayname", "product_name", "display_name")
 CAPTION_COLUMNS = ("caption",)
 MAX_CATEGORICAL_VALUES = 250  # more distinct values than this is free text, not an attribute
+TITLE_WORDS = 3  # values this many words long on average are titles, not kinds of item
 NESTING_PURITY = 0.97  # share of rows whose narrow value determines the broad one
 
 
@@ -219,19 +220,30 @@ def _column_kind(values: list[str], rows: int) -> str:
     return "other"
 
 
-def _choose_title(candidates: list[str]) -> str | None:
-    preferred = _pick(candidates, TITLE_COLUMNS)
-    return preferred or (candidates[0] if candidates else None)
+def _choose_title(kinds: dict[str, str]) -> str | None:
+    """A free-text column, a title-named one first; else a column named as a title whose
+    values repeat (product variants): a title, never an attribute or the kind."""
+    texts = [c for c, k in kinds.items() if k == "text"]
+    named = _pick([c for c, k in kinds.items() if k != "numeric"], TITLE_COLUMNS)
+    return _pick(texts, TITLE_COLUMNS) or (texts[0] if texts else named)
+
+
+def key_columns(
+    columns: list[str], override: SchemaOverride | None = None
+) -> tuple[str | None, str | None]:
+    """The id and file columns (what matches rows to images); ValueError when a schema file
+    names a column that the metadata lacks."""
+    override = override or SchemaOverride()
+    _check_override_columns(override, columns)
+    return override.id or _pick(columns, ID_COLUMNS), override.file or _pick(columns, FILE_COLUMNS)
 
 
 def infer_schema(
     columns: list[str], rows: list[dict[str, str]], override: SchemaOverride | None = None
 ) -> CatalogueSchema:
     """The schema of metadata `rows` (dicts over `columns`), with a schema file applied."""
+    id_column, file_column = key_columns(columns, override)
     override = override or SchemaOverride()
-    _check_override_columns(override, columns)
-    id_column = override.id or _pick(columns, ID_COLUMNS)
-    file_column = override.file or _pick(columns, FILE_COLUMNS)
     caption_column = override.caption or _pick(columns, CAPTION_COLUMNS)
     reserved = {id_column, file_column, caption_column, *override.ignore}
     kinds = {
@@ -239,7 +251,7 @@ def infer_schema(
         for c in columns
         if c not in reserved
     }
-    title = override.title or _choose_title([c for c, k in kinds.items() if k == "text"])
+    title = override.title or _choose_title(kinds)
     chosen = (
         list(override.attributes)
         if override.attributes is not None
@@ -341,11 +353,17 @@ def _determines(rows: list[dict[str, str]], narrow: str, broad: str) -> bool:
 
 
 def _infer_kind(schema: CatalogueSchema) -> str | None:
-    """The most specific garment attribute (articleType over subCategory)."""
-    garments = schema.by_role("garment")
+    """The most specific garment attribute (articleType over subCategory); never a column of
+    title-like free text (TITLE_WORDS words a value or more)."""
+    garments = [n for n in schema.by_role("garment") if not _title_like(schema.attributes[n])]
     if not garments:
         return None
     return max(garments, key=lambda n: (schema.depth(n), len(schema.attributes[n].values)))
+
+
+def _title_like(spec: AttributeSpec) -> bool:
+    words = [len(v.split()) for v in spec.values]
+    return bool(words) and sum(words) / len(words) >= TITLE_WORDS
 
 
 def schema_from_items(items) -> CatalogueSchema:

@@ -39,14 +39,18 @@ def test_a_byte_order_mark_and_missing_markers_are_read_as_excel_writes_them(tmp
     assert FolderCatalogue(folder, folder / "styles.csv").items[0].id == "1000"
 
 
-def test_undecodable_bytes_skip_only_their_row(tmp_path):
+def test_a_windows_1252_row_is_read_and_undecodable_bytes_skip_only_their_row(tmp_path):
     folder = write_styles_shop(tmp_path)
     with open(folder / "styles.csv", "ab") as f:
         f.write(b"1001x,Men,Apparel,Topwear,Shirts,Blue,Fall,2012,Casual,Caf\xe9 shirt\n")
+        f.write("1001y,Men,Apparel,Topwear,Shirts,Blue,Fall,2012,Casual,Caf\xe9 shirt\n".encode())
+        f.write(b"1001z,Men,Apparel,Topwear,Shirts,Blue,Fall,2012,Casual,\x81\x9d shirt\n")
     table = read_metadata(folder / "styles.csv")
-    assert len(table.rows) == 30
+    assert [row["productDisplayName"] for row in table.rows[-2:]] == ["Caf\xe9 shirt"] * 2
+    assert len(table.rows) == 32
     assert table.problems.lines() == [
-        "1 malformed rows skipped (line 32: bad encoding (not UTF-8))"
+        "1 lines are not UTF-8 (lines 32): read as Windows-1252",
+        "1 malformed rows skipped (line 34: bad encoding (neither UTF-8 nor Windows-1252))",
     ]
 
 
