@@ -69,18 +69,59 @@ def truncate(path):
 
 # 1 and 6: a damaged index file ------------------------------------------------------------
 
+CHANGED = "is damaged (its checksum differs from the one recorded at build)"
+RESIZED = "is damaged ({after:,} bytes where the build wrote {before:,})"
+
+
+def overwrite_middle(path):
+    """2 KB of other bytes in the middle of a file, its size unchanged."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2 - 1024
+    data[middle : middle + 2048] = np.random.default_rng(0).bytes(2048)
+    path.write_bytes(bytes(data))
+
+
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def edit_the_schema(path):
+    schema = json.loads(path.read_text())
+    schema["kind"] = "colour"
+    path.write_text(json.dumps(schema, indent=1))
+
+
+def cut_lines(path):
+    """The first half of the lines: every line left is whole."""
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: len(lines) // 2]))
+
+
+def search_index(index, folder) -> list[str]:
+    return ["search", "--text", "a red watch", "--index", str(index), "--catalogue", str(folder)]
+
+
+def rebuild_of(index, folder) -> str:
+    return (
+        f"circhat index build --out {index} --catalogue {folder.resolve()} "
+        f"--metadata {folder.resolve() / 'metadata.csv'} --model fashion-mini"
+    )
+
 
 @pytest.mark.parametrize(
     "name, damage, problem",
     [
-        ("index.faiss", truncate, "is damaged (unreadable)"),
-        ("vectors.npy", truncate, "is damaged (mmap length is greater than file size)"),
-        (
-            "vectors.npy",
-            lambda p: np.save(p, np.ones((5, 384), np.float32)),
-            "is damaged ((5, 384) vectors for 36 items of 384-d)",
-        ),
+        ("index.faiss", truncate, RESIZED),
+        ("vectors.npy", truncate, RESIZED),
+        ("vectors.npy", lambda p: np.save(p, np.ones((5, 384), np.float32)), RESIZED),
         ("index.faiss", lambda p: p.unlink(), "is missing"),
+        ("index.faiss", overwrite_middle, CHANGED),
+        ("vectors.npy", overwrite_middle, CHANGED),
+        ("items.jsonl", flip_a_byte, CHANGED),
+        ("schema.json", edit_the_schema, RESIZED),
+        ("items.jsonl", cut_lines, RESIZED),
     ],
 )
 def test_a_damaged_index_file_says_how_to_rebuild_that_index(
@@ -89,16 +130,76 @@ def test_a_damaged_index_file_says_how_to_rebuild_that_index(
     folder, built = shop
     index = tmp_path / "idx"
     shutil.copytree(built, index)
+    before = (index / name).stat().st_size
     damage(index / name)
-    argv = ["search", "--text", "a red watch", "--index", str(index), "--catalogue", str(folder)]
-    assert main(argv) == 2
-    rebuild = (
-        f"circhat index build --out {index} --catalogue {folder.resolve()} "
-        f"--metadata {folder.resolve() / 'metadata.csv'} --model fashion-mini"
+    if problem == RESIZED:
+        problem = problem.format(before=before, after=(index / name).stat().st_size)
+    assert main(search_index(index, folder)) == 2
+    assert said(capsys.readouterr().err)[0] == (
+        f"circhat: error: {index / name} {problem}: rebuild the index with "
+        f"`{rebuild_of(index, folder)}`"
     )
-    assert said(capsys.readouterr().err) == [
-        f"circhat: error: {index / name} {problem}: rebuild the index with `{rebuild}`"
-    ]
+
+
+def without_checksums(index):
+    """The manifest as circhat wrote it before checksums."""
+    manifest = json.loads((index / "manifest.json").read_text())
+    del manifest["checksums"], manifest["manifest_checksum"]
+    (index / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def test_an_index_without_checksums_opens_with_a_note(shop, tmp_path, capsys):
+    folder, built = shop
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    without_checksums(index)
+    assert main(search_index(index, folder)) == 0
+    assert said(capsys.readouterr().err)[0] == (
+        f"circhat: note: index {index} was built without checksums, so its files are not "
+        f"verified: rebuild it with `{rebuild_of(index, folder)}` to have them checked"
+    )
+
+
+def test_cut_items_of_an_index_without_checksums_are_blamed_on_the_items(shop, tmp_path, capsys):
+    folder, built = shop
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    without_checksums(index)
+    cut_lines(index / "items.jsonl")
+    assert main(search_index(index, folder)) == 2
+    assert said(capsys.readouterr().err)[-1] == (
+        f"circhat: error: {index / 'items.jsonl'} is damaged (18 items where the build wrote "
+        f"36): rebuild the index with `{rebuild_of(index, folder)}`"
+    )
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (
+            lambda p: p.write_text("{"),
+            "Invalid JSON: EOF while parsing an object at line 1 column 1",
+        ),
+        (
+            lambda p: p.write_text(p.read_text().replace('"count": 36', '"count": 35')),
+            "its checksum differs from the one recorded at build",
+        ),
+    ],
+)
+def test_a_damaged_manifest_asks_for_the_catalogue(shop, tmp_path, capsys, damage, reason):
+    """A damaged manifest cannot be trusted to name the catalogue: the command asks for it
+    (pasted as it is, the shell refuses it rather than build the default catalogue)."""
+    folder, built = shop
+    index = tmp_path / "idx"
+    shutil.copytree(built, index)
+    damage(index / "manifest.json")
+    assert main(search_index(index, folder)) == 2
+    first = said(capsys.readouterr().err)[0]
+    assert first.startswith(f"circhat: error: {index / 'manifest.json'} is damaged ({reason}")
+    assert first.endswith(
+        f": rebuild the index with `circhat index build --out {index} --catalogue "
+        "<your catalogue> --model <model>`, naming the catalogue and model it was built from"
+    )
 
 
 def test_an_index_too_big_for_its_catalogue_is_refused_in_one_line(shop, tmp_path, capsys):

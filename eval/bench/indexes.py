@@ -1,6 +1,7 @@
 """Index figures for `circhat bench`: Flat, IVF-PQ and HNSW on large fmnist-color-variants
 galleries: bytes per item, build time, single-query latency and recall@10 against exact
-search, on real query vectors (caption texts, composed queries, held-out item images)."""
+search, on real query vectors (caption texts, composed queries, held-out item images), and
+the time to open each saved gallery with and without its checksums verified."""
 
 from __future__ import annotations
 
@@ -50,6 +51,25 @@ def variants_gallery(encoder: Encoder, n: int, progress: bool = True) -> SearchI
     if not (folder / MANIFEST_FILE).exists():
         build_and_save(ref, encoder, folder, "Flat", progress=progress)
     return SearchIndex.load(folder, encoder, mmap=True)
+
+
+def open_times(folder: Path, encoder: Encoder, repeats: int = 3) -> dict:
+    """Best-of-`repeats` seconds to open a saved index memory-mapped, with its files checked
+    against their checksums and without (after one open that pages the files in)."""
+    SearchIndex.load(folder, encoder, mmap=True)
+    best = {}
+    for verify in (False, True):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            SearchIndex.load(folder, encoder, mmap=True, verify=verify)
+            times.append(time.perf_counter() - started)
+        best[verify] = min(times)
+    return {
+        "open_s": round(best[False], 3),
+        "open_verified_s": round(best[True], 3),
+        "open_ratio": round(best[True] / best[False], 2),
+    }
 
 
 def query_kinds(count: int) -> dict[str, tuple[int, int]]:
@@ -171,8 +191,12 @@ def bench_indexes(encoder: Encoder, config: IndexBenchConfig, progress: bool = T
         gallery = variants_gallery(encoder, n, progress)
         queries = real_queries(encoder, gallery, config.queries, config.seed)
         truth = exact_top_k(gallery.vectors, queries)
+        opened = open_times(
+            CatalogueRef.parse(f"fmnist-color-variants:{n}").index_dir(encoder.model_id), encoder
+        )
         for factory in ("Flat", config.ivf or ivf_factory(n), config.hnsw):
             rows.append(bench_factory(gallery, factory, queries, truth, config, folder))
+            rows[-1].update(opened if factory == "Flat" else {})
             if progress:
                 r = rows[-1]
                 log.info(

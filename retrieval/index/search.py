@@ -204,28 +204,38 @@ class SearchIndex:
         """Write the index folder; each file is replaced atomically (a loaded index may map it)."""
         folder = Path(folder)
         cpu_index = faiss.index_gpu_to_cpu(self.index) if self._on_gpu else self.cpu_index
-        store.write_folder(folder, cpu_index, self.items, self.manifest, self._schema)
-        self.vectors = store.save_vectors(
-            self.vectors, folder / store.VECTORS_FILE, self.scratch_vectors
+        self.vectors, self.manifest = store.write_folder(
+            folder,
+            cpu_index,
+            self.items,
+            self.vectors,
+            self.manifest,
+            self._schema,
+            self.scratch_vectors,
         )
         self.scratch_vectors = None
         return folder
 
     @classmethod
     def load(
-        cls, folder: str | Path, encoder: Encoder | None = None, mmap: bool = False
+        cls,
+        folder: str | Path,
+        encoder: Encoder | None = None,
+        mmap: bool = False,
+        verify: bool = True,
     ) -> SearchIndex:
-        """Load a saved index; refuse it if it was built with another model than `encoder`.
+        """Load a saved index; refuse it if it was built with another model than `encoder`,
+        or (with `verify`) if a file differs from the checksum its manifest records.
 
         With `mmap`, the FAISS index is memory-mapped from its file where FAISS supports that
         for its type (else read into RAM, with a note in `notes` and in the log). The stored
         vectors are always memory-mapped.
         """
-        index, items, vectors, manifest, schema, note = store.read_folder(
-            Path(folder), encoder, mmap
+        index, items, vectors, manifest, schema, notes = store.read_folder(
+            Path(folder), encoder, mmap, verify
         )
         loaded = cls(index, items, vectors, manifest, schema)
-        loaded.notes = [note, *loaded.notes] if note else loaded.notes
+        loaded.notes = [*notes, *loaded.notes]
         for line in loaded.notes:
             log.warning("note: %s", line)
         return loaded
