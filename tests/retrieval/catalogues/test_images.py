@@ -3,6 +3,7 @@ import io
 
 import numpy as np
 import pytest
+from catalogue_fixtures import STORED, photo_bytes, upright_picture, write_turned_photos
 from PIL import Image
 
 from retrieval.catalogues import FolderCatalogue, decode_image
@@ -34,36 +35,6 @@ def test_transparent_pixels_are_white_not_the_hidden_colour():
 
 # EXIF orientation: photos read as they are shown ----------------------------------------
 
-# orientation -> how the stored pixels were turned from the upright picture (a camera held
-# sideways stores them so, and says in EXIF how to turn them back)
-STORED = {
-    3: Image.Transpose.ROTATE_180,
-    6: Image.Transpose.ROTATE_90,  # shown turned 90 degrees clockwise
-    8: Image.Transpose.ROTATE_270,  # shown turned 90 degrees anticlockwise
-}
-
-
-def upright_picture() -> np.ndarray:
-    """(64, 96, 3): a red block top left and a blue band at the bottom, on white."""
-    pixels = np.full((64, 96, 3), 255, np.uint8)
-    pixels[4:28, 6:40] = (200, 30, 30)
-    pixels[48:60, :] = (30, 60, 200)
-    return pixels
-
-
-def saved(pixels: np.ndarray, kind: str = "JPEG", orientation: int = 1, mode: str = "RGB"):
-    """The picture's file, its pixels turned as `orientation` says they are stored."""
-    image = Image.fromarray(pixels)
-    if orientation != 1:
-        image = image.transpose(STORED[orientation])
-    exif = Image.Exif()
-    if orientation != 1:
-        exif[0x0112] = orientation
-    options = {"quality": 95} if kind == "JPEG" else {}
-    buffer = io.BytesIO()
-    image.convert(mode).save(buffer, kind, exif=exif.tobytes(), **options)
-    return buffer.getvalue()
-
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
@@ -72,7 +43,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("orientation", sorted(STORED))
 def test_a_photo_stored_turned_decodes_upright(orientation):
     upright = upright_picture()
-    decoded = decode_image(saved(upright, orientation=orientation), "turned.jpg")
+    decoded = decode_image(photo_bytes(upright, orientation=orientation), "turned.jpg")
     assert decoded.shape == (64, 96, 3)
     assert np.abs(decoded.astype(int) - upright).mean() < 2  # JPEG's loss only
     assert decoded[10, 10].tolist() == pytest.approx([200, 30, 30], abs=12)
@@ -83,7 +54,7 @@ def test_a_photo_stored_turned_decodes_upright(orientation):
 @pytest.mark.parametrize("mode", ["RGB", "CMYK", "L"])
 def test_a_turned_photo_in_any_jpeg_mode_decodes_upright(mode):
     upright = np.asarray(Image.fromarray(upright_picture()).convert(mode).convert("RGB"))
-    decoded = decode_image(saved(upright_picture(), orientation=6, mode=mode), "turned.jpg")
+    decoded = decode_image(photo_bytes(upright_picture(), orientation=6, mode=mode), "turned.jpg")
     assert decoded.shape == (64, 96, 3)
     assert np.abs(decoded.astype(int) - upright).mean() < 3
 
@@ -92,7 +63,7 @@ def test_a_turned_png_keeps_its_transparency_and_depth():
     upright = upright_picture()
     rgba = np.dstack([upright, np.full((64, 96), 255, np.uint8)])
     rgba[:, 88:] = (0, 200, 0, 0)  # a transparent strip on the right, green underneath
-    decoded = decode_image(saved(rgba, "PNG", orientation=8, mode="RGBA"), "cutout.png")
+    decoded = decode_image(photo_bytes(rgba, "PNG", orientation=8, mode="RGBA"), "cutout.png")
     assert decoded.shape == (64, 96, 3)
     assert (decoded[:, 88:] == 255).all() and (decoded[:, :88] == upright[:, :88]).all()
     levels = (np.arange(64 * 96).reshape(64, 96) * 10).astype(np.uint16)  # 16-bit grey
@@ -119,8 +90,8 @@ def test_a_damaged_or_odd_orientation_reads_the_pixels_as_stored():
 
 
 def test_only_turned_photos_get_a_new_cache_key():
-    upright = saved(upright_picture())
-    turned = saved(upright_picture(), orientation=6)
+    upright = photo_bytes(upright_picture())
+    turned = photo_bytes(upright_picture(), orientation=6)
     assert content_hash(upright) == hashlib.sha256(upright).hexdigest()  # still cached
     assert content_hash(b"not an image") == hashlib.sha256(b"not an image").hexdigest()
     assert content_hash(turned) != hashlib.sha256(turned).hexdigest()
@@ -132,15 +103,7 @@ def test_only_turned_photos_get_a_new_cache_key():
 
 @pytest.fixture
 def turned_folder(tmp_path):
-    """A folder of the same picture stored upright and turned (orientation 6, 3 and 8)."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    (folder / "upright.jpg").write_bytes(saved(upright_picture()))
-    for orientation in STORED:
-        (folder / f"turned-{orientation}.jpg").write_bytes(
-            saved(upright_picture(), orientation=orientation)
-        )
-    return folder
+    return write_turned_photos(tmp_path / "photos")
 
 
 def test_an_index_build_encodes_turned_photos_upright(turned_folder, tiny_encoder):
