@@ -19,6 +19,6 @@ def thumbnail(image: np.ndarray, side: int = 128) -> str:
 
 
 def from_thumbnail(png_base64: str) -> np.ndarray:
-    from PIL import Image
+    from retrieval.catalogues.images import decode_image
 
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png_base64))).convert("RGB"))
+    return decode_image(base64.b64decode(png_base64), "the upload's thumbnail")

@@ -1,11 +1,14 @@
 """Small catalogues that tests write for themselves: a shop in the fashion-products layout
-(images/<id>.jpg and a Kaggle-style styles.csv) with made-up rows of its own."""
+(images/<id>.jpg and a Kaggle-style styles.csv) with made-up rows of its own; photos stored
+turned, with the EXIF orientation that shows them upright."""
 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 STYLES_COLUMNS = [
@@ -43,6 +46,48 @@ def product_photo(colour: tuple[int, int, int], path: Path) -> None:
         for y in range(6, 28):
             image.putpixel((x, y), colour)
     image.save(path, "JPEG")
+
+
+# orientation -> how the stored pixels were turned from the upright picture (a camera held
+# sideways stores them so, and says in EXIF how to turn them back)
+STORED = {
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,  # shown turned 90 degrees clockwise
+    8: Image.Transpose.ROTATE_270,  # shown turned 90 degrees anticlockwise
+}
+
+
+def upright_picture() -> np.ndarray:
+    """(64, 96, 3): a red block top left and a blue band at the bottom, on white."""
+    pixels = np.full((64, 96, 3), 255, np.uint8)
+    pixels[4:28, 6:40] = (200, 30, 30)
+    pixels[48:60, :] = (30, 60, 200)
+    return pixels
+
+
+def photo_bytes(pixels: np.ndarray, kind: str = "JPEG", orientation: int = 1, mode: str = "RGB"):
+    """The picture's file, its pixels turned as `orientation` says they are stored."""
+    image = Image.fromarray(pixels)
+    if orientation != 1:
+        image = image.transpose(STORED[orientation])
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[0x0112] = orientation
+    options = {"quality": 95} if kind == "JPEG" else {}
+    buffer = io.BytesIO()
+    image.convert(mode).save(buffer, kind, exif=exif.tobytes(), **options)
+    return buffer.getvalue()
+
+
+def write_turned_photos(folder: Path) -> Path:
+    """A folder of one picture stored upright (upright.jpg) and turned (turned-<n>.jpg for
+    EXIF orientations 3, 6 and 8), without metadata."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "upright.jpg").write_bytes(photo_bytes(upright_picture()))
+    for orientation in STORED:
+        turned = photo_bytes(upright_picture(), orientation=orientation)
+        (folder / f"turned-{orientation}.jpg").write_bytes(turned)
+    return folder
 
 
 def write_styles_shop(folder: Path, extra_lines: list[str] = ()) -> Path:

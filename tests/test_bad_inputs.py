@@ -609,6 +609,50 @@ def test_a_16_bit_or_cut_out_upload_finds_the_photo_it_shows(shop, tmp_path, cap
         assert best["id"] == "p004" and best["score"] > 0.98
 
 
+# issue 29, 3: photos stored turned, with the EXIF orientation that shows them upright ------
+
+
+def _store_turned(source, target, orientation: int) -> None:
+    """The photo at `source` saved at `target` as a camera held sideways would store it."""
+    turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90}
+    turn[8] = Image.Transpose.ROTATE_270
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    with Image.open(source) as photo:
+        turned = photo.convert("RGB").transpose(turn[orientation])
+    turned.save(target, "JPEG", quality=95, exif=exif.tobytes())
+
+
+def _vector(index, item_id: str) -> np.ndarray:
+    ids = [json.loads(line)["id"] for line in (index / "items.jsonl").read_text().splitlines()]
+    vector = np.load(index / "vectors.npy")[ids.index(item_id)]
+    return vector / np.linalg.norm(vector)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_turned_upload_finds_the_photo_it_shows(shop, tmp_path, capsys, orientation):
+    folder, index = shop
+    upload = tmp_path / "phone.jpg"
+    _store_turned(folder / "images" / "p006.jpg", upload, orientation)  # a triangle
+    argv = ["search", "--image", str(upload), "--index", str(index), "--json"]
+    assert main([*argv, "--catalogue", str(folder), "--text", ""]) == 0
+    out, err = capsys.readouterr()
+    best = json.loads(out)["results"][0]
+    assert best["id"] == "p006" and best["score"] > 0.99 and said(err) == []
+
+
+def test_an_index_build_reads_a_turned_photo_as_shown(shop, tmp_path, capsys):
+    folder, index = shop
+    turned = shutil.copytree(folder, tmp_path / "shop")
+    _store_turned(folder / "images" / "p006.jpg", turned / "images" / "p006.jpg", 6)
+    argv = ["index", "build", "--catalogue", str(turned), "--out", str(tmp_path / "idx")]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert re.match(r"indexed 36 items .*: 36 encoded, 0 from the cache, 0 skipped", out)
+    assert said(err) == []
+    assert float(_vector(tmp_path / "idx", "p006") @ _vector(index, "p006")) > 0.99
+
+
 # 12 and 13: "a red number"; a byte-order mark ---------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Catalogue images as files the browser can cache: each item is rendered once, into a folder
-named by the catalogue's fingerprint (new images, new folder), and Gradio serves the file.
+named by the catalogue's fingerprint and the decoder's version (new images or a new way to
+read them, such as EXIF orientation applied: a new folder), and Gradio serves the file.
 
 A turn then sends file URLs, not images: no PNG encoding per turn, and the browser keeps
 what it has already shown.
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from retrieval import paths
+from retrieval.catalogues.images import TURNED_DECODER
 
 SMALL = 128  # images below this side (Fashion-MNIST renders) are enlarged, pixel for pixel
 SCALE = 3
@@ -42,7 +44,8 @@ class Thumbnails:
 
     def __init__(self, catalogue, root: str | Path | None = None):
         self.catalogue = catalogue
-        self.folder = Path(root or default_root()) / paths.safe_name(catalogue.fingerprint())
+        rendered = f"{catalogue.fingerprint()}-{TURNED_DECODER}"  # sideways ones not reused
+        self.folder = Path(root or default_root()) / paths.safe_name(rendered)
         self._lock = threading.Lock()
         self._known: dict[str, Path] = {}
 

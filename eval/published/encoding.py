@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ import numpy as np
 from eval.datasets import (
     Triplet,
 )
-from retrieval.catalogues.images import decode_image
+from retrieval.catalogues.images import content_hash, decode_image
 from retrieval.indexing.embedding_cache import EmbeddingCache
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def open_cache(cache: EmbeddingCache | None, use_cache: bool, encoder) -> Iterat
 def encode_batch(paths: list[Path], encoder, cache) -> tuple[np.ndarray, list[bool]]:
     """(B, D) vectors of image files and whether each decoded; only cache misses are encoded."""
     data = [path.read_bytes() for path in paths]
-    hashes = [hashlib.sha256(raw).hexdigest() for raw in data]
+    hashes = [content_hash(raw) for raw in data]
     found = (
         cache.get_many(encoder.fingerprint, hashes) if cache is not None else [None] * len(paths)
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval.catalogues.base import CatalogueBase, Item, LoadedImage
-from retrieval.catalogues.images import IMAGE_SUFFIXES, decode_image
+from retrieval.catalogues.images import IMAGE_SUFFIXES, read_image
 from retrieval.catalogues.metadata import Metadata, Problems, find_metadata, read_metadata
 from retrieval.catalogues.schema import (
     CatalogueSchema,
@@ -169,12 +169,9 @@ class FolderCatalogue(CatalogueBase):
         loaded = []
         for i in indices:
             item = self.items[i]
-            data = Path(item.source).read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            try:
-                loaded.append(LoadedImage(item, digest, decode_image(data, item.source)))
-            except ValueError as err:
-                loaded.append(LoadedImage(item, digest, None, str(err)))
+            loaded.append(
+                LoadedImage(item, *read_image(Path(item.source).read_bytes(), item.source))
+            )
         return loaded
 
     def fingerprint(self) -> str:

@@ -1,5 +1,10 @@
 """Embedding cache on disk: vectors found by model fingerprint and image content hash.
 
+The content hash is the catalogue's (`LoadedImage.content_hash`): for an image file, the
+sha256 of its bytes, with the decoder's version folded in for the files whose decoding changed
+(those an EXIF orientation turns: `retrieval.catalogues.images.content_hash`), so a vector
+cached from an older decoding is never served for them.
+
 Vectors are written a batch at a time: one record per batch, three diskcache rows (the
 batch's content hashes, its vectors as one float32 block, and a checksum of that block). A row
 costs about 30 us to write, which per image would be a tenth of what fashion-mini needs to

@@ -182,6 +182,23 @@ def test_an_upload_becomes_the_reference(ctx, tmp_path):
         assert update.reference_label == "Starting from: your upload"
 
 
+def test_an_upload_stored_turned_is_read_as_shown(ctx, tmp_path):
+    """A phone photo stored sideways with EXIF orientation 6 is searched and shown upright."""
+    item = ctx.catalogue.items[3]
+    render = ctx.catalogue.render([3])[0]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the stored pixels are shown turned 90 degrees clockwise
+    path = tmp_path / "phone.jpg"
+    stored = Image.fromarray(render).transpose(Image.Transpose.ROTATE_90)
+    stored.save(path, "JPEG", quality=95, exif=exif.tobytes())
+    update = handlers.upload(ctx, ctx.new_session(), str(path), "", None, "sum")
+    assert results(update)[0].id == item.id
+    shown = update.reference.astype(int)  # the reference as the app shows it
+    assert shown.shape == render.shape
+    assert np.abs(shown - render).mean() < 4  # JPEG's loss only
+    assert np.abs(shown - np.rot90(render)).mean() > 4 * np.abs(shown - render).mean()
+
+
 def test_empty_and_very_long_messages(ctx):
     session = ctx.new_session()
     empty = handlers.send(ctx, session, "   ", None, "sum")
