@@ -18,6 +18,7 @@ from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
 from retrieval.indexing.embedding_cache import EmbeddingCache
+from retrieval.indexing.freshness import check_current
 from retrieval.indexing.local import build_index
 
 log = logging.getLogger(__name__)
@@ -154,4 +155,5 @@ def open_gallery(
         index = build_and_save(catalogue, encoder, folder, factory)
     else:
         index = SearchIndex.load(folder, encoder, mmap=mmap)
+        check_current(index, folder)  # never answer from photos that are gone or changed
     return Gallery(catalogue, encoder, index, folder)
