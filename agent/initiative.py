@@ -67,7 +67,9 @@ def suggest(
     constraints: list[Constraint],
     avoid: set[str] = frozenset(),
 ) -> Offer | None:
-    """Chips from the attributes that split the candidates best (None when all agree)."""
+    """Chips of the one attribute that splits the candidates best and has at least two values
+    to offer (None when all agree): a chip row never mixes attributes, so the reply that names
+    the attribute and its chips agree ("by season: Fall or Summer?", never "... or White?")."""
     if len(items) < 2:
         return None
     fixed = _fixed(schema, constraints) | set(avoid)
@@ -81,14 +83,11 @@ def suggest(
     if not ranked:
         return None
     ranked.sort(key=lambda r: -r[0])
-    chips = _chips(ranked[0][1], ranked[0][2], MAX_CHIPS)
-    for _, name, shares in ranked[1:]:  # too few values split them: add the next attribute's
-        if len(chips) >= MIN_CHIPS:
-            break
-        chips += _chips(name, shares, MIN_CHIPS - len(chips))
-    if len(chips) < 2:
-        return None
-    return Offer(kind="suggestion", attribute=ranked[0][1], chips=chips)
+    for _, name, shares in ranked:
+        chips = _chips(name, shares, MAX_CHIPS)
+        if len(chips) >= 2:
+            return Offer(kind="suggestion", attribute=name, chips=chips)
+    return None
 
 
 def ambiguity_question(word: str, options: list[Constraint]) -> Offer:

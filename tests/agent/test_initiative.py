@@ -44,11 +44,30 @@ def test_the_attribute_that_splits_the_candidates_evenly_is_suggested():
 def test_an_attribute_all_candidates_agree_on_is_never_suggested():
     items = candidates(40, gender=["Women"], usage=["Casual"], colour=["Black", "White"])
     offer = suggest(schema(), items, np.zeros(40, np.float32), [])
-    assert {c.attribute for c in offer.chips} <= {"colour", "usage", "gender"}
-    assert not any(c.attribute in ("gender", "usage") for c in offer.chips[:2])
-    assert [c.value for c in offer.chips[:2]] == ["Black", "White"]
+    assert offer.attribute == "colour" and {c.attribute for c in offer.chips} == {"colour"}
+    assert [c.value for c in offer.chips] == ["Black", "White"]
     settled = candidates(40, gender=["Women"], usage=["Casual"], colour=["Black"])
     assert suggest(schema(), settled, np.zeros(40, np.float32), []) is None
+
+
+def test_a_chip_row_never_mixes_attributes_even_where_values_share_a_name():
+    """Two values of the best attribute are a row of two, not padded with another attribute's
+    ("Casual Shoes, Formal Shoes or Casual?" mixed an article type with a usage)."""
+    shoes = CatalogueSchema(
+        attributes={
+            "articleType": AttributeSpec(values=["Casual Shoes", "Formal Shoes"], role="category"),
+            "usage": AttributeSpec(values=["Casual", "Formal", "Sports"], role="occasion"),
+        }
+    )
+    items = candidates(
+        60, articleType=["Casual Shoes", "Formal Shoes"], usage=["Casual"] * 4 + ["Sports"]
+    )
+    offer = suggest(shoes, items, np.zeros(60, np.float32), [])
+    assert offer.attribute == "articleType"
+    assert [(c.attribute, c.value) for c in offer.chips] == [
+        ("articleType", "Casual Shoes"),
+        ("articleType", "Formal Shoes"),
+    ]
 
 
 def test_a_required_attribute_is_not_suggested_again():
