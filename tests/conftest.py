@@ -30,6 +30,19 @@ def shared_backbones(tmp_path_factory):
     os.environ["CIRCHAT_BACKBONE_DIR"] = str(tmp_path_factory.mktemp("backbones"))
 
 
+@pytest.fixture
+def restore_logging():
+    """The CLI's main() puts its own handler and level on the root logger: undo it after a
+    test that runs it (`pytestmark = pytest.mark.usefixtures("restore_logging")`)."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test writes indexes and caches under its own temporary CIRCHAT_HOME."""

@@ -35,14 +35,7 @@ SHORTENED = re.compile(r"your message was shortened to its first \d{3} character
 UNREAD = "I could not read that; try describing the kind of item or the colour"
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """main() puts its own handler and level on the root logger: undo it after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # main() configures logging
 
 
 @pytest.fixture(scope="module")

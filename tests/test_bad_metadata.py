@@ -4,7 +4,6 @@ case through the CLI, asserting the exit status and the first line said."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 
@@ -15,15 +14,7 @@ from retrieval.catalogues import FolderCatalogue
 from retrieval.catalogues.schema import infer_schema
 from ui.cli import main
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """main() puts its own handler and level on the root logger: undo it after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # main() configures logging
 
 
 @pytest.fixture(scope="module")

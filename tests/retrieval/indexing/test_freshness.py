@@ -4,7 +4,6 @@ searched: photos removed, added or replaced, metadata edited (issue: no stale an
 from __future__ import annotations
 
 import csv
-import logging
 import re
 import shlex
 
@@ -13,15 +12,7 @@ from catalogue_fixtures import shape_photo, write_shape_shop
 
 from ui.cli import main
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """main() puts its own handler and level on the root logger: undo it after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # main() configures logging
 
 
 @pytest.fixture
