@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from retrieval.catalogues import Catalogue
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import rebuild_command
 
@@ -13,15 +14,15 @@ class StaleIndexError(ValueError):
     """The catalogue changed since its index was built; the message says how to rebuild."""
 
 
-def check_current(index: SearchIndex, folder: Path) -> None:
+def check_current(index: SearchIndex, folder: Path) -> Catalogue | None:
     """Raise StaleIndexError (one line) when the folder catalogue `index` was built from has
-    changed since: photos added, removed or replaced, or its metadata edited. Built-in
-    catalogues are rendered from a seed and never change; a program's own sample is not
-    checked."""
+    changed since: photos added, removed or replaced, or its metadata edited; else return that
+    catalogue as opened for the check (None where nothing was opened). Built-in catalogues are
+    rendered from a seed and never change; a program's own sample is not checked."""
     manifest = index.manifest
     built_from = manifest.catalogue
     if not built_from.is_folder or built_from.sample is not None:
-        return
+        return None
     rebuild = f"rebuild it with `{rebuild_command(folder, manifest)}`"
     try:
         now = built_from.open()
@@ -32,7 +33,7 @@ def check_current(index: SearchIndex, folder: Path) -> None:
             f"({reason}); fix the catalogue or {rebuild}"
         ) from None
     if now.fingerprint() == manifest.catalogue_fingerprint:
-        return
+        return now
     indexed = {item.id for item in index.items}
     current = {item.id for item in now.items}
     added, removed = len(current - indexed), len(indexed - current)

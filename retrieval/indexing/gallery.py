@@ -153,7 +153,21 @@ def open_gallery(
     if not (folder / MANIFEST_FILE).exists():
         log.info("building the index of %s with %s in %s", catalogue.source, model_id, folder)
         index = build_and_save(catalogue, encoder, folder, factory)
-    else:
-        index = SearchIndex.load(folder, encoder, mmap=mmap)
-        check_current(index, folder)  # never answer from photos that are gone or changed
-    return Gallery(catalogue, encoder, index, folder)
+        return Gallery(catalogue, encoder, index, folder)
+    index = SearchIndex.load(folder, encoder, mmap=mmap)
+    checked = check_current(index, folder)  # never answer from photos that are gone or changed
+    gallery = Gallery(catalogue, encoder, index, folder)
+    if checked is not None and _same_folder(catalogue, index.manifest.catalogue):
+        gallery.catalogue = checked  # opened once: the check's copy is the gallery's
+    return gallery
+
+
+def _same_folder(asked: CatalogueRef, built_from: CatalogueRef) -> bool:
+    """Whether opening `asked` gives the catalogue `built_from` names (the manifest's ref:
+    resolved paths, the metadata file the build read)."""
+    if not asked.is_folder or asked.part != built_from.part or asked.sample is not None:
+        return False
+    if asked.metadata is None or built_from.metadata is None:
+        return False  # a folder's default metadata file is found when it is opened
+    same_source = Path(asked.source).resolve() == Path(built_from.source).resolve()
+    return same_source and Path(asked.metadata).resolve() == Path(built_from.metadata).resolve()

@@ -77,3 +77,22 @@ def test_a_new_photo_is_refused_until_the_index_is_rebuilt(shop, capsys):
     assert main(rebuild) == 0
     capsys.readouterr()
     assert search(folder, index, capsys) == (0, "")
+
+
+def test_opening_a_current_index_reads_the_catalogue_once(shop, monkeypatch):
+    """The freshness check's reading of the catalogue is the gallery's: not read twice."""
+    from retrieval.catalogues import CatalogueRef, FolderCatalogue
+    from retrieval.indexing.gallery import open_gallery
+
+    folder, index = shop
+    opened = []
+    real_init = FolderCatalogue.__init__
+    monkeypatch.setattr(
+        FolderCatalogue,
+        "__init__",
+        lambda self, *a, **k: opened.append(a) or real_init(self, *a, **k),
+    )
+    ref = CatalogueRef.parse(str(folder), str(folder / "metadata.csv"))
+    gallery = open_gallery(ref, folder=index)
+    assert len(gallery.catalogue) == 36 and len(gallery.table.codes) > 0
+    assert len(opened) == 1
