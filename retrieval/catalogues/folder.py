@@ -131,7 +131,7 @@ class FolderCatalogue(CatalogueBase):
         products = read_products(table, self.layout)
         self.problems.notes.extend(products.notes)
         matched = self._match_products(products.rows, images)
-        if images and not matched:
+        if products.rows and not matched:  # an export's photos are elsewhere, or not named
             raise ValueError(self._no_product_matched(table, products.rows))
         self._note_rows_without_photo(len(products.rows), len(matched))
         ways = collapse(matched)

@@ -141,6 +141,11 @@ def base_row(row: dict[str, str], line: int, columns: Columns) -> ProductRow:
             split_list(cell, facts["image_separator"]) if "image_separator" in facts else [cell]
         )
     attributes = {name: row[c] for c, name in columns.offered().items() if row.get(c)}
+    for spec, separator in facts.get("path_attributes", {}).items():
+        name = columns.offered().get(columns.name_of(spec) or "")
+        if name in attributes:
+            leaf = split_list(attributes.pop(name), separator)[-1:]
+            attributes.update({name: leaf[0]} if leaf and not leaf[0].isdigit() else {})
     for name_column, value_column in columns.options():
         name, value = row.get(name_column, ""), row.get(value_column, "")
         if name and value and name.lower() not in facts.get("no_option", []):

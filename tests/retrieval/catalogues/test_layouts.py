@@ -108,6 +108,8 @@ def test_magento_export_with_its_media_folder_apart(tmp_path):
 
 def test_magento_export_without_its_photos_says_what_to_do(tmp_path):
     metadata = write_magento(tmp_path)
+    with pytest.raises(ValueError, match=r"none of its 4 products names a photo"):
+        FolderCatalogue(metadata.parent, metadata)  # no photo at all beside the export
     (tmp_path / "export" / "stray.jpg").write_bytes(
         (tmp_path / "media/catalog/product/m/h/mh01-gray_main.jpg").read_bytes()
     )
@@ -127,6 +129,7 @@ def test_merchant_center_feed_tsv_and_xml(tmp_path, write):
     assert catalogue.schema.attributes["price"].label == "Price (USD)"
     assert items["SK-1"].attributes["category"] == "Skirts"
     assert items["SK-1"].attributes["gender"] == "female"
+    assert items["SK-1"].attributes["google product category"] == "Skirts"  # the path's leaf
     assert not set(catalogue.schema.attributes) & {"link", "gtin", "availability", "shipping"}
     assert catalogue.problems.found == {}  # the blue back view is TS-BLU-S's
 
@@ -248,3 +251,46 @@ def test_fashion_products_still_read_as_their_styles_csv():
     assert catalogue.schema.title_column == "productDisplayName"
     assert not any(item.group for item in catalogue.items)
     assert "group" not in catalogue.items[0].to_json()  # fingerprints as before
+
+
+def test_an_exports_index_keeps_groups_and_prices(tmp_path, tiny_encoder):
+    from retrieval.index import SearchIndex
+    from retrieval.indexing.local import build_index
+
+    catalogue = FolderCatalogue(tmp_path, write_shopify(tmp_path))
+    index = build_index(catalogue, tiny_encoder, progress=False)
+    index.save(tmp_path / "idx")
+    loaded = SearchIndex.load(tmp_path / "idx", tiny_encoder)
+    groups = {item.id: item.group for item in loaded.items}
+    assert groups == {"HD-BLK-S": "classic-hoodie", "HD-GRY-S": "classic-hoodie",
+                      "LS-1": "linen-shirt", "SD-XS": "summer-dress"}  # fmt: skip
+    assert {i.id: i.attributes["price"] for i in loaded.items}["LS-1"] == "45"
+    assert loaded.manifest.catalogue_fingerprint == catalogue.fingerprint()
+
+
+NEW_SHOPIFY_NAMES = {  # the column names of Shopify's newer product CSV
+    "Handle": "URL handle",
+    "Body (HTML)": "Description",
+    "Option1 Name": "Option1 name",
+    "Option1 Value": "Option1 value",
+    "Option2 Name": "Option2 name",
+    "Option2 Value": "Option2 value",
+    "Variant SKU": "SKU",
+    "Variant Price": "Price",
+    "Image Src": "Product image URL",
+    "Image Position": "Image position",
+    "Variant Image": "Variant image URL",
+}
+
+
+def test_shopify_newer_column_names_read_alike(tmp_path):
+    old = FolderCatalogue(tmp_path / "old", write_shopify(tmp_path / "old"))
+    metadata = write_shopify(tmp_path / "new")
+    header, _, rest = metadata.read_text(encoding="utf-8").partition("\n")
+    renamed = [NEW_SHOPIFY_NAMES.get(c, c) for c in header.split(",")]
+    metadata.write_text(",".join(f'"{c}"' for c in renamed) + "\n" + rest, encoding="utf-8")
+    new = FolderCatalogue(tmp_path / "new", metadata)
+    assert new.layout.name == "shopify"
+    assert [(i.id, i.group, i.attributes) for i in new.items] == [
+        (i.id, i.group, i.attributes) for i in old.items
+    ]
