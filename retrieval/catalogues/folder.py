@@ -22,7 +22,13 @@ from pathlib import Path
 
 from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
 from retrieval.catalogues.images import IMAGE_SUFFIXES, read_image
-from retrieval.catalogues.layouts import PLAIN_LAYOUT, read_products, recognise
+from retrieval.catalogues.layouts import (
+    PLAIN_LAYOUT,
+    PRICE_COLUMN,
+    clean_prices,
+    read_products,
+    recognise,
+)
 from retrieval.catalogues.layouts.photos import PhotoFinder
 from retrieval.catalogues.layouts.rows import ProductRow
 from retrieval.catalogues.layouts.variants import collapse
@@ -122,7 +128,9 @@ class FolderCatalogue(CatalogueBase):
             raise ValueError(self._nothing_matched(table, id_column, file_column))
         self._note_rows_without_photo(len(table.rows), len(matched))
         rows = [row for row, _, _ in matched]  # the schema of the photographed rows only
+        currency = clean_prices(table)
         self.schema = override.apply(infer_schema, table.columns, rows)
+        self._label_price(currency)
         self.items = [self._item(row, item_id, path) for row, item_id, path in matched]
 
     def _read_export(self, table: Metadata, images: dict[str, Path], override: _SchemaFile):
@@ -139,8 +147,7 @@ class FolderCatalogue(CatalogueBase):
         offered = _varying([w.row.attributes for w in ways])
         columns = ["id", "title", *offered]
         self.schema = override.for_export(offered).apply(infer_schema, columns, rows)
-        if products.currency and "price" in self.schema.attributes:
-            self.schema.attributes["price"].label = f"Price ({products.currency})"
+        self._label_price(products.currency)
         self.items = [
             self._item(row, w.row.id, images[w.photo], w.row.group) for row, w in zip(rows, ways)
         ]
@@ -150,6 +157,12 @@ class FolderCatalogue(CatalogueBase):
             "variants collapsed": sum(w.variants - 1 for w in ways),
             "currency": products.currency or None,
         }
+
+    def _label_price(self, currency: str) -> None:
+        """The price attribute's label names its currency ('Price (USD)'), where known."""
+        spec = self.schema.attributes.get(PRICE_COLUMN)
+        if currency and spec is not None and spec.kind == "numeric":
+            spec.label = f"{spec.label or 'Price'} ({currency})"
 
     def _match_products(self, products: list[ProductRow], images: dict[str, Path]):
         """(product, its photo) of each product whose image references name a photo of the

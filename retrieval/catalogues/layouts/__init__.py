@@ -29,6 +29,7 @@ from retrieval.catalogues.metadata import Metadata
 
 FACTS = Path(__file__).parent / "layouts.json"
 PLAIN = "plain"
+PRICE_COLUMN = "price"  # the attribute an item's price is in (a number), whatever the layout
 MAX_OPTIONS = 9  # 'Option{n} Name' columns looked for
 FLAG_VALUES = {"0", "1", "yes", "no", "true", "false", "y", "n"}
 READERS = {  # layout -> the module that reads its rows
@@ -185,9 +186,32 @@ def read_products(table: Metadata, layout: Layout) -> Products:
     currencies = Counter(r.currency for r in rows if r.currency)
     for row in rows:
         if row.price is not None:
-            row.attributes["price"] = price_text(row.price)
+            row.attributes[PRICE_COLUMN] = price_text(row.price)
     currency = currencies.most_common(1)[0][0] if currencies else ""
     return Products(layout, rows, currency, notes)
+
+
+def clean_prices(table: Metadata) -> str:
+    """A plain file's `price` column as numbers ('$15.00' -> '15'), where every cell it fills
+    reads as one; returns the prices' currency ('' when none is written)."""
+    column = next((c for c in table.columns if c.strip().lower() == PRICE_COLUMN), None)
+    cells = [row[column] for row in table.rows if row.get(column)] if column else []
+    read = [read_price(cell) for cell in cells]
+    if not read or any(number is None for number, _ in read):
+        return ""
+    for row in table.rows:
+        if row.get(column) and not _is_number(row[column]):  # numbers kept as written
+            row[column] = price_text(read_price(row[column])[0])
+    currencies = Counter(code for _, code in read if code)
+    return currencies.most_common(1)[0][0] if currencies else ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _name_categories(rows: list[ProductRow]) -> None:

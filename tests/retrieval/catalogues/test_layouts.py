@@ -294,3 +294,20 @@ def test_shopify_newer_column_names_read_alike(tmp_path):
     assert [(i.id, i.group, i.attributes) for i in new.items] == [
         (i.id, i.group, i.attributes) for i in old.items
     ]
+
+
+def test_a_plain_files_prices_become_numbers(tmp_path):
+    from shop_exports import photo
+
+    for name in ("a", "b", "c"):
+        photo(tmp_path / f"{name}.jpg")
+    (tmp_path / "metadata.csv").write_text(
+        'id,color,price\na,red,"$1,299.00"\nb,blue,$15.50\nc,red,\n', encoding="utf-8"
+    )
+    catalogue = FolderCatalogue(tmp_path)
+    assert catalogue.layout.name == "plain"
+    assert [i.attributes.get("price") for i in catalogue.items] == ["1299", "15.5", None]
+    assert catalogue.schema.attributes["price"].kind == "numeric"
+    assert catalogue.schema.attributes["price"].label == "Price (USD)"
+    (tmp_path / "metadata.csv").write_text("id,price\na,cheap\nb,12\nc,\n", encoding="utf-8")
+    assert FolderCatalogue(tmp_path).items[0].attributes["price"] == "cheap"  # left as written
