@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import import_module
 from pathlib import Path
 
@@ -31,6 +31,7 @@ FACTS = Path(__file__).parent / "layouts.json"
 PLAIN = "plain"
 PRICE_COLUMN = "price"  # the attribute an item's price is in (a number), whatever the layout
 MAX_OPTIONS = 9  # 'Option{n} Name' columns looked for
+CATEGORY_LEVEL = "\x00category:"  # a row's category levels, held apart until all are read
 FLAG_VALUES = {"0", "1", "yes", "no", "true", "false", "y", "n"}
 READERS = {  # layout -> the module that reads its rows
     "magento": "magento",
@@ -110,6 +111,7 @@ class Columns:
         column = self.column(key)
         return row.get(column, "") if column else ""
 
+    @cached_property
     def options(self) -> list[tuple[str, str]]:
         """(name column, value column) of each option pair the file has."""
         pairs = []
@@ -121,6 +123,7 @@ class Columns:
                     pairs.append((name, value))
         return pairs
 
+    @cached_property
     def offered(self) -> dict[str, str]:
         """File column -> attribute name, of the columns offered as attributes."""
         named = {self.name_of(c): a for c, a in self.facts.get("attributes", {}).items()}
@@ -131,37 +134,17 @@ def base_row(row: dict[str, str], line: int, columns: Columns) -> ProductRow:
     """The fields every layout reads alike: id, title, description, price, images, category
     path, offered attributes and option pairs."""
     facts = columns.facts
-    price, currency = read_price(columns.get(row, "price"))
-    sale, sale_currency = read_price(columns.get(row, "sale_price"))
-    if sale is not None and (price is None or sale < price):
-        price, currency = sale, sale_currency or currency
-    images = []
-    for spec in facts.get("images", []):
-        cell = row.get(columns.name_of(spec) or "", "")
-        images += (
-            split_list(cell, facts["image_separator"]) if "image_separator" in facts else [cell]
-        )
-    attributes = {name: row[c] for c, name in columns.offered().items() if row.get(c)}
-    for spec, separator in facts.get("path_attributes", {}).items():
-        name = columns.offered().get(columns.name_of(spec) or "")
-        if name in attributes:
-            leaf = split_list(attributes.pop(name), separator)[-1:]
-            attributes.update({name: leaf[0]} if leaf and not leaf[0].isdigit() else {})
-    for name_column, value_column in columns.options():
-        name, value = row.get(name_column, ""), row.get(value_column, "")
-        if name and value and name.lower() not in facts.get("no_option", []):
-            values = split_list(value, ",") if "," in value else [value]
-            attributes[name.strip().lower()] = MULTI_VALUE.join(values)
+    price, currency = _price(row, columns)
     out = ProductRow(
         id=columns.get(row, "id"),
-        images=[i for i in dict.fromkeys(images) if i and i.lower() != "no_selection"],
+        images=_images(row, columns),
         title=plain_text(columns.get(row, "title")),
         description=plain_text(columns.get(row, "description"))
         or plain_text(columns.get(row, "short_description")),
         price=price,
         currency=currency,
         group=columns.get(row, "group"),
-        attributes=attributes,
+        attributes=_attributes(row, columns),
         line=line,
     )
     levels = category_levels(
@@ -169,11 +152,48 @@ def base_row(row: dict[str, str], line: int, columns: Columns) -> ProductRow:
         facts.get("category_list_separator"),
         facts.get("category_separator", ">"),
     )
-    out.attributes.update({f"{CATEGORY_LEVEL}{i}": level for i, level in enumerate(levels)})
+    out.attributes.update({f"{CATEGORY_LEVEL}{i:02d}": level for i, level in enumerate(levels)})
     return out
 
 
-CATEGORY_LEVEL = "\x00category:"  # levels held apart until the whole file is read
+def _price(row: dict[str, str], columns: Columns) -> tuple[float | None, str]:
+    """(price, currency): the sale price where one is given and lower than the regular one."""
+    price, currency = read_price(columns.get(row, "price"))
+    sale, sale_currency = read_price(columns.get(row, "sale_price"))
+    if sale is not None and (price is None or sale < price):
+        return sale, sale_currency or currency
+    return price, currency
+
+
+def _images(row: dict[str, str], columns: Columns) -> list[str]:
+    """The row's image references, the main one first, each once."""
+    facts, images = columns.facts, []
+    for spec in facts.get("images", []):
+        cell = row.get(columns.name_of(spec) or "", "")
+        separator = facts.get("image_separator")
+        images += split_list(cell, separator) if separator else [cell]
+    none = {v.lower() for v in facts.get("no_image", [])}
+    return [i for i in dict.fromkeys(images) if i and i.lower() not in none]
+
+
+def _attributes(row: dict[str, str], columns: Columns) -> dict[str, str]:
+    """The offered columns' values (a taxonomy path as its leaf) and the option pairs' values
+    named by their option ('Color' -> color); an option cell listing several values
+    multi-valued."""
+    facts, offered = columns.facts, columns.offered
+    attributes = {name: row[c] for c, name in offered.items() if row.get(c)}
+    for spec, separator in facts.get("path_attributes", {}).items():
+        name = offered.get(columns.name_of(spec) or "")
+        if name in attributes:
+            leaf = split_list(attributes.pop(name), separator)[-1:]
+            attributes.update({name: leaf[0]} if leaf and not leaf[0].isdigit() else {})
+    separator = facts.get("option_value_separator")
+    for name_column, value_column in columns.options:
+        name, value = row.get(name_column, ""), row.get(value_column, "")
+        if name and value and name.lower() not in facts.get("no_option", []):
+            values = split_list(value, separator) if separator else [value]
+            attributes[name.strip().lower()] = MULTI_VALUE.join(values)
+    return attributes
 
 
 def read_products(table: Metadata, layout: Layout) -> Products:

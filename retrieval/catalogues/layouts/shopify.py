@@ -28,7 +28,7 @@ def _variants(handle: str, rows, columns: Columns) -> list[ProductRow]:
     product.images = _product_images(rows, columns)
     variant_images = columns.name_of(columns.facts["images"][0])
     variants = []
-    names = [name for name, _ in columns.options()]
+    names = [name for name, _ in columns.options]
     for number, (row, line) in enumerate(rows, 1):
         if not _is_variant(row, columns):
             continue
@@ -60,5 +60,5 @@ def _product_images(rows, columns: Columns) -> list[str]:
 
 def _is_variant(row: dict[str, str], columns: Columns) -> bool:
     """A row that sells something (an option value, a SKU or a price), not only an image."""
-    options = any(row.get(value) for _, value in columns.options())
+    options = any(row.get(value) for _, value in columns.options)
     return options or bool(columns.get(row, "id") or columns.get(row, "price"))
