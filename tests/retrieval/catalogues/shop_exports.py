@@ -291,9 +291,10 @@ def write_merchant_tsv(folder: Path) -> Path:
     return _write(folder / "feed.tsv", MERCHANT_COLUMNS, merchant_rows(), delimiter="\t")
 
 
-def write_merchant_xml(folder: Path) -> Path:
-    """The same feed as RSS 2.0 (title, link, description plain; the rest in g:)."""
-    from xml.sax.saxutils import escape
+def write_merchant_xml(folder: Path, atom: bool = False) -> Path:
+    """The same feed as RSS 2.0 (title, link, description plain; the rest in g:), or as
+    Atom 1.0 (entries; link as an href)."""
+    from xml.sax.saxutils import escape, quoteattr
 
     _merchant_photos(folder)
     items = []
@@ -302,15 +303,23 @@ def write_merchant_xml(folder: Path) -> Path:
         for column in MERCHANT_COLUMNS:
             for value in row.get(column, "").split(",") if row.get(column) else []:
                 tag = column if column in ("title", "link", "description") else f"g:{column}"
-                fields.append(f"<{tag}>{escape(value)}</{tag}>")
+                if atom and column == "link":
+                    fields.append(f"<link href={quoteattr(value)}/>")
+                else:
+                    fields.append(f"<{tag}>{escape(value)}</{tag}>")
         fields.append("<g:shipping><g:country>US</g:country><g:price>5 USD</g:price></g:shipping>")
-        items.append(f"<item>{''.join(fields)}</item>")
-    text = (
-        '<?xml version="1.0"?>\n<rss xmlns:g="http://base.google.com/ns/1.0" version="2.0">'
-        f"<channel><title>Acme</title><link>https://shop.example</link>"
-        f"<description>Acme feed</description>{''.join(items)}</channel></rss>\n"
-    )
-    (folder / "feed.xml").write_text(text, encoding="utf-8")
+        items.append("".join(fields))
+    g = 'xmlns:g="http://base.google.com/ns/1.0"'
+    if atom:
+        entries = "".join(f"<entry>{fields}</entry>" for fields in items)
+        text = f'<feed xmlns="http://www.w3.org/2005/Atom" {g}><title>Acme</title>{entries}</feed>'
+    else:
+        entries = "".join(f"<item>{fields}</item>" for fields in items)
+        text = (
+            f'<rss {g} version="2.0"><channel><title>Acme</title><link>https://shop.example'
+            f"</link><description>Acme feed</description>{entries}</channel></rss>"
+        )
+    (folder / "feed.xml").write_text(f'<?xml version="1.0"?>\n{text}\n', encoding="utf-8")
     return folder / "feed.xml"
 
 

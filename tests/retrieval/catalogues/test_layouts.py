@@ -117,7 +117,11 @@ def test_magento_export_without_its_photos_says_what_to_do(tmp_path):
         FolderCatalogue(metadata.parent, metadata)
 
 
-@pytest.mark.parametrize("write", [write_merchant_tsv, write_merchant_xml])
+def write_merchant_atom(folder):
+    return write_merchant_xml(folder, atom=True)
+
+
+@pytest.mark.parametrize("write", [write_merchant_tsv, write_merchant_xml, write_merchant_atom])
 def test_merchant_center_feed_tsv_and_xml(tmp_path, write):
     catalogue = FolderCatalogue(tmp_path, write(tmp_path))
     assert catalogue.layout.name == "merchant"
@@ -311,3 +315,9 @@ def test_a_plain_files_prices_become_numbers(tmp_path):
     assert catalogue.schema.attributes["price"].label == "Price (USD)"
     (tmp_path / "metadata.csv").write_text("id,price\na,cheap\nb,12\nc,\n", encoding="utf-8")
     assert FolderCatalogue(tmp_path).items[0].attributes["price"] == "cheap"  # left as written
+
+
+def test_a_broken_feed_is_one_line(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss><channel><item><g:id>1</g:id>", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"feed.xml is not well-formed XML .*export the feed"):
+        FolderCatalogue(tmp_path)
