@@ -23,9 +23,11 @@ from pathlib import Path
 from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
 from retrieval.catalogues.images import IMAGE_SUFFIXES, read_image
 from retrieval.catalogues.layouts import (
-    PLAIN_LAYOUT,
+    PLAIN,
     PRICE_COLUMN,
     clean_prices,
+    image_column,
+    layouts,
     read_products,
     recognise,
 )
@@ -59,6 +61,12 @@ class _SchemaFile:
             return function(*args, self.override)
         except ValueError as err:
             raise ValueError(f"{self.path}: {err}") from None
+
+    def with_keys(self, **keys: str) -> _SchemaFile:
+        """The override with these key columns ('file', 'id') where the file names none."""
+        override = self.override or SchemaOverride()
+        unset = {k: v for k, v in keys.items() if getattr(override, k) is None}
+        return _SchemaFile(self.path, override.model_copy(update=unset))
 
     def for_export(self, attributes: list[str]) -> _SchemaFile:
         """Over an export's normalised columns: 'id' and 'title', and the attributes its
@@ -103,7 +111,7 @@ class FolderCatalogue(CatalogueBase):
         if images:
             self.name += f"{IMAGES_MARK}{self.images_root.resolve()}"
         self.problems = Problems()
-        self.layout, self.products = PLAIN_LAYOUT, {}
+        self.layout, self.products = layouts()[PLAIN], {}
         if self.metadata_path is None:
             self.schema = CatalogueSchema()
             images = self._images()
@@ -123,6 +131,9 @@ class FolderCatalogue(CatalogueBase):
     def _read_rows(self, table: Metadata, images: dict[str, Path], override: _SchemaFile):
         """Rows matched to images by their file or id column, each row one item."""
         id_column, file_column = override.apply(key_columns, table.columns)
+        if not file_column and image_column(table.columns):  # 'image_url': paths or URLs
+            file_column = image_column(table.columns)
+            override = override.with_keys(file=file_column)
         matched = self._match(table, images, id_column, file_column)
         if images and not matched:
             raise ValueError(self._nothing_matched(table, id_column, file_column))
@@ -237,9 +248,12 @@ class FolderCatalogue(CatalogueBase):
         by_stem: dict[str, str] = {}
         for rel in images:
             by_stem.setdefault(Path(rel).stem, rel)
+        finder = PhotoFinder(images)
         matched, seen, used = [], {}, set()  # seen: id -> the line it was first on
         for row, line in zip(table.rows, table.lines):
             rel = row.get(file_column) if file_column else None
+            if rel and rel not in images:  # '/photos/a.jpg', a URL, a file name
+                rel = finder.find(rel)
             rel = rel if rel in images else by_stem.get(row.get(id_column or "", ""))
             item_id = row.get(id_column) if id_column else rel
             if id_column and not item_id:

@@ -53,7 +53,7 @@ class Layout:
     @property
     def passthrough(self) -> bool:
         """True when the file's columns are read as they are (plain CSV/JSONL, styles.csv)."""
-        return self.name == PLAIN or bool(self.facts.get("passthrough"))
+        return bool(self.facts.get("passthrough"))
 
 
 @dataclass
@@ -77,16 +77,20 @@ def layouts() -> dict[str, Layout]:
     }
 
 
-PLAIN_LAYOUT = Layout(PLAIN, "plain CSV/JSONL (an id or file column)")
-
-
 def recognise(columns: list[str]) -> Layout:
-    """The layout whose required columns the file has; 'plain' when none fits."""
+    """The first layout whose required columns the file has ('plain' requires none)."""
     for layout in layouts().values():
         lookup = Columns(columns, layout.facts)
         if all(lookup.name_of(spec) for spec in layout.facts["requires"]):
             return layout
-    return PLAIN_LAYOUT
+    raise AssertionError("layouts.json ends with the 'plain' layout, which fits any file")
+
+
+def image_column(columns: list[str]) -> str | None:
+    """A plain file's column of image paths or URLs under another name than a file
+    column's ('image_url', 'image_link', 'photo'), or None."""
+    lookup = Columns(columns, layouts()[PLAIN].facts)
+    return next(filter(None, map(lookup.name_of, lookup.facts["image_columns"])), None)
 
 
 class Columns:

@@ -335,3 +335,23 @@ def test_other_colours_are_the_shops_own_colourways_first(tmp_path, tiny_encoder
     assert state.reference.item_id == "HD-BLK-S"
     with pytest.raises(TurnError, match="instance index"):
         agent.other_colours(agent.new_state(), "LS-1")  # a product in one colour only
+
+
+def test_a_plain_file_finds_photos_by_url_and_leading_slash(tmp_path):
+    from shop_exports import photo
+
+    for rel in ("photos/a.jpg", "photos/b.jpg", "c.jpg"):
+        photo(tmp_path / rel)
+    (tmp_path / "metadata.csv").write_text(
+        "sku,image_url,color\n"
+        "A1,https://cdn.example/files/a.jpg?v=2,red\n"
+        "B1,/photos/b.jpg,blue\n"
+        "C1,,green\n"
+        "D1,https://cdn.example/files/d.jpg,red\n",
+        encoding="utf-8",
+    )
+    catalogue = FolderCatalogue(tmp_path)
+    assert catalogue.layout.name == "plain" and catalogue.schema.file_column == "image_url"
+    assert {i.id: _photo(i) for i in catalogue.items} == {"A1": "a.jpg", "B1": "b.jpg"}
+    assert catalogue.problems.count("rows without an image skipped") == 2
+    assert "image_url" not in catalogue.schema.attributes
