@@ -28,6 +28,7 @@ class Item:
     source: str = ""
     title: str = ""  # the shop's product name, where its metadata has one
     group: str = ""  # the product it is a colourway of (its parent's id), where the shop says
+    description: str = ""  # the shop's description as plain text, where its export has one
 
     def to_json(self) -> dict:
         out = {
@@ -40,6 +41,8 @@ class Item:
             out["title"] = self.title
         if self.group:
             out["group"] = self.group
+        if self.description:
+            out["description"] = self.description
         return out
 
 

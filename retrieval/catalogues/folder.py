@@ -17,7 +17,7 @@ import errno
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
@@ -76,6 +76,11 @@ class _SchemaFile:
         if override.attributes is None:
             keys["attributes"] = {name: AttributeOverride() for name in attributes}
         return _SchemaFile(self.path, override.model_copy(update=keys))
+
+
+def _text(row: ProductRow) -> dict[str, str]:
+    """An export item's description (for the text search), where it has one."""
+    return {"description": row.description} if row.description else {}
 
 
 def _varying(rows: list[dict[str, str]]) -> list[str]:
@@ -160,7 +165,8 @@ class FolderCatalogue(CatalogueBase):
         self.schema = override.for_export(offered).apply(infer_schema, columns, rows)
         self._label_price(products.currency)
         self.items = [
-            self._item(row, w.row.id, images[w.photo], w.row.group) for row, w in zip(rows, ways)
+            replace(self._item(row, w.row.id, images[w.photo], w.row.group), **_text(w.row))
+            for row, w in zip(rows, ways)
         ]
         self.products = {
             "products": len({w.row.group or w.row.id for w in ways}),

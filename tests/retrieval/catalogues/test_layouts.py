@@ -38,6 +38,7 @@ def test_shopify_export_one_item_per_colourway(tmp_path):
     assert (_photo(black), _photo(grey)) == ("hoodie-black.jpg", "hoodie-grey.jpg")
     assert black.group == grey.group == "classic-hoodie"
     assert black.title == "Classic Hoodie"
+    assert black.description == "Soft brushed cotton hoodie & kangaroo pocket."  # no HTML
     assert black.attributes["color"] == "Black" and black.attributes["size"] == "S|M|L"
     assert grey.attributes["size"] == "S|M"
     assert black.attributes["price"] == "49"  # the lowest of its sizes
@@ -91,6 +92,8 @@ def test_magento_export_with_its_media_folder_apart(tmp_path):
     assert _photo(black) == "mh01-black_main.jpg" and _photo(top) == "ws03-blue_main.jpg"
     assert black.group == gray.group == "MH01" and top.group == ""
     assert black.title == "Chaz Kangeroo Hoodie"  # the product's name, not the variant's
+    assert black.description == "Ideal for cold-weather training."  # the product's
+    assert top.description == "A sleeveless top – light and quick-drying."
     assert black.attributes["size"] == "XS|S" and gray.attributes["size"] == "XS"
     assert black.attributes["material"] == "Fleece"  # from the configurable product
     assert top.attributes["material"] == "Cotton|Polyester"
@@ -269,6 +272,7 @@ def test_an_exports_index_keeps_groups_and_prices(tmp_path, tiny_encoder):
     assert groups == {"HD-BLK-S": "classic-hoodie", "HD-GRY-S": "classic-hoodie",
                       "LS-1": "linen-shirt", "SD-XS": "summer-dress"}  # fmt: skip
     assert {i.id: i.attributes["price"] for i in loaded.items}["LS-1"] == "45"
+    assert {i.id: i.description for i in loaded.items}["LS-1"] == "Breezy linen."
     assert loaded.manifest.catalogue_fingerprint == catalogue.fingerprint()
 
 
