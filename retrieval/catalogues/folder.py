@@ -85,13 +85,18 @@ def _text(row: ProductRow) -> dict[str, str]:
 
 def _varying(rows: list[dict[str, str]]) -> list[str]:
     """The attributes of an export's items, in first-seen order, but those with one value
-    for every item (a constant says nothing about an item)."""
+    for every item (a constant says nothing about an item; the price is kept, which bounds
+    answer to whatever it is)."""
     values: dict[str, set[str]] = {}
     for row in rows:
         for key, value in row.items():
             values.setdefault(key, set()).add(value)
     given = {k: sum(1 for row in rows if row.get(k)) for k in values}
-    return [k for k, seen in values.items() if len(seen) > 1 or given[k] < len(rows)]
+    return [
+        k
+        for k, seen in values.items()
+        if len(seen) > 1 or given[k] < len(rows) or k == PRICE_COLUMN
+    ]
 
 
 class FolderCatalogue(CatalogueBase):

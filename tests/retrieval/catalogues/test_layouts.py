@@ -359,3 +359,14 @@ def test_a_plain_file_finds_photos_by_url_and_leading_slash(tmp_path):
     assert {i.id: _photo(i) for i in catalogue.items} == {"A1": "a.jpg", "B1": "b.jpg"}
     assert catalogue.problems.count("rows without an image skipped") == 2
     assert "image_url" not in catalogue.schema.attributes
+
+
+def test_an_exports_price_is_kept_when_every_item_costs_the_same(tmp_path):
+    metadata = write_woocommerce(tmp_path)
+    metadata.write_text(metadata.read_text().replace(",18,", ",42,"), encoding="utf-8")
+    catalogue = FolderCatalogue(tmp_path, metadata)
+    assert {i.attributes["price"] for i in catalogue.items} == {"35", "42"}
+    metadata.write_text(metadata.read_text().replace(",35,", ",,"), encoding="utf-8")
+    catalogue = FolderCatalogue(tmp_path, metadata)
+    assert {i.attributes["price"] for i in catalogue.items} == {"42"}
+    assert catalogue.schema.attributes["price"].kind == "numeric"
