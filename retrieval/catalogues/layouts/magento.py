@@ -1,10 +1,13 @@
 """Magento 2's catalog product import/export CSV: a row per product per store view (rows
-with a store_view_code only translate the default row); a configurable product names its
+with a store_view_code only translate the default row; an export of one store view alone is
+read as it is); a configurable product names its
 simple products in configurable_variations ('sku=MH01-XS-Black,color=Black,size=XS|sku=...');
 attributes packed in additional_attributes ('color=Black,size=XS'); images relative to the
 media folder ('/m/h/mh01-black_main.jpg')."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from retrieval.catalogues.layouts import Columns, base_row, inherit
 from retrieval.catalogues.layouts.rows import ProductRow, split_list, unpack_pairs
@@ -13,7 +16,9 @@ from retrieval.catalogues.metadata import Metadata
 
 def products(table: Metadata, columns: Columns) -> tuple[list[ProductRow], list[str]]:
     store_view = columns.column("store_view")
-    default = [(r, n) for r, n in zip(table.rows, table.lines) if not r.get(store_view or "")]
+    views = [r.get(store_view or "", "") for r in table.rows]
+    shown = "" if "" in views or not views else Counter(views).most_common(1)[0][0]
+    default = [(r, n) for r, n, v in zip(table.rows, table.lines, views) if v == shown]
     notes = []
     if len(default) < len(table.rows):
         notes.append(

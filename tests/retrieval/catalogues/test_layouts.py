@@ -370,3 +370,16 @@ def test_an_exports_price_is_kept_when_every_item_costs_the_same(tmp_path):
     catalogue = FolderCatalogue(tmp_path, metadata)
     assert {i.attributes["price"] for i in catalogue.items} == {"42"}
     assert catalogue.schema.attributes["price"].kind == "numeric"
+
+
+def test_a_magento_export_of_one_store_view_reads_whole(tmp_path):
+    metadata = write_magento(tmp_path)
+    lines = metadata.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    rows = [line for line in lines[1:] if ",fr," not in line]  # the French row out
+    at = header.index("store_view_code")
+    views = [",".join([*r.split(",")[:at], "default", *r.split(",")[at + 1 :]]) for r in rows]
+    metadata.write_text("\n".join([lines[0], *views]) + "\n", encoding="utf-8")
+    media = tmp_path / "media" / "catalog" / "product"
+    catalogue = FolderCatalogue(metadata.parent, metadata, images=media)
+    assert sorted(_by_id(catalogue)) == ["MH01-XS-Black", "MH01-XS-Gray", "WS03"]
