@@ -28,6 +28,20 @@ class Searched:
     candidates: list = field(default_factory=list)  # the top CANDIDATES hits (suggestions)
 
 
+def one_per_colourway(hits: list, colours: list[str]) -> list:
+    """The hits with each product-colour once: a hit of the same product group (Item.group)
+    and the same colour values as a better one is left out (items without a group all kept)."""
+    kept, seen = [], set()
+    for hit in hits:
+        item = hit.item
+        key = (item.group, tuple(item.attributes.get(c, "") for c in colours))
+        if item.group and colours and key in seen:
+            continue
+        seen.add(key)
+        kept.append(hit)
+    return kept
+
+
 class TurnSearch:
     """Filters and searches an index for dialogue states (shared read-only by every session)."""
 
@@ -109,7 +123,8 @@ class TurnSearch:
             used = (allowed, excluded)
         if 0 < len(hits) < self.k and not note:
             note = f"only {len(hits)} items match all your requests"
-        results = [self.result(h.item, h.score, state) for h in hits[: self.k]]
+        shown = one_per_colourway(hits, self.schema.by_role("color"))[: self.k]
+        results = [self.result(h.item, h.score, state) for h in shown]
         ranking = [h.item.id for h in hits[:k]] if depth else []
         return Searched(results, ranking, note, self._mask(*used), matching, hits)
 

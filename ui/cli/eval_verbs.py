@@ -72,7 +72,7 @@ def cmd_eval_single(args: argparse.Namespace) -> int:
 
     catalogue = None
     if args.catalogue != DEFAULT_CATALOGUE:
-        catalogue = FolderCatalogue(args.catalogue, args.metadata)
+        catalogue = FolderCatalogue(args.catalogue, args.metadata, args.images)
     report = run_benchmark(
         load_encoder(args.model), _composer_names(args), args.queries, args.seed, catalogue
     )
