@@ -18,8 +18,9 @@ from retrieval.catalogues import lexicon
 COLUMNS_FILE = Path(__file__).parent / "data" / "columns.json"
 MAX_VALUE_CHARS = 40  # a longer value is text, not something a shopper picks from a row
 MIN_ROWS = 10  # fewer rows than this cannot show that a column is constant or a code
-CODE_SHARE = 0.2  # integer columns with this share of distinct values (or more) are codes
+CODE_SHARE = 0.5  # integer columns with this share of distinct values (or more) are codes
 CODE_DISTINCT = 50  # ... or with more distinct integers than this
+CODE_DIGITS = 6  # ... or integers this long: article numbers, not quantities
 SHAPE_SHARE = 0.5  # a column is links, markup, paths or k=v lists when this share of it is
 PRICE_DECIMALS = 0.8  # share of values with two decimals that makes a number a price
 MAX_CATEGORICAL_VALUES = 250  # more distinct values than this is free text, not an attribute
@@ -108,11 +109,8 @@ def numeric_kind(column: str, cells: list[str], rows: int) -> str:
         return "code"
     integers = all(re.fullmatch(r"-?\d+", c.strip()) for c in cells)
     distinct = len(set(cells))
-    if (
-        integers
-        and rows >= MIN_ROWS
-        and (distinct > CODE_DISTINCT or distinct >= CODE_SHARE * rows)
-    ):
+    many = rows >= MIN_ROWS and (distinct > CODE_DISTINCT or distinct >= CODE_SHARE * rows)
+    if integers and (many or min(len(c.strip()) for c in cells) >= CODE_DIGITS):
         return "code"
     decimals = sum(bool(re.fullmatch(r"\d+\.\d\d", c.strip())) for c in cells)
     return "price" if decimals >= PRICE_DECIMALS * len(cells) else "number"
@@ -132,6 +130,31 @@ def parse_price(text: str) -> float | None:
         return None
 
 
+def key_values(cell: str) -> dict[str, str]:
+    """'color=Black,size=XS' -> {'color': 'Black', 'size': 'XS'}; {} for any other cell."""
+    if not KEY_VALUE.match(cell or ""):
+        return {}
+    pairs = (part.split("=", 1) for part in cell.split(","))
+    return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
+
+
+def expand_key_values(columns: list[str], rows: list[dict[str, str]]) -> list[str]:
+    """The columns with each key of a k=v list column as a column of its own ('color' and
+    'size' of Magento's `additional_attributes`), written into the rows (the same dicts, so
+    items built from them carry the values); a key that is already a column is prefixed."""
+    out = list(columns)
+    for column in columns:
+        if column_shape([r[column] for r in rows if r.get(column)]) != "k=v list":
+            continue
+        for row in rows:
+            for k, v in key_values(row.get(column, "")).items():
+                name = k if k not in columns else f"{column}.{k}"
+                row.setdefault(name, v)
+                if name not in out:
+                    out.append(name)
+    return out
+
+
 def is_number(text: str) -> bool:
     try:
         float(text)
@@ -145,8 +168,10 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
     a constant, links, markup, paths, k=v lists) for a column; see the module docstring."""
     if not values:
         return "other"
+    constant = len(set(values)) == 1 and rows >= MIN_ROWS
     if all(is_number(v) for v in values) or priced(column, values):
-        return "other" if numeric_kind(column, values, rows) == "code" else "numeric"
+        coded = constant or numeric_kind(column, values, rows) == "code"
+        return "other" if coded else "numeric"
     shape = column_shape(values)
     if shape:
         return "text" if shape == "long text" and not is_multi_valued(values) else "other"

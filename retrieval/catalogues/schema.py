@@ -227,8 +227,10 @@ def key_columns(
 def infer_schema(
     columns: list[str], rows: list[dict[str, str]], override: SchemaOverride | None = None
 ) -> CatalogueSchema:
-    """The schema of metadata `rows` (dicts over `columns`), with a schema file applied."""
+    """The schema of metadata `rows` (dicts over `columns`), with a schema file applied; the
+    keys of k=v list columns become columns of the rows (columns.expand_key_values)."""
     id_column, file_column = key_columns(columns, override)
+    columns = shapes.expand_key_values(columns, rows)
     override = override or SchemaOverride()
     caption_column = override.caption or _pick(columns, CAPTION_COLUMNS)
     reserved = {id_column, file_column, caption_column, *override.ignore}

@@ -4,6 +4,8 @@ one column per role; multi-valued cells."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from articles_fixture import ARTICLES_COLUMNS, article_rows, renamed
 
@@ -79,7 +81,7 @@ def _shop(n: int = 40) -> tuple[list[str], list[dict[str, str]]]:
             "stock": "in stock",
             "thumbnail": f"/m/h/mh{i:02d}-black_main.jpg",
             "desc": f"<p>A soft <b>cotton</b> tee, number {i}</p>",
-            "extra": f"color={['Red', 'Blue'][i % 2]},size={['S', 'M'][i % 2]}",
+            "extra": f"has_options=0,material={['Cotton', 'Linen'][i % 2]},size={'SML'[i % 3]}",
             "category": ["Default Category/Men/Tops/Tees", "Default Category/Women/Tops"][i % 2],
         }
         for i in range(n)
@@ -88,9 +90,13 @@ def _shop(n: int = 40) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def test_constants_links_markup_paths_and_kv_lists_are_no_attributes():
-    schema = infer_schema(*_shop())
-    assert list(schema.attributes) == ["colors", "price"]
+    columns, rows = _shop()
+    schema = infer_schema(columns, rows)
+    assert list(schema.attributes) == ["colors", "price", "material", "size"]  # k=v keys
     assert {"stock", "thumbnail", "desc", "extra", "category"} <= set(schema.ignored)
+    assert "has_options" in schema.ignored  # a constant
+    assert schema.role("material") == "material" and schema.role("size") == "size"
+    assert rows[1]["material"] == "Linen" and rows[1]["size"] == "M"  # items carry them
     assert schema.attributes["price"].role == "price"
     assert schema.attributes["price"].range == (12.99, 18.99)
 
@@ -135,3 +141,31 @@ def test_prices_with_a_currency_are_a_numeric_price_attribute():
     assert schema.attributes["price"].kind == "numeric" and schema.role("price") == "price"
     assert schema.attributes["price"].range == (10.0, 21.0)
     assert "colour" in schema.ignored  # one value in every row: a constant
+
+
+def test_a_shop_folder_reads_kv_lists_and_several_values_per_cell(tmp_path):
+    from PIL import Image
+
+    from agent.state import Constraint
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.gallery import AttributeTable
+
+    columns, rows = _shop(24)
+    with open(tmp_path / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        Image.new("RGB", (8, 8), (200, 30, 30)).save(tmp_path / f"{row['sku']}.png")
+    catalogue = FolderCatalogue(tmp_path)
+    assert catalogue.schema.id_column == "sku" and len(catalogue) == 24
+    first = catalogue.items[0].attributes
+    assert first["colors"] == "Red|Blue" and first["material"] == "Cotton" and first["size"] == "S"
+    table = AttributeTable(catalogue.items, catalogue.schema.attributes)
+    blue = table.mask([Constraint(attribute="colors", value="Blue")])
+    assert int(blue.sum()) == 12  # 'Red|Blue' and 'Blue' cells
+    assert table.counts("colors", [Constraint(attribute="material", value="Cotton")]) == {
+        "Blue": 6,
+        "Green": 6,
+        "Red": 12,
+    }
