@@ -57,9 +57,10 @@ def has_value(cell: str | None, value: str) -> bool:
 
 
 def is_multi_valued(cells: list[str]) -> bool:
-    """True when a column's cells list several values each (a separator in most of those
-    that hold more than one word)."""
-    split = sum(len(cell_values(c)) > 1 for c in cells)
+    """True when a column's cells list several values (a separator in a fifth of them or
+    more)."""
+    counts = Counter(cells)
+    split = sum(n for cell, n in counts.items() if len(cell_values(cell)) > 1)
     return split > 0 and split >= 0.2 * len(cells)
 
 
@@ -88,11 +89,11 @@ def shopper_facing(value: str) -> bool:
 def column_shape(cells: list[str]) -> str | None:
     """Why a column's cells are no attribute's values (their commonest shape, when it holds
     SHAPE_SHARE of them), else None."""
-    if not cells:
-        return None
-    shapes = [value_shape(c) for c in cells]
-    commonest = max(set(shapes), key=shapes.count)
-    return commonest if commonest and shapes.count(commonest) >= SHAPE_SHARE * len(cells) else None
+    shapes: Counter = Counter()
+    for cell, n in Counter(cells).items():
+        shapes[value_shape(cell)] += n
+    commonest, n = shapes.most_common(1)[0] if shapes else (None, 0)
+    return commonest if commonest and n >= SHAPE_SHARE * len(cells) else None
 
 
 def name_says_code(column: str) -> bool:
@@ -107,12 +108,12 @@ def numeric_kind(column: str, cells: list[str], rows: int) -> str:
         return "price"
     if name_says_code(column):
         return "code"
-    integers = all(re.fullmatch(r"-?\d+", c.strip()) for c in cells)
-    distinct = len(set(cells))
-    many = rows >= MIN_ROWS and (distinct > CODE_DISTINCT or distinct >= CODE_SHARE * rows)
-    if integers and (many or min(len(c.strip()) for c in cells) >= CODE_DIGITS):
+    counts = Counter(c.strip() for c in cells)
+    integers = all(re.fullmatch(r"-?\d+", c) for c in counts)
+    many = rows >= MIN_ROWS and (len(counts) > CODE_DISTINCT or len(counts) >= CODE_SHARE * rows)
+    if integers and (many or min(len(c) for c in counts) >= CODE_DIGITS):
         return "code"
-    decimals = sum(bool(re.fullmatch(r"\d+\.\d\d", c.strip())) for c in cells)
+    decimals = sum(n for c, n in counts.items() if re.fullmatch(r"\d+\.\d\d", c))
     return "price" if decimals >= PRICE_DECIMALS * len(cells) else "number"
 
 
@@ -144,7 +145,8 @@ def expand_key_values(columns: list[str], rows: list[dict[str, str]]) -> list[st
     items built from them carry the values); a key that is already a column is prefixed."""
     out = list(columns)
     for column in columns:
-        if column_shape([r[column] for r in rows if r.get(column)]) != "k=v list":
+        cells = [r[column] for r in rows if "=" in r.get(column, "")]
+        if not cells or column_shape([r[column] for r in rows if r.get(column)]) != "k=v list":
             continue
         for row in rows:
             for k, v in key_values(row.get(column, "")).items():
@@ -168,8 +170,9 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
     a constant, links, markup, paths, k=v lists) for a column; see the module docstring."""
     if not values:
         return "other"
-    constant = len(set(values)) == 1 and rows >= MIN_ROWS
-    if all(is_number(v) for v in values) or priced(column, values):
+    cells = set(values)
+    constant = len(cells) == 1 and rows >= MIN_ROWS
+    if all(is_number(v) for v in cells) or priced(column, cells):
         coded = constant or numeric_kind(column, values, rows) == "code"
         return "other" if coded else "numeric"
     shape = column_shape(values)
@@ -185,7 +188,7 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
         return "text"
     if distinct <= MAX_CATEGORICAL_VALUES and distinct <= max(2, 0.5 * len(values)):
         role = lexicon.infer_role("", sorted(set(values)))
-        coded = name_says_code(column) or all(len(v) <= 2 for v in values)
+        coded = name_says_code(column) or all(len(v) <= 2 for v in set(values))
         return "other" if coded and not role else "categorical"
     return "other"
 
@@ -193,18 +196,25 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
 def codes_of_named_columns(kinds: dict[str, str], rows: list[dict[str, str]]) -> list[str]:
     """Integer columns that are another column's codes (`product_type_no` beside
     `product_type_name`): each of their values goes with one of its values and back."""
+    if len(rows) < MIN_ROWS:
+        return []
+    distinct = {c: len({r.get(c) for r in rows}) for c, k in kinds.items() if k != "other"}
     named = [c for c, k in kinds.items() if k in ("categorical", "text")]
     return [
         c
         for c, k in kinds.items()
         if k == "numeric"
-        and len(rows) >= MIN_ROWS
         and numeric_kind(c, [r[c] for r in rows if r.get(c)], len(rows)) == "number"
-        and any(determines(rows, c, n) and determines(rows, n, c) for n in named)
+        and any(
+            abs(distinct[n] - distinct[c]) <= 1 + (1 - NESTING_PURITY) * distinct[c]
+            and determines(rows, c, n)
+            and determines(rows, n, c)
+            for n in named
+        )
     ]
 
 
-def priced(column: str, values: list[str]) -> bool:
+def priced(column: str, values) -> bool:
     """Prices written with a currency ('15.00 USD', '$29.99') in a column named as prices."""
     return lexicon.hinted_role(column) == "price" and all(
         parse_price(v) is not None for v in values

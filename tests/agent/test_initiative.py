@@ -258,7 +258,9 @@ def test_chips_show_only_short_shopper_facing_values_and_each_value_of_a_cell():
     shop = CatalogueSchema(
         attributes={
             "colour": AttributeSpec(values=["Red", "Blue", "Other"], role="color"),
-            "category": AttributeSpec(values=["Default Category/Men/Tops", "Default Category/Women"]),
+            "category": AttributeSpec(
+                values=["Default Category/Men/Tops", "Default Category/Women"]
+            ),
         }
     )
     items = candidates(
