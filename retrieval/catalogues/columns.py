@@ -31,6 +31,7 @@ SEPARATORS = re.compile(r"\s*(?:\||;|\r?\n)\s*")
 URL = re.compile(r"^(?:https?://|ftp://|www\.)\S+$", re.I)
 HTML = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^>]*)?/?>|&(?:nbsp|amp|lt|gt|quot);", re.I)
 FILE_PATH = re.compile(r"^/|\.(?:jpe?g|png|gif|webp|tiff?|bmp|avif|heic|html?|php|pdf)$", re.I)
+BREADCRUMB = re.compile(r"\S\s+(?:>|»|›)\s+\S")  # 'Apparel > Clothing > Shirts'
 KEY_VALUE = re.compile(r"^[\w .-]+=[^=,]*(?:,[\w .-]+=[^=,]*)+$")
 PRICE = re.compile(
     r"^\s*(?:[$€£¥₹]|[A-Z]{3})?\s*(\d{1,3}(?:[,\s]\d{3})*(?:\.\d+)?|\d+(?:[.,]\d+)?)"
@@ -73,7 +74,7 @@ def value_shape(value: str) -> str | None:
         return "markup"
     if KEY_VALUE.match(value):
         return "k=v list"
-    if FILE_PATH.search(value) or value.count("/") >= 2:
+    if FILE_PATH.search(value) or value.count("/") >= 2 or BREADCRUMB.search(value):
         return "path"
     if len(value) > MAX_VALUE_CHARS:
         return "long text"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 LEXICON_FILE = Path(__file__).parent / "data" / "lexicon.json"
 ROLE_OVERLAP = 0.3  # share of an attribute's values that must be a domain's concepts
+CLEAR_OVERLAP = 0.6  # ... or, against a hint in the column's name, this share
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -133,12 +134,15 @@ def hinted_role(column: str) -> str | None:
 
 def infer_role(column: str, values: list[str]) -> str | None:
     """The domain an attribute speaks of: by what its values name (ROLE_OVERLAP of its
-    distinct values or more, the largest share), else by a hint in its column name."""
+    distinct values or more, the largest share), else by a hint in its column name; a hint
+    outweighs values that name another domain less than CLEAR_OVERLAP ('brand' holding a
+    brand called 'Knits')."""
     shares = role_shares([v for v in values if not is_placeholder(v)])
     best = max(shares, key=shares.get, default=None)
-    if best and shares[best] >= ROLE_OVERLAP:
+    hinted = hinted_role(column)
+    if best and shares[best] >= (CLEAR_OVERLAP if hinted and hinted != best else ROLE_OVERLAP):
         return best
-    return hinted_role(column)
+    return hinted
 
 
 def is_placeholder(value: str) -> bool:

@@ -119,6 +119,8 @@ def test_multi_valued_cells_count_each_value():
         ("<p>soft</p>", False),
         ("https://shop.example/a.jpg", False),
         ("Default Category/Women/Tops/Jackets", False),
+        ("Apparel & Accessories > Clothing > Shirts & Tops", False),
+        ("Baby/Children", True),
         ("has_options=0,required_options=0,size=XS", False),
         ("A very long value that nobody would ever click on", False),
     ],
