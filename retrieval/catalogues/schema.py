@@ -103,7 +103,9 @@ class CatalogueSchema(BaseModel):
         return {n for n in self.attributes if n == root or root in self.ancestors(n)}
 
     def caption(self, attributes: dict[str, str]) -> str:
-        """A short description of an item from its attribute values."""
+        """A short description of an item from its attribute values ('Red|Blue' said as
+        'Red and Blue')."""
+        attributes = {n: " and ".join(shapes.cell_values(v)) for n, v in attributes.items()}
         if self.caption_template:
             filled = self.caption_template.format_map(_BlankWhereMissing(attributes))
             return " ".join(filled.split())

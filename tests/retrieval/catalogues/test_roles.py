@@ -108,6 +108,7 @@ def test_multi_valued_cells_count_each_value():
     assert colors.counts == {"Blue": 20, "Red": 20, "Black": 10, "Green": 10}
     assert cell_values("Green; Red") == ["Green", "Red"] and cell_values("a\nb") == ["a", "b"]
     assert has_value("Red|Blue", "Blue") and not has_value("Red|Blue", "Bl")
+    assert infer_schema(*_shop()).caption({"colors": "Red|Blue"}) == "a Red and Blue"
 
 
 @pytest.mark.parametrize(
