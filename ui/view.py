@@ -119,7 +119,8 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
     )
     out = []
     for (value, kind_value), _ in pairs.most_common(count * 4):
-        if value and kind_value and kind_value not in {k for _, k in out}:
+        facing = shopper_facing(value) and shopper_facing(kind_value)
+        if facing and kind_value not in {k for _, k in out}:
             out.append((value, kind_value))
         if len(out) == count:
             break
@@ -129,8 +130,9 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
         )
         for v, k in out
     ]
-    if colour and len(schema.attributes[colour].values) > 1:
-        said.append(f"in {schema.attributes[colour].values[1].lower()}")
+    facing = [v for v in schema.attributes[colour].values if shopper_facing(v)] if colour else []
+    if len(facing) > 1:
+        said.append(f"in {facing[1].lower()}")
     return said
 
 
