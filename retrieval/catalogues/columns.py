@@ -23,6 +23,7 @@ CODE_DISTINCT = 50  # ... or with more distinct integers than this
 CODE_DIGITS = 6  # ... or integers this long: article numbers, not quantities
 SHAPE_SHARE = 0.5  # a column is links, markup, paths or k=v lists when this share of it is
 PRICE_DECIMALS = 0.8  # share of values with two decimals that makes a number a price
+KV_SAMPLE = 2000  # rows that show whether a column holds k=v lists
 MAX_CATEGORICAL_VALUES = 250  # more distinct values than this is free text, not an attribute
 NESTING_PURITY = 0.97  # share of rows whose narrow value determines the broad one
 MIN_NESTING_ROWS = 20  # fewer rows cannot show that one column nests under another
@@ -146,8 +147,8 @@ def expand_key_values(columns: list[str], rows: list[dict[str, str]]) -> list[st
     items built from them carry the values); a key that is already a column is prefixed."""
     out = list(columns)
     for column in columns:
-        cells = [r[column] for r in rows if "=" in r.get(column, "")]
-        if not cells or column_shape([r[column] for r in rows if r.get(column)]) != "k=v list":
+        sample = [r[column] for r in rows[:KV_SAMPLE] if r.get(column)]  # k=v in most cells
+        if not any("=" in c for c in sample) or column_shape(sample) != "k=v list":
             continue
         for row in rows:
             for k, v in key_values(row.get(column, "")).items():
@@ -179,17 +180,20 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
     shape = column_shape(values)
     if shape:
         return "text" if shape == "long text" and not is_multi_valued(values) else "other"
+    counts = Counter(values)
     if is_multi_valued(values):
-        values = [v for cell in values for v in cell_values(cell)]
-    distinct = len(set(values))
+        counts = Counter(
+            v for cell, n in counts.items() for v in cell_values(cell) for _ in range(n)
+        )
+    total, distinct = sum(counts.values()), len(counts)
     if distinct == 1 and rows >= MIN_ROWS:
         return "other"
-    words = sum(len(v.split()) for v in values) / len(values)
-    if distinct >= 0.5 * len(values) and words >= 2:
+    words = sum(len(v.split()) * n for v, n in counts.items()) / total
+    if distinct >= 0.5 * total and words >= 2:
         return "text"
-    if distinct <= MAX_CATEGORICAL_VALUES and distinct <= max(2, 0.5 * len(values)):
-        role = lexicon.infer_role("", sorted(set(values)))
-        coded = name_says_code(column) or all(len(v) <= 2 for v in set(values))
+    if distinct <= MAX_CATEGORICAL_VALUES and distinct <= max(2, 0.5 * total):
+        role = lexicon.infer_role("", sorted(counts))
+        coded = name_says_code(column) or all(len(v) <= 2 for v in counts)
         return "other" if coded and not role else "categorical"
     return "other"
 

@@ -120,9 +120,10 @@ def _merge(attributes: dict, merged: str, rows: list[dict[str, str]], kept: str)
     spec.merged.append(merged)
     role = spec.role
     together: dict[str, Counter] = defaultdict(Counter)
-    for row in rows:
-        for value in cell_values(row.get(merged, "")):
-            together[value].update(cell_values(row.get(kept, "")))
+    for (cell, kept_cell), n in Counter((r.get(merged, ""), r.get(kept, "")) for r in rows).items():
+        for value in cell_values(cell):
+            for kept_value in cell_values(kept_cell):
+                together[value][kept_value] += n
     taken = {lexicon.key(v) for a in attributes.values() for v in a.values}
     for value, with_kept in together.items():
         if not with_kept or not _names_a_concept(value, role) or lexicon.key(value) in taken:

@@ -297,7 +297,7 @@ def _attribute(name: str, kind: str | None, rows: list[dict[str, str]]) -> Attri
             range=(min(numbers), max(numbers)) if numbers else None,
         )
     multi = shapes.is_multi_valued(cells)
-    counts = Counter(v for c in cells for v in (shapes.cell_values(c) if multi else [c]))
+    counts = shapes.split_counts(Counter(cells)) if multi else Counter(cells)
     ordered = sorted(counts, key=lambda v: (-counts[v], v))
     return AttributeSpec(
         label=_label(name),
