@@ -58,6 +58,15 @@ def has_value(cell: str | None, value: str) -> bool:
     return bool(cell) and (cell == value or value in cell_values(cell))
 
 
+def split_counts(cells: Counter) -> Counter:
+    """{value: items} from {cell: items}: each value of a several-valued cell counted."""
+    out: Counter = Counter()
+    for cell, n in cells.items():
+        for value in cell_values(cell):
+            out[value] += n
+    return out
+
+
 def is_multi_valued(cells: list[str]) -> bool:
     """True when a column's cells list several values (a separator in a fifth of them or
     more)."""
@@ -182,9 +191,7 @@ def column_kind(column: str, values: list[str], rows: int) -> str:
         return "text" if shape == "long text" and not is_multi_valued(values) else "other"
     counts = Counter(values)
     if is_multi_valued(values):
-        counts = Counter(
-            v for cell, n in counts.items() for v in cell_values(cell) for _ in range(n)
-        )
+        counts = split_counts(counts)
     total, distinct = sum(counts.values()), len(counts)
     if distinct == 1 and rows >= MIN_ROWS:
         return "other"
