@@ -107,10 +107,12 @@ class Agent:
     def _other_colours_asked(self, state: DialogueState, turn: Turn) -> str | None:
         """The item whose other colours a message asks for ("this in other colours": the
         words of the action, never a colour named 'Other'): the pick, else the reference;
-        None for any other turn, or where this agent has no instance index."""
+        None for any other turn, or where this agent's instance index is not open yet (a
+        message never waits for it to be built)."""
         if not turn.text or turn.image is not None or turn.choose is not None:
             return None
-        if self.colours.instance is None or not read_intent(turn.text).other_colours:
+        instance = self.colours.instance
+        if instance is None or not instance.ready or not read_intent(turn.text).other_colours:
             return None
         return turn.select or turn.item or (state.reference.item_id if state.reference else None)
 

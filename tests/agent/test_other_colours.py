@@ -64,6 +64,7 @@ def test_asking_in_words_is_the_other_colours_turn(instance_agent):
     agent, _ = instance_agent
     state, shown = agent.step(agent.new_state(), Turn(text="a dress"))
     picked, _ = agent.step(state, Turn(select=shown[0].id))
+    agent.colours.instance.get()  # open (the app opens it at start)
     after, results = agent.step(picked, Turn(text="show me this in other colours"))
     record = after.turns[-1]
     assert record.action == "other_colours" and record.reference_id == shown[0].id
@@ -72,9 +73,11 @@ def test_asking_in_words_is_the_other_colours_turn(instance_agent):
     clicked, expected = agent.other_colours(picked, shown[0].id)
     assert [r.id for r in results] == [r.id for r in expected]
     assert agent.undo(after) == picked
-    bare = Agent(agent.encoder, agent.index, composer="sum")  # no instance index: words
+    unopened = LazyInstance(lambda: agent.colours.instance.get())
+    bare = Agent(agent.encoder, agent.index, composer="sum", instance=unopened)  # words
     words = bare.step(picked, Turn(text="show me this in other colours"))[0].turns[-1]
     assert words.action != "other_colours" and words.constraints == []
+    assert not unopened.ready  # a message never waits for the instance index to be built
 
 
 def test_unknown_items_and_missing_indexes_say_what_to_do(instance_agent, small_gallery):
