@@ -21,6 +21,7 @@ MIN_ROWS = 10  # fewer rows than this cannot show that a column is constant or a
 CODE_SHARE = 0.5  # integer columns with this share of distinct values (or more) are codes
 CODE_DISTINCT = 50  # ... or with more distinct integers than this
 CODE_DIGITS = 6  # ... or integers this long: article numbers, not quantities
+MULTI_SHARE = 0.2  # share of cells listing several values that makes a column multi-valued
 SHAPE_SHARE = 0.5  # a column is links, markup, paths or k=v lists when this share of it is
 PRICE_DECIMALS = 0.8  # share of values with two decimals that makes a number a price
 KV_SAMPLE = 2000  # rows that show whether a column holds k=v lists
@@ -68,11 +69,11 @@ def split_counts(cells: Counter) -> Counter:
 
 
 def is_multi_valued(cells: list[str]) -> bool:
-    """True when a column's cells list several values (a separator in a fifth of them or
-    more)."""
+    """True when a column's cells list several values (a separator in MULTI_SHARE of them
+    or more)."""
     counts = Counter(cells)
     split = sum(n for cell, n in counts.items() if len(cell_values(cell)) > 1)
-    return split > 0 and split >= 0.2 * len(cells)
+    return split > 0 and split >= MULTI_SHARE * len(cells)
 
 
 def value_shape(value: str) -> str | None:
