@@ -90,11 +90,18 @@ class AttributeTable:
     def counts(self, attribute: str, constraints: Iterable[Condition] = ()) -> dict[str, int]:
         """{value: items}: how many of the items `mask(constraints)` allows have each value of
         `attribute` (values no allowed item has left out, '' included)."""
-        values, allowed = self.values[attribute], self.mask(constraints)
+        return self.tally(attribute, self.mask(constraints))
+
+    def tally(self, attribute: str, allowed: np.ndarray | None = None) -> dict[str, int]:
+        """{value: items} of `attribute` among the `allowed` items ((N,) bool; None: all),
+        each value of a several-valued cell counted; values no allowed item has left out."""
+        values = self.values[attribute]
         if attribute in self.members:
-            tally = self.members[attribute][allowed].sum(axis=0)
+            members = self.members[attribute]
+            tally = (members if allowed is None else members[allowed]).sum(axis=0)
         else:
-            tally = np.bincount(self.codes[attribute][allowed], minlength=len(values))
+            codes = self.codes[attribute] if allowed is None else self.codes[attribute][allowed]
+            tally = np.bincount(codes, minlength=len(values))
         return {str(v): int(n) for v, n in zip(values, tally) if n}
 
 
