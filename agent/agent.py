@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agent.initiative import take_initiative
+from agent.language.intent import read_intent
 from agent.other_colours import LazyInstance, OtherColours
 from agent.reading import TurnReader, words_beyond_the_filters
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter
@@ -94,12 +95,29 @@ class Agent:
         """
         one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
         turn = turn.cleaned()
+        asked = self._other_colours_asked(state, turn)
+        if asked is not None:
+            new, results = self.other_colours(state, asked, before)
+            new.turns[-1] = new.turns[-1].model_copy(update={"user_text": turn.text})
+            return new, results
         return self._turn(
             state,
             before,
             lambda: validate_turn(state, turn, self.index.positions, self.schema),
             lambda new, timings, _: self._search_turn(state, new, turn, observer, timings),
         )
+
+    def _other_colours_asked(self, state: DialogueState, turn: Turn) -> str | None:
+        """The item whose other colours a message asks for ("this in other colours": the
+        words of the action, never a colour named 'Other'): the pick, else the reference;
+        None for any other turn, or where this agent's instance index is not open yet (a
+        message never waits for it to be built)."""
+        if not turn.text or turn.image is not None or turn.choose is not None:
+            return None
+        instance = self.colours.instance
+        if instance is None or not instance.ready or not read_intent(turn.text).other_colours:
+            return None
+        return turn.select or turn.item or (state.reference.item_id if state.reference else None)
 
     def _turn(
         self,

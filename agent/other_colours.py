@@ -46,6 +46,11 @@ class LazyInstance:
         self._opener, self._search, self._lock = opener, None, threading.Lock()
         self._failure: str | None = None
 
+    @property
+    def ready(self) -> bool:
+        """True once the instance search is open (asking for it then never waits)."""
+        return self._search is not None
+
     def get(self):
         if self._search is None and self._failure is None:
             with self._lock:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agent.state import Constraint, DialogueState, Result
+from retrieval.catalogues.columns import has_value
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.index import SearchIndex
 from retrieval.index.text_index import TextIndex, fused_search
@@ -160,5 +161,7 @@ class TurnSearch:
             score=round(float(score), 4),
             attributes=item.attributes,
             title=item.title,
-            matches=[c.value for c in required if item.attributes.get(c.attribute) == c.value],
+            matches=[
+                c.value for c in required if has_value(item.attributes.get(c.attribute), c.value)
+            ],
         )

@@ -7,6 +7,7 @@ from collections import Counter
 
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Result
+from retrieval.catalogues.columns import shopper_facing
 from retrieval.catalogues.schema import CatalogueSchema
 from ui.replies import constraint_text, request_words, why_matched
 
@@ -82,8 +83,9 @@ class Facets:
         self.names = main_attributes(searcher.schema)
 
     def choices(self, name: str, constraints: list[Constraint]) -> list[tuple[str, str]]:
-        """[(label, value)]: 'any' and each value with its count, most first; the selected
-        value stays listed even when nothing else has it."""
+        """[(label, value)]: 'any' and each shopper-facing value (columns.shopper_facing:
+        short, no markup, links or paths, no 'Other') with its count, most first; the
+        selected value stays listed even when nothing else has it."""
         others = [
             c
             for c in self.searcher.filtering(constraints)
@@ -91,9 +93,8 @@ class Facets:
         ]
         counts = Counter(self.table.counts(name, others))
         selected = selected_value(constraints, name)
-        counts.pop("", None)
-        values = [v for v, _ in counts.most_common()]
-        if selected != ANY and selected not in counts:
+        values = [v for v, _ in counts.most_common() if shopper_facing(v)]
+        if selected != ANY and selected not in values:
             values.insert(0, selected)
         return [(ANY, ANY), *((f"{v} ({counts.get(v, 0):,})", v) for v in values)]
 
@@ -118,7 +119,8 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
     )
     out = []
     for (value, kind_value), _ in pairs.most_common(count * 4):
-        if value and kind_value and kind_value not in {k for _, k in out}:
+        facing = shopper_facing(value) and shopper_facing(kind_value)
+        if facing and kind_value not in {k for _, k in out}:
             out.append((value, kind_value))
         if len(out) == count:
             break
@@ -128,8 +130,9 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
         )
         for v, k in out
     ]
-    if colour and len(schema.attributes[colour].values) > 1:
-        said.append(f"in {schema.attributes[colour].values[1].lower()}")
+    facing = [v for v in schema.attributes[colour].values if shopper_facing(v)] if colour else []
+    if len(facing) > 1:
+        said.append(f"in {facing[1].lower()}")
     return said
 
 
