@@ -135,11 +135,14 @@ class Agent:
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
         rewrite, caption = reading.rewrite, reading.caption
+        new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
-        query = None if started_over else self._query(new, caption)
+        unanswered = bool(rewrite.limits) and not caption and new.reference is None
+        nothing = started_over or (unanswered and new.anchor_query is None)
+        query = None if nothing else self._query(new, caption)
         timings["compose"] = _ms_since(t)
         t = time.perf_counter()
         depth = observer.depth if observer is not None else 0
@@ -297,6 +300,7 @@ def _what_was_read(rewrite: Rewrite) -> dict:
         "fallback_reason": rewrite.fallback_reason,
         "sources": rewrite.sources,
         "overruled": rewrite.overruled,
+        "limits": rewrite.limits,
     }
 
 
