@@ -26,9 +26,12 @@ def _data() -> dict:
 @lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern]:
     topics = _data()["topics"]
-    return {
-        name: re.compile(phrases_pattern(t["phrases"]), re.IGNORECASE) for name, t in topics.items()
-    }
+    patterns = {}
+    for name, topic in topics.items():
+        after = topic.get("not_followed_by")
+        picture = rf"(?![\s-]+{phrases_pattern(after)})" if after else ""
+        patterns[name] = re.compile(phrases_pattern(topic["phrases"]) + picture, re.IGNORECASE)
+    return patterns
 
 
 def answerable(schema: CatalogueSchema, topic: str) -> bool:

@@ -64,10 +64,14 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
     """(what it says, pattern) for every kind of price phrase."""
     d, any_of = _data(), phrases_pattern
     money = any_of(d["currencies"])
-    amount = rf"(?:{money}\s?)?(\d+(?:[.,]\d{{1,2}})?)(?:\s?{money})?(?![\w.])"
+    number = r"(\d+(?:[.,]\d{1,2})?)"
+    amount = rf"(?:{money}\s?)?{number}(?:\s?{money})?(?![\w.])"
+    paid = rf"(?:{money}\s?{number}|{number}\s?{money})(?![\w.])"  # with its currency
     joiner = any_of(d["range_joiners"])
     kinds = {
-        "range": rf"(?:{any_of(d['range_before'])}\s+)?{amount}\s*{joiner}\s*{amount}",
+        # a bare range ("1-40") is a price only with a currency ("$20-$40")
+        "range": rf"{any_of(d['range_before'])}\s+{amount}\s*{joiner}\s*{amount}"
+        rf"|{paid}\s*{joiner}\s*{amount}|{amount}\s*{joiner}\s*{paid}",
         "upper": rf"{any_of(d['upper_before'])}\s*{amount}|{amount}\s*{any_of(d['upper_after'])}",
         "lower": rf"{any_of(d['lower_before'])}\s*{amount}|{amount}\s*{any_of(d['lower_after'])}",
         "around": rf"{any_of(d['around_before'])}\s*{amount}",

@@ -109,3 +109,28 @@ def test_the_price_attribute_is_found_by_role_or_by_a_price_name():
     assert price_attribute(_schema_with(both)) == "sale_price"
     assert price_attribute(_schema_with({"amount": _numeric(role="price")})) == "amount"
     assert price_attribute(_schema_with({"year": _numeric()})) is None
+
+
+def test_the_hybrid_and_llm_rewriters_carry_the_price_the_rules_read(tmp_path):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from agent.rewriters import HybridRewriter, LLMRewriter
+
+    schema = _schema_with({"price": _numeric()})
+    answer = json.dumps(
+        {"constraints": [{"value": "Shirts", "attribute": "articleType", "polarity": "require"}]}
+    )
+    rules = RuleRewriter(None, schema)
+    chat = FakeListChatModel(responses=[answer, answer])
+    llm = LLMRewriter(chat, rules, "scripted", timeout_s=5, cache_dir=tmp_path / "c", caption=False)
+    hybrid = HybridRewriter(rules, llm)
+    said = "a woven thing in black under 40, cheapest first"
+    for rewriter in (hybrid, llm):
+        rewrite = rewriter.rewrite(said)
+        priced = {(c.attribute, c.high, c.order) for c in rewrite.constraints if c.numeric}
+        assert priced == {("price", 40.0, None), ("price", None, "ascending")}, rewriter.name
+        assert "40" not in rewrite.caption and "cheapest" not in rewrite.caption
+        assert rewrite.sources["price=under 40"] == "rules"
+    assert ("articleType", "Shirts") in {
+        (c.attribute, c.value) for c in llm.rewrite(said).constraints
+    }
