@@ -4,6 +4,8 @@ layout."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from catalogue_fixtures import write_styles_shop
 
@@ -33,6 +35,11 @@ NEGATED = [
 ]
 
 
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "data" / "fashion-products"
+# the same on fashion-products, whose colours include red (read with the text encoder too)
+FASHION_PRODUCTS = [*NEGATED, ("anything but red", "Red", set()), ("no red please", "Red", set())]
+
+
 @pytest.fixture(scope="module")
 def rewriter(tmp_path_factory):
     folder = write_styles_shop(tmp_path_factory.mktemp("styles"))
@@ -46,3 +53,16 @@ def test_a_negated_colour_is_avoided(rewriter, text, colour, required):
     wanted = {c.value for c in constraints if c.polarity == "require"}
     assert colour in avoided and colour not in wanted, constraints
     assert required <= wanted
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/fashion-products is absent")
+def test_negated_colours_are_avoided_on_fashion_products(trained_encoder):
+    rewriter = RuleRewriter(trained_encoder, FolderCatalogue(SHARED, SHARED / "styles.csv").schema)
+    misses = []
+    for text, colour, required in FASHION_PRODUCTS:
+        constraints = rewriter.rewrite(text).constraints
+        avoided = {c.value for c in constraints if c.polarity == "avoid"}
+        wanted = {c.value for c in constraints if c.polarity == "require"}
+        if colour not in avoided or colour in wanted or not required <= wanted:
+            misses.append((text, [(c.value, c.polarity) for c in constraints]))
+    assert misses == []
