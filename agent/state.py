@@ -104,6 +104,7 @@ class TurnRecord(BaseModel):
     offer: Offer | None = None  # chips or a question after this turn
     held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
     limits: list[str] = Field(default_factory=list)  # asked of what the catalogue lacks: "price"
+    text_words: list[str] = Field(default_factory=list)  # searched in the shop's own texts
 
 
 VECTORS = ("last_query", "anchor_query")  # float lists an undo step keeps packed
