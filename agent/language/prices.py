@@ -74,7 +74,8 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
         rf"|{paid}\s*{joiner}\s*{amount}|{amount}\s*{joiner}\s*{paid}",
         "upper": rf"{any_of(d['upper_before'])}\s*{amount}|{amount}\s*{any_of(d['upper_after'])}",
         "lower": rf"{any_of(d['lower_before'])}\s*{amount}|{amount}\s*{any_of(d['lower_after'])}",
-        "around": rf"{any_of(d['around_before'])}\s*{amount}",
+        # "around 40"; an amount with its currency and no bound ("for $30") is about it
+        "around": rf"{any_of(d['around_before'])}\s*{amount}|{paid}",
         "cheap": any_of(d["cheap"]),
         "expensive": any_of(d["expensive"]),
         "ascending": any_of(d["ascending"]),
@@ -87,7 +88,7 @@ def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
 
-def _reading(kind: str, match: re.Match) -> PriceReading | None:
+def _reading(kind: str, match: re.Match) -> PriceReading:
     words = match.group(0).strip()
     numbers = [_number(g) for g in match.groups() if g]
     if kind == "range":

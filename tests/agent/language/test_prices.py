@@ -84,6 +84,13 @@ def test_an_explicit_bound_overrides_a_relative_one():
     assert rest == "a hoodie"
 
 
+def test_an_amount_with_its_currency_or_around_is_a_range_about_it():
+    for text in ("a shirt for $30", "around 30", "jeans for 30 euros please"):
+        (reading,), _ = read_prices(text)
+        assert (reading.low, reading.high) == (24.0, 36.0), text
+    assert read_prices("numbers 1-40 on the front")[0] == []  # no currency, no price word
+
+
 def test_range_words_read_back():
     for low, high in ((None, 30.0), (100.0, None), (20.0, 40.5)):
         assert bounds_from_words(range_words(low, high)) == (low, high)
