@@ -64,7 +64,7 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
     """(what it says, pattern) for every kind of price phrase."""
     d, any_of = _data(), phrases_pattern
     money = any_of(d["currencies"])
-    number = r"(\d+(?:[.,]\d{1,2})?)"
+    number = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)"  # 1,299.50; 29,90
     amount = rf"(?:{money}\s?)?{number}(?:\s?{money})?(?![\w.])"
     paid = rf"(?:{money}\s?{number}|{number}\s?{money})(?![\w.])"  # with its currency
     joiner = any_of(d["range_joiners"])
@@ -85,6 +85,9 @@ def _patterns() -> list[tuple[str, re.Pattern]]:
 
 
 def _number(text: str) -> float:
+    """'1,299.50' -> 1299.5 (thousands); '29,90' -> 29.9 (a decimal comma)."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
     return float(text.replace(",", "."))
 
 

@@ -91,6 +91,12 @@ def test_an_amount_with_its_currency_or_around_is_a_range_about_it():
     assert read_prices("numbers 1-40 on the front")[0] == []  # no currency, no price word
 
 
+def test_thousands_and_decimal_commas():
+    assert read_prices("under 1,299.50")[0][0].high == 1299.5
+    assert read_prices("over 2,000 dollars")[0][0].low == 2000.0
+    assert read_prices("unter 29,90 euro, max 29,90")[0][-1].high == 29.9
+
+
 def test_range_words_read_back():
     for low, high in ((None, 30.0), (100.0, None), (20.0, 40.5)):
         assert bounds_from_words(range_words(low, high)) == (low, high)
