@@ -48,3 +48,17 @@ def test_the_price_filter_filters_and_follows_the_words(priced_app):
     anything = handlers.refilter(ctx, said.session, [*keep, ANY], "sum")
     assert not [c for c in anything.session.dialogue.constraints if c.attribute == "price"]
     assert handlers.undo(ctx, anything.session).session.dialogue == said.session.dialogue
+
+
+def test_the_app_builds_a_price_filter_with_its_ranges(priced_app):
+    from ui.app import build_app
+
+    demo = build_app(*priced_app)
+    dropdowns = {
+        c["props"].get("elem_id"): c["props"]
+        for c in demo.config["components"]
+        if c["type"] == "dropdown"
+    }
+    price = dropdowns["filter-price"]
+    assert price["label"] == "Price" and price["value"] == ANY
+    assert len(price["choices"]) == 4 and price["choices"][1][0].startswith("under ")
