@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agent.initiative import take_initiative
+from agent.language.limits import held_by_texts
 from agent.other_colours import LazyInstance, OtherColours
 from agent.reading import TurnReader, words_beyond_the_filters
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter
@@ -137,7 +138,7 @@ class Agent:
         started = time.perf_counter()
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
-        rewrite, caption = reading.rewrite, reading.caption
+        rewrite, caption = self._held_by_texts(turn.text, reading.rewrite, reading.caption)
         new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
@@ -174,6 +175,19 @@ class Agent:
             offer=offer,
             held_back=reading.held_back,
             text_words=words if searched is not None else [],
+        )
+
+    def _held_by_texts(self, text: str, rewrite: Rewrite, caption: str) -> tuple[Rewrite, str]:
+        """A limit whose words the shop's titles hold ("plus size") is searched as text."""
+        if self.searcher.text is None or not rewrite.limits:
+            return rewrite, caption
+        held = held_by_texts(text, rewrite.limits, self.searcher.text.known)
+        if not held:
+            return rewrite, caption
+        limits = [t for t in rewrite.limits if t not in held]
+        said = [phrase for phrases in held.values() for phrase in phrases]
+        return rewrite.model_copy(update={"limits": limits}), ", ".join([caption, *said]).strip(
+            ", "
         )
 
     def _text_words(self, caption: str, state: DialogueState) -> list[str]:

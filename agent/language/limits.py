@@ -57,6 +57,22 @@ def read_limits(text: str, schema: CatalogueSchema) -> tuple[list[str], str]:
     return topics, " ".join(rest.split())
 
 
+def held_by_texts(text: str, topics: list[str], known) -> dict[str, list[str]]:
+    """Of the limits read from a message, those whose words a shop's own texts hold (only
+    topics whose words titles may hold: "plus size", "designer brand"), with the phrases
+    said: searched as text, they are no limit. `known(words)` names the words the texts
+    hold (TextIndex.known)."""
+    held = {}
+    for topic in topics:
+        if not _data()["topics"][topic].get("titles_may_hold"):
+            continue
+        said = [m.group(0) for m in _patterns()[topic].finditer(text)]
+        phrases = list(dict.fromkeys(" ".join(re.findall(r"[a-z0-9]+", p.lower())) for p in said))
+        if phrases and known(phrases) == phrases:  # each phrase as a whole ("extra large")
+            held[topic] = said
+    return held
+
+
 def limit_sentence(topic: str) -> str:
     """What the reply says of a topic the catalogue cannot answer."""
     return _data()["topics"][topic]["says"]

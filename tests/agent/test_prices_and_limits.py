@@ -137,3 +137,18 @@ def test_a_catalogue_without_prices_says_so_and_lists_its_filters(unpriced_agent
     said = reply(state, agent.schema)
     assert said.startswith("This catalogue says nothing about delivery")
     assert said.endswith("Tell me what you are looking for.")
+
+
+def test_a_limit_whose_words_the_titles_hold_is_searched_as_text(tmp_path, tiny_encoder):
+    folder = write_styles_shop(tmp_path)
+    styles = (folder / "styles.csv").read_text(encoding="utf-8").splitlines()
+    plus = [f"{line} Plus Size" if "Kurtas" in line else line for line in styles]
+    (folder / "styles.csv").write_text("\n".join(plus) + "\n", encoding="utf-8")
+    agent = _agent(folder, tiny_encoder)
+    state, results = agent.step(agent.new_state(), Turn(text="plus size kurtas please"))
+    turn = state.turns[-1]
+    assert turn.limits == [] and turn.text_words == ["plus", "size"]
+    assert results and all("Plus Size" in r.title for r in results)
+    assert "no sizes" not in reply(state, agent.schema)
+    state, _ = agent.step(state, Turn(text="can you deliver them by friday?"))
+    assert state.turns[-1].limits == ["delivery"]
