@@ -186,9 +186,8 @@ class Agent:
             return rewrite, caption
         limits = [t for t in rewrite.limits if t not in held]
         said = [phrase for phrases in held.values() for phrase in phrases]
-        return rewrite.model_copy(update={"limits": limits}), ", ".join([caption, *said]).strip(
-            ", "
-        )
+        caption = ", ".join(w for w in [caption, *said] if w)
+        return rewrite.model_copy(update={"limits": limits}), caption
 
     def _text_words(self, caption: str, state: DialogueState) -> list[str]:
         """The caption's words beyond the filters that the shop's texts hold."""
