@@ -13,6 +13,7 @@ import numpy as np
 
 from agent.initiative import take_initiative
 from agent.language.intent import read_intent
+from agent.language.limits import held_by_texts
 from agent.other_colours import LazyInstance, OtherColours
 from agent.reading import TurnReader, words_beyond_the_filters
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter
@@ -155,12 +156,15 @@ class Agent:
         started = time.perf_counter()
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
-        rewrite, caption = reading.rewrite, reading.caption
+        rewrite, caption = self._held_by_texts(turn.text, reading.rewrite, reading.caption)
+        new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
-        query = None if started_over else self._query(new, caption)
+        unanswered = bool(rewrite.limits) and not caption and new.reference is None
+        nothing = started_over or (unanswered and new.anchor_query is None)
+        query = None if nothing else self._query(new, caption)
         timings["compose"] = _ms_since(t)
         t = time.perf_counter()
         depth = observer.depth if observer is not None else 0
@@ -190,6 +194,18 @@ class Agent:
             held_back=reading.held_back,
             text_words=words if searched is not None else [],
         )
+
+    def _held_by_texts(self, text: str, rewrite: Rewrite, caption: str) -> tuple[Rewrite, str]:
+        """A limit whose words the shop's titles hold ("plus size") is searched as text."""
+        if self.searcher.text is None or not rewrite.limits:
+            return rewrite, caption
+        held = held_by_texts(text, rewrite.limits, self.searcher.text.known)
+        if not held:
+            return rewrite, caption
+        limits = [t for t in rewrite.limits if t not in held]
+        said = [phrase for phrases in held.values() for phrase in phrases]
+        caption = ", ".join(w for w in [caption, *said] if w)
+        return rewrite.model_copy(update={"limits": limits}), caption
 
     def _text_words(self, caption: str, state: DialogueState) -> list[str]:
         """The caption's words beyond the filters that the shop's texts hold."""
@@ -326,6 +342,7 @@ def _what_was_read(rewrite: Rewrite) -> dict:
         "fallback_reason": rewrite.fallback_reason,
         "sources": rewrite.sources,
         "overruled": rewrite.overruled,
+        "limits": rewrite.limits,
     }
 
 

@@ -90,7 +90,9 @@ class TurnReader:
             or not (state.constraints or state.reference)
         ):
             return False
-        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        asked = [c for c in rewrite.constraints if c.polarity == "require" and not c.numeric]
+        if not asked and any(c.numeric for c in rewrite.constraints):
+            return False  # "show me the cheapest ones": a price refines the search
         active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
         family = self.schema.family(self.schema.kind) if self.schema.kind else set()
         new_kind = any(
@@ -114,6 +116,13 @@ def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
     """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
     no words keeps the request's, and a chip's value joins it."""
     caption = rewrite.caption or ("" if rewrite.reset else turn.text)
+    priced = [c.value for c in rewrite.constraints if c.numeric]
+    if not rewrite.caption and (rewrite.limits or rewrite.constraints):
+        # "under 30", "no white please", "is it in stock?": no words to search (an encoder
+        # reads "no white" as white); the request as it stands, else the price words (the
+        # filter doing the work), else the message
+        fallback = "" if rewrite.limits else (", ".join(priced) or turn.text)
+        caption = before.request_caption() or fallback
     if turn.keeps_request:
         caption = before.request_caption()
     if turn.choose is not None and turn.choose.value not in caption.split(", "):
