@@ -21,19 +21,14 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_photo_model(folder: str, backbone: str) -> Path:
-    from retrieval.paths import home, safe_name
-
-    return home() / "models" / safe_name(f"{Path(folder).resolve().name}-{backbone}")
-
-
 def _train_photo_encoder(args: argparse.Namespace) -> int:
     """A photo encoder for the user's catalogue: model id photo:OUT."""
     from retrieval.catalogues import FolderCatalogue
+    from retrieval.prepare import photo_model_dir
     from retrieval.training.photo_encoder import PhotoTrainSettings, train_photo_encoder
 
     catalogue = FolderCatalogue(args.catalogue, args.metadata, args.images)
-    out = Path(args.out) if args.out else default_photo_model(args.catalogue, args.backbone)
+    out = Path(args.out) if args.out else photo_model_dir(args.catalogue, args.backbone)
     settings = PhotoTrainSettings(backbone=args.backbone, epochs=args.epochs or 30, seed=args.seed)
     card = train_photo_encoder(catalogue, out, settings)
     z = card.figures["zero_shot_accuracy"]
