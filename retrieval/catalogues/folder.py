@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -227,19 +228,19 @@ class FolderCatalogue(CatalogueBase):
         )
 
     def _images(self) -> dict[str, Path]:
-        """Relative posix path -> path of every image file under the folder; symlink loops
-        and links to nothing named like images are skipped and reported."""
+        """Relative posix path -> path of every image file under the folder (hidden ones
+        left out), in path order; symlink loops and links to nothing named like images are
+        skipped and reported. Symlinked folders are not entered."""
         skip = {self.metadata_path.resolve()} if self.metadata_path else set()
         images = {}
-        for path in sorted(self.images_root.rglob("*")):
-            rel = path.relative_to(self.images_root)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
+        for rel in sorted(_entries(self.images_root), key=lambda r: r.split("/")):
+            path = self.images_root / rel
             problem = _link_problem(path) if path.is_symlink() else None
             if problem == "symlink loops skipped" or (problem and _is_image_name(path)):
-                self.problems.add(problem, rel.as_posix())
-            elif not problem and path.is_file() and _is_image_name(path):
-                images.update({} if path.resolve() in skip else {rel.as_posix(): path})
+                self.problems.add(problem, rel)
+            elif not problem and _is_image_name(path) and path.is_file():
+                metadata = skip and path.name == self.metadata_path.name and path.resolve() in skip
+                images.update({} if metadata else {rel: path})
         return images
 
     def _match(
@@ -373,6 +374,18 @@ class FolderCatalogue(CatalogueBase):
             "skipped": problems.as_dict(),
             "notes": list(self.problems.notes),
         }
+
+
+def _entries(root: Path) -> list[str]:
+    """The relative posix paths of every file, folder and link under `root` whose parts do
+    not start with '.' (os.walk: one scandir a folder, no Path object a file)."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        base = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if base == "." else f"{base}/"
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        found += [prefix + name for name in (*folders, *files) if not name.startswith(".")]
+    return found
 
 
 def _is_image_name(path: Path) -> bool:
