@@ -1,0 +1,98 @@
+"""The session stores (SQLite and a real Redis server): records, versions, expiry, size."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from redis_server import redis_server
+
+from ui.api.models import TurnRequest
+from ui.api.sessions import Sessions
+from ui.api.store import (
+    SessionConflict,
+    SessionMissing,
+    SessionTooLarge,
+    SqliteStore,
+    open_store,
+)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def make_store(request, tmp_path):
+    """A factory of stores of one kind, all on the same database."""
+    if request.param == "sqlite":
+        yield lambda **kw: SqliteStore(tmp_path / "s.db", **kw)
+        return
+    with redis_server(tmp_path) as url:
+        yield lambda **kw: open_store(url, **kw)
+
+
+def test_records_versions_and_deletion(make_store):
+    store = make_store()
+    store.create("a", '{"n": 1}')
+    assert store.load("a") == ('{"n": 1}', 1)
+    assert store.save("a", '{"n": 2}', 1) == 2
+    other = make_store()  # another process's view of the same store
+    assert other.load("a") == ('{"n": 2}', 2)
+    with pytest.raises(SessionConflict):
+        other.save("a", '{"n": 3}', 1)  # saved meanwhile: the turn built on version 1 is refused
+    with pytest.raises(SessionMissing):
+        store.save("b", "{}", 1)
+    assert store.load("b") is None
+    assert store.delete("a") and not store.delete("a") and store.load("a") is None
+
+
+def test_two_turns_of_one_version_cannot_both_be_saved(make_store):
+    store = make_store()
+    store.create("s", "{}")
+    won, lost = [], []
+
+    def save(i: int) -> None:
+        try:
+            won.append(make_store().save("s", f'{{"by": {i}}}', 1))
+        except SessionConflict:
+            lost.append(i)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert won == [2] and len(lost) == 7
+    assert store.load("s").version == 2
+
+
+def test_records_expire_and_are_bounded(make_store):
+    store = make_store(ttl_s=1, max_bytes=100)
+    store.create("s", "{}")
+    with pytest.raises(SessionTooLarge):
+        store.save("s", "x" * 101, 1)
+    with pytest.raises(SessionTooLarge):
+        store.create("t", "x" * 101)
+    time.sleep(2.1)
+    assert store.load("s") is None
+
+
+def test_open_store_names(tmp_path):
+    assert isinstance(open_store(f"sqlite:{tmp_path / 'x.db'}"), SqliteStore)
+    for bad in ("postgres://x", "sqlite:", "sessions.db"):
+        with pytest.raises(ValueError, match="use sqlite:PATH or redis://"):
+            open_store(bad)
+
+
+def test_a_long_dialogue_drops_its_oldest_undo_steps_to_fit(app_agent, tmp_path):
+    agent, _ = app_agent
+    store = SqliteStore(tmp_path / "s.db", max_bytes=60_000)
+    sessions = Sessions(agent, store)
+    session = sessions.create().session_id
+    for words in ("a red dress", "in blue", "with stripes", "in green", "dotted", "in black"):
+        sessions.turn(session, TurnRequest(text=words))
+    state, _ = sessions.load(session)
+    assert len(state.turns) == 6 and 0 < len(state.undo_stack) < 6
+    assert len(state.model_dump_json()) <= 60_000
+    tiny = Sessions(agent, SqliteStore(tmp_path / "t.db", max_bytes=3_000))
+    session = tiny.create().session_id
+    with pytest.raises(Exception, match="too long to keep"):
+        tiny.turn(session, TurnRequest(text="a red dress"))
