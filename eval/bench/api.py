@@ -91,6 +91,28 @@ def stop(proc: subprocess.Popen, how: int = signal.SIGKILL) -> None:
         proc.wait(30)
 
 
+def group_memory(pgid: int) -> dict:
+    """Resident memory of the server's processes (its process group), in MB: each one's RSS
+    and, with the pages they share counted once, the group's PSS total (Linux /proc)."""
+    rows = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # the fields after the name: state, ppid, pgrp
+                continue
+            status = (stat.parent / "status").read_text()
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        rss = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS")))
+        pss = int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:")))
+        rows.append({"pid": int(stat.parent.name), "rss_mb": rss // 1024, "pss_mb": pss // 1024})
+    return {
+        "processes": sorted(rows, key=lambda r: -r["rss_mb"]),
+        "pss_total_mb": sum(r["pss_mb"] for r in rows),
+    }
+
+
 def scripts(schema, sessions: int, turns: int, seed: int) -> list[list[dict]]:
     """Each session's turn bodies: a request, then picks of a result (rank 1-5) with words."""
     from eval.bench.e2e import session_messages
@@ -105,13 +127,23 @@ def scripts(schema, sessions: int, turns: int, seed: int) -> list[list[dict]]:
     return out
 
 
+def fit_pick(body: dict, shown: int) -> dict:
+    """The body with its pick within the `shown` results of the last turn (none: no pick)."""
+    if "pick" not in body:
+        return body
+    if not shown:
+        return {k: v for k, v in body.items() if k != "pick"}
+    return {**body, "pick": min(body["pick"], shown)}
+
+
 def step_body(agent, state, body: dict):
     """The same turn played on the agent in this process."""
     from agent.agent import Turn
 
+    body = fit_pick(body, len(state.last_results))
     turn = Turn(text=body.get("text", ""))
-    if body.get("pick") and state.last_results:
-        turn.select = state.last_results[min(body["pick"], len(state.last_results)) - 1].id
+    if "pick" in body:
+        turn.select = state.last_results[body["pick"] - 1].id
     return agent.step(state, turn)[0]
 
 
@@ -122,10 +154,12 @@ def single_session(url: str, agent, bodies: list[dict], warmup: int = 3) -> dict
     api_ms, step_ms = [], []
     with httpx.Client(base_url=url, timeout=60) as client:
         session = client.post("/v1/sessions").json()["session_id"]
-        state = agent.new_state()
+        state, shown = agent.new_state(), 0
         for i, body in enumerate(bodies):
             started = time.perf_counter()
-            client.post(f"/v1/sessions/{session}/turns", json=body).raise_for_status()
+            answer = client.post(f"/v1/sessions/{session}/turns", json=fit_pick(body, shown))
+            answer.raise_for_status()
+            shown = len(answer.json()["results"])
             api = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
             state = step_body(agent, state, body)
@@ -158,13 +192,15 @@ def drive(url: str, all_bodies: list[list[dict]]) -> dict:
         except Exception:  # noqa: BLE001 (counted, not raised)
             session = None
         barrier.wait()
+        shown = 0
         for number, body in enumerate(bodies, 1):
             started = time.perf_counter()
             try:
-                answer = client.post(f"/v1/sessions/{session}/turns", json=body)
+                answer = client.post(f"/v1/sessions/{session}/turns", json=fit_pick(body, shown))
                 ok, out = answer.status_code == 200, answer.json()
             except Exception:  # noqa: BLE001
                 ok, out = False, {}
+            shown = len(out.get("results", [])) if ok else shown
             ms = (time.perf_counter() - started) * 1000
             with lock:
                 if not ok:
@@ -197,7 +233,7 @@ def bench_api(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         args = [*server_args, "--workers", str(config.workers), "--rate", "0"]
         args += ["--store", f"sqlite:{Path(folder) / 'sessions.db'}"]
-        with serve_api(args) as (url, _):
+        with serve_api(args) as (url, proc):
             report: dict = {"workers": config.workers, "how": "httpx from this process"}
             schema = agent.schema
             single = scripts(schema, 1, config.single_turns + 3, config.seed)[0]
@@ -205,6 +241,7 @@ def bench_api(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
             for sessions, turns in config.loads:
                 bodies = scripts(schema, sessions, turns, config.seed + 1)
                 report[f"load_{sessions}x{turns}"] = drive(url, bodies)
+            report["memory"] = group_memory(proc.pid)
     return report
 
 
@@ -227,4 +264,11 @@ def api_markdown(report: dict) -> str:
                 f"| {row['sessions']} sessions x {row['turns'] // row['sessions']} turns: "
                 f"p95, errors, mixed up | {p95}, {row['errors']}, {row['mixed_up']} |"
             )
+    memory = report.get("memory")
+    if memory:
+        each = ", ".join(str(r["rss_mb"]) for r in memory["processes"])
+        lines.append(
+            f"| server memory: RSS of each process; PSS of all | {each} MB; "
+            f"{memory['pss_total_mb']} MB |"
+        )
     return "\n".join(lines)

@@ -163,3 +163,23 @@ def test_health_openapi_and_docs(client):
     )
     assert "TurnAnswer" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
+
+
+def test_turns_of_one_session_sent_at_once_never_interleave(client, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    turn(client, session, text="a dress")
+    words = ["in blue", "in red", "in green", "in black", "with dots", "with stripes"]
+    with ThreadPoolExecutor(len(words)) as pool:
+        answers = list(
+            pool.map(
+                lambda w: client.post(f"/v1/sessions/{session}/turns", json={"text": w}), words
+            )
+        )
+    done = [a.json() for a in answers if a.status_code == 200]
+    busy = [a.json()["error"]["code"] for a in answers if a.status_code != 200]
+    assert set(busy) <= {"session_busy"} and done
+    dialogue = client.get(f"/v1/sessions/{session}").json()
+    assert len(dialogue["turns"]) == 1 + len(done)  # each answered turn kept, none lost
+    assert sorted(a["turns"] for a in done) == list(range(2, 2 + len(done)))
+    assert dialogue["version"] == 2 + len(done)
