@@ -167,10 +167,16 @@ def app_from_env() -> FastAPI:
 def _prepare(config_json: str) -> None:
     """Build the index where missing (run once in a child process before the workers start,
     so they do not race to build it and the supervisor holds no model)."""
+    import sys
+
     from retrieval.indexing.gallery import open_gallery
 
     config = ServeConfig.model_validate_json(config_json)
-    open_gallery(config.catalogue, config.model, config.index)
+    try:
+        open_gallery(config.catalogue, config.model, config.index)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"circhat: error: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -179,11 +185,16 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, worker
 
     import uvicorn
 
-    open_store(config.store, config.session_ttl_s, config.max_session_bytes).ping()  # fail early
+    try:  # fail early, in one line
+        open_store(config.store, config.session_ttl_s, config.max_session_bytes).ping()
+    except OSError as err:
+        raise ValueError(f"--store {config.store}: cannot reach it ({err})") from None
     if config.api_keys:
         ApiKeys.read(config.api_keys)
     os.environ[CONFIG_ENV] = config.model_dump_json()
-    if workers > 1:
+    if workers == 1:
+        config.catalogue.open()  # a missing folder or metadata file: one line, before serving
+    else:
         child = multiprocessing.get_context("spawn").Process(
             target=_prepare, args=(config.model_dump_json(),)
         )

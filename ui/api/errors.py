@@ -67,6 +67,13 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, err: RequestValidationError):
         return error_response(422, "invalid_request", _validation_message(err))
 
+    @app.exception_handler(ConnectionError)
+    async def unreachable(_: Request, err: ConnectionError):
+        log.error("the session store cannot be reached: %s", err)
+        return error_response(
+            503, "store_unreachable", f"the session store cannot be reached: {err}"
+        )
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, err: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)

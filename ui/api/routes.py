@@ -191,5 +191,10 @@ def readyz(request: Request):
     ctx = request.app.state.ctx
     if not ctx.ready:
         raise ApiError(503, "not_ready", ctx.not_ready_reason())
-    ctx.sessions.store.ping()
+    try:
+        ctx.sessions.store.ping()
+    except ConnectionError as err:
+        raise ApiError(
+            503, "store_unreachable", f"the session store cannot be reached: {err}"
+        ) from None
     return Health(status="ready")

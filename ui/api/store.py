@@ -7,9 +7,11 @@ expire `ttl_s` after their last save; a record above `max_bytes` is refused.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -51,7 +53,7 @@ class SessionStore(Protocol):
     def delete(self, session_id: str) -> bool: ...
 
     def ping(self) -> None:
-        """Raise if the store cannot be reached."""
+        """Raise ConnectionError if the store cannot be reached."""
 
 
 def _check_size(state_json: str, max_bytes: int) -> None:
@@ -126,7 +128,10 @@ class SqliteStore:
         )
 
     def ping(self) -> None:
-        self._connect().execute("SELECT 1").fetchone()
+        try:
+            self._connect().execute("SELECT 1").fetchone()
+        except sqlite3.Error as err:
+            raise ConnectionError(f"sqlite {self.path}: {err}") from None
 
 
 # compare and set in one step on the server: -1 no such session, -2 changed meanwhile
@@ -160,26 +165,39 @@ class RedisStore:
         self.ttl_s, self.max_bytes, self.prefix = ttl_s, max_bytes, prefix
         self.client = redis.Redis.from_url(url, decode_responses=True)
         self._save = self.client.register_script(_REDIS_SAVE)
+        self._errors = redis.RedisError
 
     def _key(self, session_id: str) -> str:
         return self.prefix + session_id
 
+    @contextlib.contextmanager
+    def _reached(self) -> Iterator[None]:
+        """The client's errors as ConnectionError (the API answers 503 store_unreachable)."""
+        try:
+            yield
+        except self._errors as err:
+            raise ConnectionError(f"redis: {err}") from None
+
     def create(self, session_id: str, state_json: str) -> None:
         _check_size(state_json, self.max_bytes)
-        with self.client.pipeline() as pipe:
+        with self._reached(), self.client.pipeline() as pipe:
             pipe.hset(self._key(session_id), mapping={"state": state_json, "version": 1})
             pipe.expire(self._key(session_id), int(self.ttl_s))
             pipe.execute()
 
     def load(self, session_id: str) -> StoredSession | None:
-        record = self.client.hgetall(self._key(session_id))
+        with self._reached():
+            record = self.client.hgetall(self._key(session_id))
         return StoredSession(record["state"], int(record["version"])) if record else None
 
     def save(self, session_id: str, state_json: str, version: int) -> int:
         _check_size(state_json, self.max_bytes)
-        new = int(
-            self._save(keys=[self._key(session_id)], args=[version, state_json, int(self.ttl_s)])
-        )
+        with self._reached():
+            new = int(
+                self._save(
+                    keys=[self._key(session_id)], args=[version, state_json, int(self.ttl_s)]
+                )
+            )
         if new == -1:
             raise SessionMissing(session_id)
         if new == -2:
@@ -187,10 +205,12 @@ class RedisStore:
         return new
 
     def delete(self, session_id: str) -> bool:
-        return bool(self.client.delete(self._key(session_id)))
+        with self._reached():
+            return bool(self.client.delete(self._key(session_id)))
 
     def ping(self) -> None:
-        self.client.ping()
+        with self._reached():
+            self.client.ping()
 
 
 def default_sqlite_path() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -96,3 +97,25 @@ def test_a_long_dialogue_drops_its_oldest_undo_steps_to_fit(app_agent, tmp_path)
     session = tiny.create().session_id
     with pytest.raises(Exception, match="too long to keep"):
         tiny.turn(session, TurnRequest(text="a red dress"))
+
+
+def test_a_store_that_goes_away_is_503_not_a_traceback(app_agent, tmp_path):
+    from conftest import make_client
+
+    with redis_server(tmp_path) as url, make_client(app_agent, tmp_path, store=url) as client:
+        assert client.get("/readyz").status_code == 200
+        session = client.post("/v1/sessions").json()["session_id"]
+        assert (
+            client.post(f"/v1/sessions/{session}/turns", json={"text": "a dress"}).status_code
+            == 200
+        )
+        stop = client.app.state.ctx.store.client.shutdown  # the server itself goes away
+        with contextlib.suppress(Exception):
+            stop(nosave=True)
+        for answer in (
+            client.get("/readyz"),
+            client.post(f"/v1/sessions/{session}/turns", json={"text": "in red"}),
+            client.post("/v1/sessions"),
+        ):
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "store_unreachable"
