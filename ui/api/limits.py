@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from retrieval.catalogues.images import decode_image
 from ui.api.errors import ApiError, error_body
 
+MAX_CALLERS = 10_000  # rate buckets kept before the idle ones are forgotten
 KEY_PREFIX = "sha256:"  # a keys file line: sha256:<hex digest of the key> [a name]
 
 
@@ -111,6 +112,9 @@ class RateLimiter:
                     {"Retry-After": str(wait)},
                 )
             self._buckets[caller] = (tokens - 1, now)
+            if len(self._buckets) > MAX_CALLERS:  # forget callers whose bucket is full again
+                full = (self.burst - 1) / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
 
 
 def read_upload(data: bytes, limits: Limits, name: str = "the upload"):

@@ -127,3 +127,20 @@ def test_a_thumbnail_file_name_is_no_item(client, app_agent):
     for name in (stored, stored.rsplit("/", 1)[-1]):
         assert client.get("/v1/items/x/image", params={"path": name}).status_code == 404
         assert client.get(f"/v1/items/{name.replace('/', '%2F')}/image").status_code == 404
+
+
+def test_the_rate_limiter_forgets_idle_callers_only(monkeypatch):
+    from ui.api import limits
+
+    monkeypatch.setattr(limits, "MAX_CALLERS", 3)
+    limiter = limits.RateLimiter(per_minute=60, burst=2)
+    for caller in ("a", "b", "c"):
+        limiter.check(caller)
+    limiter.check("a")  # a: its burst spent
+    with pytest.raises(limits.ApiError):
+        limiter.check("a")
+    limiter._buckets["b"] = (1.0, limiter._buckets["b"][1] - 5)  # b: idle long enough
+    limiter.check("d")  # a fourth caller: b is forgotten, a (still limited) is not
+    assert set(limiter._buckets) == {"a", "c", "d"}
+    with pytest.raises(limits.ApiError):
+        limiter.check("a")
