@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -194,20 +195,34 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, worker
     os.environ[CONFIG_ENV] = config.model_dump_json()
     if workers == 1:
         config.catalogue.open()  # a missing folder or metadata file: one line, before serving
-    else:
-        child = multiprocessing.get_context("spawn").Process(
-            target=_prepare, args=(config.model_dump_json(),)
+        uvicorn.run(
+            "ui.api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
         )
-        child.start()
-        child.join()
-        if child.exitcode:
-            raise ValueError("the index could not be built: see the messages above")
-    uvicorn.run(
-        "ui.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
+        return
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(config.model_dump_json(),)
     )
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise ValueError("the index could not be built: see the messages above")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # uvicorn's supervisor as a fresh interpreter (same process id): it holds no torch
+    os.execv(
+        sys.executable, [sys.executable, "-m", "uvicorn", *_uvicorn_flags(host, port, workers)]
+    )
+
+
+def _uvicorn_flags(host: str, port: int, workers: int) -> list[str]:
+    return [
+        "ui.api.app:app_from_env",
+        "--factory",
+        *("--host", host, "--port", str(port), "--workers", str(workers)),
+        *("--log-level", "warning", "--timeout-graceful-shutdown", "5"),
+    ]
