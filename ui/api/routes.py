@@ -48,7 +48,7 @@ TURN_BODY = {
 }
 
 
-def context(request: Request):
+async def context(request: Request):
     """The worker's ApiContext, once its models and index are loaded (503 before)."""
     ctx = request.app.state.ctx
     if not ctx.ready:
@@ -56,10 +56,11 @@ def context(request: Request):
     return ctx
 
 
-def caller(request: Request):
+async def caller(request: Request):
     """The checked caller of a /v1 request: its key's name (401 without a valid key where
-    keys are required), else its address; each call takes one token of its rate."""
-    ctx = context(request)
+    keys are required), else its address; each call takes one token of its rate. (Async:
+    nothing here waits, so it runs on the event loop, not in a thread.)"""
+    ctx = await context(request)
     who = request.client.host if request.client else "unknown"
     if ctx.keys is not None:
         who = ctx.keys.name_of(key_of(request.headers))
@@ -101,7 +102,8 @@ async def take_turn(session_id: str, request: Request, ctx=Depends(caller)):
             f"{ctx.limits.max_message_chars:,}",
         )
     image = None if data is None else await run_in_threadpool(read_upload, data, ctx.limits)
-    return await run_in_threadpool(ctx.sessions.turn, session_id, turn, image)
+    answer = await run_in_threadpool(ctx.sessions.turn, session_id, turn, image)
+    return Response(answer.model_dump_json(), media_type="application/json")  # checked once
 
 
 async def _read_turn(request: Request) -> tuple[TurnRequest, bytes | None]:

@@ -27,6 +27,7 @@ from ui.api.store import SessionConflict, SessionMissing, SessionStore, SessionT
 from ui.session import Conversation
 
 STARTED_OVER = "Started over: tell me what you are looking for."
+MAX_UNDO_STEPS = 10  # turns a session can undo: older steps are not stored (its size bound)
 ID_PREFIX = "id:"  # `pick: "id:123"`: an item id that is all digits, sent in a form
 
 
@@ -116,8 +117,11 @@ class Sessions:
         return chip.constraint()
 
     def _save(self, session_id: str, state: DialogueState, version: int) -> int:
-        """Write the state back if no other turn of the session was saved meanwhile; the
-        oldest undo steps go first where the record is above the store's size bound."""
+        """Write the state back if no other turn of the session was saved meanwhile, with its
+        last MAX_UNDO_STEPS undo steps; the oldest of them go first where the record is above
+        the store's size bound."""
+        if len(state.undo_stack) > MAX_UNDO_STEPS:
+            state = state.model_copy(update={"undo_stack": state.undo_stack[-MAX_UNDO_STEPS:]})
         for _ in range(len(state.undo_stack) + 1):
             try:
                 return self.store.save(session_id, state.model_dump_json(), version)

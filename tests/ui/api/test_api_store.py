@@ -119,3 +119,22 @@ def test_a_store_that_goes_away_is_503_not_a_traceback(app_agent, tmp_path):
         ):
             assert answer.status_code == 503, answer.text
             assert answer.json()["error"]["code"] == "store_unreachable"
+
+
+def test_a_session_keeps_its_last_ten_undo_steps(app_agent, tmp_path):
+    from ui.api.sessions import MAX_UNDO_STEPS
+
+    agent, _ = app_agent
+    sessions = Sessions(agent, SqliteStore(tmp_path / "s.db"))
+    session = sessions.create().session_id
+    words = ["a dress", "in blue", "in red", "with dots", "in green", "plain"] * 2
+    for text in words:
+        sessions.turn(session, TurnRequest(text=text))
+    state, _ = sessions.load(session)
+    assert len(state.turns) == 12 and len(state.undo_stack) == MAX_UNDO_STEPS == 10
+    for _ in range(MAX_UNDO_STEPS):
+        sessions.turn(session, TurnRequest(undo=True))
+    state, _ = sessions.load(session)
+    assert [t.user_text for t in state.turns] == words[:2]
+    answer = sessions.turn(session, TurnRequest(undo=True))
+    assert answer.reply == "Nothing to undo." and answer.turns == 2
