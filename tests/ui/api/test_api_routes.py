@@ -183,3 +183,22 @@ def test_turns_of_one_session_sent_at_once_never_interleave(client, session):
     assert len(dialogue["turns"]) == 1 + len(done)  # each answered turn kept, none lost
     assert sorted(a["turns"] for a in done) == list(range(2, 2 + len(done)))
     assert dialogue["version"] == 2 + len(done)
+
+
+def test_a_server_that_cannot_load_says_why_and_serves_nothing(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from retrieval.catalogues import CatalogueRef
+    from ui.api.app import ServeConfig, create_app
+
+    config = ServeConfig(
+        catalogue=CatalogueRef.parse(str(tmp_path / "no-shop")),
+        store=f"sqlite:{tmp_path / 's.db'}",
+    )
+    with TestClient(create_app(config)) as client:  # the load runs (and fails) at start-up
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["error"]["code"] == "not_ready"
+        assert "could not load its models" in ready.json()["error"]["message"]
+        assert "no-shop" in ready.json()["error"]["message"]
+        assert client.post("/v1/sessions").status_code == 503
