@@ -15,12 +15,11 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
 
     from agent.factory import build_agent
     from eval.bench.api import ApiBenchConfig, api_markdown, bench_api, quick_api
+    from retrieval.compose import DEFAULT_COMPOSER
 
     config = quick_api() if args.quick else ApiBenchConfig()
     config.workers = options.positive("--workers", args.workers) or 1
     ref = options.catalogue_ref(args)
-    from retrieval.compose import DEFAULT_COMPOSER
-
     composer = args.composer or DEFAULT_COMPOSER
     agent, _ = build_agent(args.model, ref, args.index, composer)
     server = ["--model", args.model, "--composer", composer, *shlex.split(ref.command_line())]
