@@ -12,8 +12,10 @@ from collections.abc import Callable
 import numpy as np
 
 from agent.initiative import take_initiative
+from agent.language.intent import read_intent
+from agent.language.limits import held_by_texts
 from agent.other_colours import LazyInstance, OtherColours
-from agent.reading import TurnReader
+from agent.reading import TurnReader, words_beyond_the_filters
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter
 from agent.search import TurnSearch
 from agent.state import DialogueState, Reference, Result, TurnRecord, UndoStep
@@ -29,6 +31,7 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
+from retrieval.index.text_index import TextIndex
 from retrieval.indexing.gallery import AttributeTable
 from retrieval.threads import one_torch_thread
 
@@ -58,8 +61,10 @@ class Agent:
         self.composer(composer)  # fail early on a bad name
         c = self.config
         table = table or AttributeTable(index.items, self.schema.attributes)  # the gallery's
+        # the shop's titles and descriptions: None where it has none
+        text = TextIndex.from_items(index.items) if c.text_search else None
         self.searcher = TurnSearch(
-            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints
+            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints, text
         )
         # "other colours": the gallery's instance index, opened lazily
         self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)
@@ -91,12 +96,29 @@ class Agent:
         """
         one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
         turn = turn.cleaned()
+        asked = self._other_colours_asked(state, turn)
+        if asked is not None:
+            new, results = self.other_colours(state, asked, before)
+            new.turns[-1] = new.turns[-1].model_copy(update={"user_text": turn.text})
+            return new, results
         return self._turn(
             state,
             before,
             lambda: validate_turn(state, turn, self.index.positions, self.schema),
             lambda new, timings, _: self._search_turn(state, new, turn, observer, timings),
         )
+
+    def _other_colours_asked(self, state: DialogueState, turn: Turn) -> str | None:
+        """The item whose other colours a message asks for ("this in other colours": the
+        words of the action, never a colour named 'Other'): the pick, else the reference;
+        None for any other turn, or where this agent's instance index is not open yet (a
+        message never waits for it to be built)."""
+        if not turn.text or turn.image is not None or turn.choose is not None:
+            return None
+        instance = self.colours.instance
+        if instance is None or not instance.ready or not read_intent(turn.text).other_colours:
+            return None
+        return turn.select or turn.item or (state.reference.item_id if state.reference else None)
 
     def _turn(
         self,
@@ -134,16 +156,20 @@ class Agent:
         started = time.perf_counter()
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
-        rewrite, caption = reading.rewrite, reading.caption
+        rewrite, caption = self._held_by_texts(turn.text, reading.rewrite, reading.caption)
+        new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
         t = time.perf_counter()
         started_over = rewrite.reset and not caption and new.reference is None
-        query = None if started_over else self._query(new, caption)
+        unanswered = bool(rewrite.limits) and not caption and new.reference is None
+        nothing = started_over or (unanswered and new.anchor_query is None)
+        query = None if nothing else self._query(new, caption)
         timings["compose"] = _ms_since(t)
         t = time.perf_counter()
         depth = observer.depth if observer is not None else 0
-        searched = None if query is None else self.searcher.search(new, query, depth)
+        words = self._text_words(caption, new)
+        searched = None if query is None else self.searcher.search(new, query, depth, words)
         timings["search"] = _ms_since(t)
         if observer is not None and searched is not None:
             observer.on_search(new, query, searched.mask, searched.ranking)
@@ -166,7 +192,26 @@ class Agent:
             matching=None if searched is None else searched.matching,
             offer=offer,
             held_back=reading.held_back,
+            text_words=words if searched is not None else [],
         )
+
+    def _held_by_texts(self, text: str, rewrite: Rewrite, caption: str) -> tuple[Rewrite, str]:
+        """A limit whose words the shop's titles hold ("plus size") is searched as text."""
+        if self.searcher.text is None or not rewrite.limits:
+            return rewrite, caption
+        held = held_by_texts(text, rewrite.limits, self.searcher.text.known)
+        if not held:
+            return rewrite, caption
+        limits = [t for t in rewrite.limits if t not in held]
+        said = [phrase for phrases in held.values() for phrase in phrases]
+        caption = ", ".join(w for w in [caption, *said] if w)
+        return rewrite.model_copy(update={"limits": limits}), caption
+
+    def _text_words(self, caption: str, state: DialogueState) -> list[str]:
+        """The caption's words beyond the filters that the shop's texts hold."""
+        if self.searcher.text is None:
+            return []
+        return self.searcher.text.known(words_beyond_the_filters(caption, state.constraints))
 
     def _suggest(self, state: DialogueState, rewrite: Rewrite, searched):
         """Chips from the candidates (None without initiative or a search)."""
@@ -297,6 +342,7 @@ def _what_was_read(rewrite: Rewrite) -> dict:
         "fallback_reason": rewrite.fallback_reason,
         "sources": rewrite.sources,
         "overruled": rewrite.overruled,
+        "limits": rewrite.limits,
     }
 
 

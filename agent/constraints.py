@@ -14,6 +14,10 @@ def merge_constraints(
     after "footwear"; "a watch" after "footwear")."""
     merged = list(active)
     for c in new:
+        if numeric(c, schema):  # a new price range replaces the old range, an order the order
+            merged = [m for m in merged if not _same_numeric(m, c, schema)]
+            merged.append(c)
+            continue
         family = (
             schema.family(c.attribute)
             if schema and c.attribute in schema.attributes
@@ -31,3 +35,13 @@ def merge_constraints(
             merged = [m for m in merged if not (m.attribute == c.attribute and m.value == c.value)]
         merged.append(c)
     return merged
+
+
+def numeric(c: Constraint, schema: CatalogueSchema | None = None) -> bool:
+    """A bound or an order on a numeric attribute (a filter may give one as words only)."""
+    spec = schema.attributes.get(c.attribute) if schema else None
+    return c.numeric or (spec is not None and spec.kind == "numeric")
+
+
+def _same_numeric(old: Constraint, new: Constraint, schema: CatalogueSchema | None) -> bool:
+    return old.attribute == new.attribute and numeric(old, schema) and old.ordering == new.ordering

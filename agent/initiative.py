@@ -14,6 +14,7 @@ import numpy as np
 
 from agent.rewriters import Rewrite
 from agent.state import Chip, Constraint, DialogueState, Offer
+from retrieval.catalogues.columns import cell_values, shopper_facing
 from retrieval.catalogues.schema import CatalogueSchema
 
 TEMPERATURE = 0.05  # score weights exp((score - best) / T): nearer the top weighs more
@@ -33,12 +34,13 @@ def _fixed(schema: CatalogueSchema, constraints: list[Constraint]) -> set[str]:
 
 
 def spread(items: list[dict[str, str]], scores: np.ndarray, attribute: str) -> dict[str, float]:
-    """{value: share of the candidates' score weight} of one attribute, largest first."""
+    """{value: share of the candidates' score weight} of one attribute, largest first; a
+    cell of several values ('Red|Blue') gives each its weight."""
     weights = np.exp((scores - scores.max()) / TEMPERATURE)
     shares: dict[str, float] = defaultdict(float)
     for attributes, w in zip(items, weights):
-        if attributes.get(attribute):
-            shares[attributes[attribute]] += float(w)
+        for value in cell_values(attributes.get(attribute, "")):
+            shares[value] += float(w)
     total = sum(shares.values()) or 1.0
     return dict(sorted(((v, s / total) for v, s in shares.items()), key=lambda kv: -kv[1]))
 
@@ -53,9 +55,12 @@ def _evenness(shares: dict[str, float]) -> float:
 
 
 def _chips(attribute: str, shares: dict[str, float], limit: int) -> list[Chip]:
+    """Chips of the commonest values a shopper can read (columns.shopper_facing: short, no
+    markup, links, paths or k=v lists, no 'Other')."""
+    facing = [(v, s) for v, s in shares.items() if shopper_facing(v)]
     return [
         Chip(attribute=attribute, value=v, share=round(s, 3))
-        for v, s in list(shares.items())[:limit]
+        for v, s in facing[:limit]
         if s >= MIN_SHARE
     ]
 

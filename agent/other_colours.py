@@ -1,8 +1,10 @@
 """ "Other colours of this item": a turn answered by the gallery's instance index.
 
-The instance index (retrieval/instance) holds a second, colour-invariant vector per item; its
-nearest neighbours are the same style in other colourways. The index is opened (built where
-missing) on the first request, once for every session.
+The shop's own colourways come first: the other items of the item's product group (Item.group,
+where its export says which rows are one product). The instance index (retrieval/instance)
+holds a second, colour-invariant vector per item; its nearest neighbours are the same style in
+other colourways. The index is opened (built where missing) on the first request, once for
+every session; an item with colourways of its own needs none.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class LazyInstance:
         self._opener, self._search, self._lock = opener, None, threading.Lock()
         self._failure: str | None = None
 
+    @property
+    def ready(self) -> bool:
+        """True once the instance search is open (asking for it then never waits)."""
+        return self._search is not None
+
     def get(self):
         if self._search is None and self._failure is None:
             with self._lock:
@@ -72,11 +79,29 @@ class OtherColours:
     def __init__(self, index, searcher, schema, k: int, instance: LazyInstance | None):
         self.index, self.searcher, self.schema, self.k = index, searcher, schema, k
         self.instance = instance
+        self._groups: dict[str, list[str]] | None = None
+
+    def colourways(self, item_id: str) -> list[str]:
+        """The ids of the other items of `item_id`'s product group, in catalogue order."""
+        if self._groups is None:
+            groups: dict[str, list[str]] = {}
+            for item in self.index.items:
+                if item.group:
+                    groups.setdefault(item.group, []).append(item.id)
+            self._groups = groups
+        group = self.index.items[self.index.positions[item_id]].group
+        return [i for i in self._groups.get(group, []) if i != item_id] if group else []
 
     def validate(self, item_id: str):
-        """The instance search that answers for `item_id`; TurnError if none can."""
+        """The instance search that answers for `item_id` (None where the item's own
+        colourways answer and no instance index is at hand); TurnError if nothing can."""
         if item_id not in self.index.positions:
             raise TurnError(f"item {item_id!r} is not in the catalogue")
+        if self.colourways(item_id):
+            try:
+                return self.instance.get() if self.instance is not None else None
+            except InstanceUnavailable:
+                return None
         if self.instance is None:
             raise TurnError("other colours need an instance index: this agent has none")
         try:
@@ -91,9 +116,16 @@ class OtherColours:
             new.liked.append(item_id)
         items, positions = self.index.items, self.index.positions
         item = items[positions[item_id]]
-        hits = search.other_colours(item_id, max(self.k, FETCHED))
-        found = [self.searcher.result(items[positions[i]], score, new) for i, score in hits]
-        results = prefer_same_kind_other_colour(self.schema, item.attributes, found)[: self.k]
+        own = self.colourways(item_id)[: self.k]
+        hits = search.other_colours(item_id, max(self.k, FETCHED)) if search is not None else []
+        found = [
+            self.searcher.result(items[positions[i]], score, new)
+            for i, score in hits
+            if i not in own
+        ]
+        results = [self.searcher.result(items[positions[i]], 1.0, new) for i in own]
+        results += prefer_same_kind_other_colour(self.schema, item.attributes, found)
+        results = results[: self.k]
         return TurnRecord(
             action="other_colours",
             caption=f"other colours of {item.title or item_id}",

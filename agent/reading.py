@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from agent.constraints import merge_constraints
 from agent.initiative import hold_back_ambiguous
 from agent.language.intent import what_to_say
+from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
 from agent.state import Constraint, DialogueState, Offer
 from agent.turn import Turn, TurnError
 from retrieval.catalogues.schema import CatalogueSchema
+from retrieval.index.text_index import words_of
 
 
 @dataclass
@@ -88,7 +90,9 @@ class TurnReader:
             or not (state.constraints or state.reference)
         ):
             return False
-        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        asked = [c for c in rewrite.constraints if c.polarity == "require" and not c.numeric]
+        if not asked and any(c.numeric for c in rewrite.constraints):
+            return False  # "show me the cheapest ones": a price refines the search
         active = {(c.attribute, c.value) for c in state.constraints if c.polarity == "require"}
         family = self.schema.family(self.schema.kind) if self.schema.kind else set()
         new_kind = any(
@@ -112,11 +116,26 @@ def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
     """The caption searched: the rewrite's (else the cleaned message); a chip or filter with
     no words keeps the request's, and a chip's value joins it."""
     caption = rewrite.caption or ("" if rewrite.reset else turn.text)
+    priced = [c.value for c in rewrite.constraints if c.numeric]
+    if not rewrite.caption and (rewrite.limits or rewrite.constraints):
+        # "under 30", "no white please", "is it in stock?": no words to search (an encoder
+        # reads "no white" as white); the request as it stands, else the price words (the
+        # filter doing the work), else the message
+        fallback = "" if rewrite.limits else (", ".join(priced) or turn.text)
+        caption = before.request_caption() or fallback
     if turn.keeps_request:
         caption = before.request_caption()
     if turn.choose is not None and turn.choose.value not in caption.split(", "):
         caption = ", ".join(w for w in (caption, turn.choose.value) if w)
     return caption
+
+
+def words_beyond_the_filters(caption: str, constraints: list[Constraint]) -> list[str]:
+    """The caption's words that no constraint holds, less function words, digits and single
+    letters: what the shop's own texts are searched for ("nike" in "Sports Shoes, nike")."""
+    held = {w for c in constraints for w in words_of(c.value)}
+    skip = FILLER | KEEPERS | NEGATORS | NON_ATTRIBUTE_WORDS | held
+    return [w for w in words_of(caption) if w not in skip and len(w) > 1 and not w.isdigit()]
 
 
 def _unread(rewrite: Rewrite, text: str) -> bool:

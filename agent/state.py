@@ -9,7 +9,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 Polarity = Literal["require", "avoid"]
+Relative = Literal["cheap", "expensive"]
+Order = Literal["ascending", "descending"]
 Action = Literal["text", "item", "select", "upload", "none_of_these", "choose", "other_colours"]
+
+
+def _unset(value) -> bool:
+    return value is None
 
 
 class Constraint(BaseModel):
@@ -19,6 +25,23 @@ class Constraint(BaseModel):
     # chosen by a click (a chip, a filter), not read from words: it filters even where
     # constraints read from words are soft query terms only (AgentConfig.hard_constraints)
     clicked: bool = False
+    # numeric attributes (a price): inclusive bounds (None: open), a relative bound ("cheap":
+    # the cheapest third of the candidates, made bounds at its first search), or an order of
+    # the results; `value` says it in words ("under 30", "cheapest first"). Left out of the
+    # JSON where unset, so a value constraint's JSON is as it always was
+    low: float | None = Field(None, exclude_if=_unset)
+    high: float | None = Field(None, exclude_if=_unset)
+    relative: Relative | None = Field(None, exclude_if=_unset)
+    order: Order | None = Field(None, exclude_if=_unset)
+
+    @property
+    def numeric(self) -> bool:
+        """A bound or an order on a numeric attribute, not a value to match."""
+        return any(x is not None for x in (self.low, self.high, self.relative, self.order))
+
+    @property
+    def ordering(self) -> bool:
+        return self.order is not None
 
 
 class Chip(BaseModel):
@@ -80,6 +103,8 @@ class TurnRecord(BaseModel):
     matching: int | None = None  # catalogue items that meet the turn's requirements
     offer: Offer | None = None  # chips or a question after this turn
     held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
+    limits: list[str] = Field(default_factory=list)  # asked of what the catalogue lacks: "price"
+    text_words: list[str] = Field(default_factory=list)  # searched in the shop's own texts
 
 
 VECTORS = ("last_query", "anchor_query")  # float lists an undo step keeps packed

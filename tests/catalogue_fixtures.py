@@ -173,3 +173,25 @@ def write_shoe_shop(folder: Path, copies: int = 2) -> Path:
                         writer.writerow([item_id, gender, kind, colour, title])
                         n += 1
     return folder
+
+
+SIZES = ("S", "M", "L", "30", "32", "34")  # letters and waist sizes, as a shop writes them
+
+
+def price_of(row: int) -> float:
+    """A made-up price for fixture row `row`: 4.99 to 123.99, spread over the rows."""
+    return 4.99 + (row * 37) % 120
+
+
+def write_priced_shop(folder: Path) -> Path:
+    """The styles shop (write_styles_shop) with a numeric `price` column and a `size` column
+    whose values include numbers ("30", "32": never read from "under 30" or "3 socks")."""
+    write_styles_shop(folder)
+    with open(folder / "styles.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    with open(folder / "styles.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*rows[0], "price", "size"])
+        for n, row in enumerate(rows[1:]):
+            writer.writerow([*row, f"{price_of(n):.2f}", SIZES[n % len(SIZES)]])
+    return folder

@@ -4,10 +4,14 @@ the suggestions), never the agent's own notation; the details panel keeps that."
 
 from __future__ import annotations
 
+from agent.constraints import numeric
+from agent.language.limits import filter_intro, limit_sentence
+from agent.language.prices import price_attribute
 from agent.state import Constraint, DialogueState, Offer, TurnRecord
 from retrieval.catalogues.schema import CatalogueSchema
 
 FOR_ROLES = ("gender",)  # said after the kind: "shirts for men"
+RELATIVE_WORDS = {"cheap": "cheap", "expensive": "pricey"}
 
 
 def constraint_text(constraints: list[Constraint]) -> str:
@@ -30,7 +34,12 @@ def _alternatives(values: list[str]) -> str:
 
 
 def request_words(schema: CatalogueSchema | None, constraints: list[Constraint]) -> str:
-    """'navy blue formal shirts for men, not black': the requirements in words."""
+    """'navy blue formal shirts for men under 30, not black, cheapest first': the
+    requirements in words."""
+    priced = [c for c in constraints if numeric(c, schema)]
+    constraints = [c for c in constraints if c not in priced]
+    bounds = [_price_words(c) for c in priced if not c.ordering]
+    orders = [c.value for c in priced if c.ordering]
     required = [c for c in constraints if c.polarity == "require"]
     kind = schema.kind if schema else None
     role = schema.role if schema else (lambda name: None)
@@ -38,16 +47,47 @@ def request_words(schema: CatalogueSchema | None, constraints: list[Constraint])
     kinds = [c.value for c in required if c.attribute in family]
     after = [c.value for c in required if role(c.attribute) in FOR_ROLES]
     before = [c.value for c in required if c.value not in kinds and c.value not in after]
-    words = " ".join([*before, kinds[-1] if kinds else ("items" if required else "")]).strip()
+    items = "items" if required or bounds else ""
+    words = " ".join([*before, kinds[-1] if kinds else items]).strip()
     words = words.lower()
     if after:
         words += f" for {_words(after).lower()}"
+    words = " ".join([words, *bounds[-1:]])
     avoided = [c.value.lower() for c in constraints if c.polarity == "avoid"]
     if avoided:
         words += (
             f", not {_alternatives(avoided)}" if words else f"anything but {_alternatives(avoided)}"
         )
+    if orders:
+        words += f", {orders[-1]}" if words else orders[-1]
     return words
+
+
+def _price_words(c: Constraint) -> str:
+    """'under 30'; a relative bound with the word said: 'under 24.5 (cheap)'."""
+    if c.relative and c.value != c.relative:
+        return f"{c.value} ({RELATIVE_WORDS[c.relative]})"
+    return c.value
+
+
+def filterable(schema: CatalogueSchema) -> list[str]:
+    """The attributes a shopper can filter by, as a reply names them: the kind first."""
+    broader = schema.ancestors_of_kind()
+    names = [n for n in schema.categorical if n not in broader]
+    if schema.kind in names:
+        names.remove(schema.kind)
+        names.insert(0, schema.kind)
+    price = price_attribute(schema)
+    return [schema.label(n).lower() for n in [*names, *([price] if price else [])]]
+
+
+def limits_text(turn: TurnRecord, schema: CatalogueSchema | None) -> tuple[str, str]:
+    """(what the catalogue cannot answer, what it can filter by) for a turn that asked it."""
+    if not turn.limits:
+        return "", ""
+    said = " ".join(f"{limit_sentence(topic)}." for topic in turn.limits)
+    names = filterable(schema) if schema else []
+    return said, (f"{filter_intro()} {_alternatives(names)}." if names else "")
 
 
 def _count(n: int | None) -> str:
@@ -85,9 +125,17 @@ def _kept_or_dropped(state: DialogueState, turn: TurnRecord) -> str:
         return f"A new search: I let go of {_words([c.value for c in turn.dropped])}."
     if len(state.turns) < 2 or turn.new_search or turn.action == "choose":
         return ""
-    added = {(c.attribute, c.value) for c in turn.constraints}
-    kept = [c.value for c in state.constraints if (c.attribute, c.value) not in added]
+    added = {_said_key(c) for c in turn.constraints}
+    kept = [c.value for c in state.constraints if _said_key(c) not in added]
     return f"I kept {_words(kept)} from before." if kept else ""
+
+
+def _said_key(c: Constraint) -> tuple[str, str]:
+    """What a turn said of a constraint: its value, or for a price which kind of bound (a
+    relative one becomes numbers after the turn was read)."""
+    return (
+        (c.attribute, "order" if c.ordering else "bound") if c.numeric else (c.attribute, c.value)
+    )
 
 
 def offer_text(offer: Offer | None, schema: CatalogueSchema | None) -> str:
@@ -107,9 +155,20 @@ def _note(note: str) -> str:
     return f"{note[0].upper()}{note[1:]}." if note else ""
 
 
+def _searched_as_text(words: list[str]) -> str:
+    """'I also looked for “nike” in the product names and descriptions.'"""
+    if not words:
+        return ""
+    quoted = _words([f"“{w}”" for w in words])
+    return f"I also looked for {quoted} in the product names and descriptions."
+
+
 def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
     """The chat answer to the last turn, in plain sentences."""
     turn: TurnRecord = state.turns[-1]
+    cannot, can = limits_text(turn, schema)
+    if cannot and not turn.results:
+        return f"{cannot} {can} Tell me what you are looking for."
     if turn.action == "other_colours":
         said = _what_was_searched(state, turn, schema)
         return f"{said}." if turn.results else f"{_note(turn.note)} Try another item."
@@ -120,8 +179,10 @@ def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
     lines = [f"{first}: {count}." if count else f"{first}."]
     if turn.held_back:
         lines[0] = lines[0].rstrip(".") + "; here are the closest of them."
+    lines = [cannot, *lines, can]
     lines += [
         _kept_or_dropped(state, turn),
+        _searched_as_text(turn.text_words),
         _note(turn.note),
         "The language model could not help here, so I read your words myself."
         if turn.fallback_reason

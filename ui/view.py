@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
+from agent.language.prices import price_attribute, range_words
 from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Result
+from retrieval.catalogues.columns import shopper_facing
 from retrieval.catalogues.schema import CatalogueSchema
 from ui.replies import constraint_text, request_words, why_matched
 
@@ -40,9 +44,12 @@ def describe(result: Result, schema: CatalogueSchema | None = None) -> str:
 def card_caption(result: Result, schema: CatalogueSchema) -> str:
     """A product card's text: its name, its main values, and why it matched."""
     lines = [describe(result, schema)]
+    price = price_attribute(schema)
     if result.title:
         values = [result.attributes.get(n, "") for n in main_attributes(schema)]
-        lines.append(" · ".join(v for v in values if v))
+        lines.append(" · ".join(v for v in [*values, result.attributes.get(price or "", "")] if v))
+    elif price and result.attributes.get(price):
+        lines.append(result.attributes[price])
     why = why_matched(result.matches)
     if why:
         lines.append(why)
@@ -79,28 +86,67 @@ class Facets:
 
     def __init__(self, searcher: TurnSearch):
         self.searcher, self.table = searcher, searcher.table
-        self.names = main_attributes(searcher.schema)
+        self.price = price_attribute(searcher.schema)
+        self.names = main_attributes(searcher.schema) + ([self.price] if self.price else [])
+
+    def _counts(self, name: str, constraints: list[Constraint]) -> dict[str, int]:
+        """{value: items} of `name` among the items the constraints allow (prices included)."""
+        return self.table.tally(name, self.searcher.allowed(constraints))
 
     def choices(self, name: str, constraints: list[Constraint]) -> list[tuple[str, str]]:
-        """[(label, value)]: 'any' and each value with its count, most first; the selected
-        value stays listed even when nothing else has it."""
+        """[(label, value)]: 'any' and each shopper-facing value (columns.shopper_facing:
+        short, no markup, links or paths, no 'Other') with its count, most first; the
+        selected value stays listed even when nothing else has it. Prices: ranges
+        (`price_ranges`)."""
         others = [
             c
             for c in self.searcher.filtering(constraints)
             if not (c.attribute == name and c.polarity == "require")
         ]
-        counts = Counter(self.table.counts(name, others))
+        if name == self.price:
+            return self.price_ranges(name, others, selected_value(constraints, name))
+        counts = Counter(self._counts(name, others))
         selected = selected_value(constraints, name)
-        counts.pop("", None)
-        values = [v for v, _ in counts.most_common()]
-        if selected != ANY and selected not in counts:
+        values = [v for v, _ in counts.most_common() if shopper_facing(v)]
+        if selected != ANY and selected not in values:
             values.insert(0, selected)
         return [(ANY, ANY), *((f"{v} ({counts.get(v, 0):,})", v) for v in values)]
 
+    def price_ranges(
+        self, name: str, others: list[Constraint], selected: str
+    ) -> list[tuple[str, str]]:
+        """'any', then three ranges that split the prices the other filters allow into
+        thirds (at rounded prices), each with its count; the selected range stays listed."""
+        allowed = self.searcher.allowed(others)
+        prices = self.searcher.numbers(name)
+        prices = prices[~np.isnan(prices) & (True if allowed is None else allowed)]
+        ranges = []
+        if len(prices):
+            cuts = sorted({_round(q) for q in np.quantile(prices, [1 / 3, 2 / 3])})
+            edges = [None, *cuts, None]
+            ranges = [range_words(a, b) for a, b in zip(edges, edges[1:])]
+        if selected != ANY and selected not in ranges:
+            ranges.insert(0, selected)
+        labels = []
+        for words in ranges:
+            wanted = Constraint(attribute=name, value=words)
+            mask = self.searcher.allowed([*others, wanted])
+            labels.append((f"{words} ({0 if mask is None else int(mask.sum()):,})", words))
+        return [(ANY, ANY), *labels]
+
+
+def _round(price: float) -> float:
+    """A price a filter names: two significant digits (24.37 -> 24, 1234 -> 1200)."""
+    return float(f"{price:.2g}")
+
 
 def selected_value(constraints: list[Constraint], name: str) -> str:
-    """The value a filter shows: the attribute's requirement, else 'any'."""
-    required = [c.value for c in constraints if c.attribute == name and c.polarity == "require"]
+    """The value a filter shows: the attribute's requirement (a price's range), else 'any'."""
+    required = [
+        c.value
+        for c in constraints
+        if c.attribute == name and c.polarity == "require" and not c.ordering
+    ]
     return required[-1] if required else ANY
 
 
@@ -118,7 +164,8 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
     )
     out = []
     for (value, kind_value), _ in pairs.most_common(count * 4):
-        if value and kind_value and kind_value not in {k for _, k in out}:
+        facing = shopper_facing(value) and shopper_facing(kind_value)
+        if facing and kind_value not in {k for _, k in out}:
             out.append((value, kind_value))
         if len(out) == count:
             break
@@ -128,8 +175,9 @@ def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
         )
         for v, k in out
     ]
-    if colour and len(schema.attributes[colour].values) > 1:
-        said.append(f"in {schema.attributes[colour].values[1].lower()}")
+    facing = [v for v in schema.attributes[colour].values if shopper_facing(v)] if colour else []
+    if len(facing) > 1:
+        said.append(f"in {facing[1].lower()}")
     return said
 
 

@@ -20,6 +20,7 @@ RESET_PHRASES = tuple(tuple(tokenize(p)) for p in _WORDS["reset_phrases"])
 OPENERS = tuple(sorted((tuple(tokenize(p)) for p in _WORDS["new_search_openers"]), key=len)[::-1])
 REFINEMENT_WORDS = frozenset(_WORDS["refinement_words"])
 INDEFINITE_WORDS = frozenset(_WORDS["indefinite_words"])
+OTHER_COLOURS = tuple(tuple(tokenize(p)) for p in _WORDS["other_colours_phrases"])
 LEADING = {"ok", "okay", "hmm", "so", "and", "well", "right", "actually", "please", "now"}
 
 
@@ -29,6 +30,8 @@ class Intent:
     new_request: bool  # opens like a new request and points at nothing shown
     indefinite: bool  # asks for "something" / "anything" rather than for this item
     reset_words: frozenset[int] = frozenset()  # token positions of the reset phrase
+    other_colours: bool = False  # asks for this item in its other colours
+    other_colours_words: frozenset[int] = frozenset()  # token positions of that phrase
 
 
 def _find(tokens: list[str], phrase: tuple[str, ...]) -> set[int]:
@@ -50,15 +53,24 @@ def _opens(tokens: list[str]) -> bool:
     return False
 
 
+def other_colours_words(tokens: list[str]) -> frozenset[int]:
+    """Token positions of a request for the other colours ("this in other colours", "what
+    colours does it come in"): words of the conversation, never a colour value ('Other')."""
+    return frozenset(j for p in OTHER_COLOURS for j in _find(tokens, p))
+
+
 def read_intent(text: str) -> Intent:
     tokens = tokenize(text)
     reset_words = frozenset(j for p in RESET_PHRASES for j in _find(tokens, p))
+    colours_words = other_colours_words(tokens)
     refers = any(t in REFINEMENT_WORDS for i, t in enumerate(tokens) if i not in reset_words)
     return Intent(
         reset=bool(reset_words),
         new_request=bool(reset_words) or (_opens(tokens) and not refers),
         indefinite=any(t in INDEFINITE_WORDS for t in tokens) and "else" not in tokens,
         reset_words=reset_words,
+        other_colours=bool(colours_words),
+        other_colours_words=colours_words,
     )
 
 

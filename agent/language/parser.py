@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.language.intent import other_colours_words
 from agent.language.phrases import TOKEN, PhraseTable, tokenize
 from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
@@ -36,6 +37,12 @@ FILLER = STOPWORDS | frozenset(_WORDS["filler"])  # dropped from captions
 OPPOSITES = _WORDS["opposites"]  # a negated word the caption says as its opposite
 NEGATION_REACH = 4  # words before a mention that may negate it
 NONE = (("", ""), -1.0)  # no runner-up value
+
+
+def conversation_words(tokens: list[str]) -> frozenset[int]:
+    """Positions of words that speak to the agent, not of a value: "in other colours" asks
+    for the other-colours action, whatever colour a catalogue names 'Other'."""
+    return other_colours_words(tokens)
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ class AttributeParser:
 
     def parse(self, text: str) -> list[Mention]:
         tokens, clause_of = tokenize(text), clauses(text)
-        spans, used = self._lexicon_spans(tokens)
+        spans, used = self._lexicon_spans(tokens, conversation_words(tokens))
         if self.encoder is not None and self.schema.categorical:
             spans += self._encoder_spans(tokens, used)
         mentions = [self._mention(tokens, clause_of, *span) for span in spans]
@@ -143,14 +150,23 @@ class AttributeParser:
                 found.append(Mention(attribute, plain, "avoid", i, i + 1, "lexicon"))
         return found
 
-    def _lexicon_spans(self, tokens: list[str]) -> tuple[list[tuple], set[int]]:
-        spans, used, i = [], set(), 0
+    def _lexicon_spans(self, tokens: list[str], taken: frozenset[int]) -> tuple[list, set[int]]:
+        """Spans of the phrase table's phrases, longest first; the `taken` words (phrases of
+        the conversation) are no attribute's, though they are also the encoder's to skip."""
+        spans, used, i = [], set(taken), 0
         skip_alone = NEGATORS | KEEPERS | STOPWORDS
         while i < len(tokens):
+            if i in taken:
+                i += 1
+                continue
             for n in range(min(self.phrases.longest, len(tokens) - i), 0, -1):
                 words = tuple(tokens[i : i + n])
                 found = self.phrases.lookup(words)
-                if found and not (n == 1 and tokens[i] in skip_alone):
+                if (
+                    found
+                    and not (n == 1 and tokens[i] in skip_alone)
+                    and not taken & set(range(i, i + n))
+                ):
                     spans.append((i, i + n, *found, "lexicon", self.phrases.options(words)))
                     used.update(range(i, i + n))
                     i += n

@@ -10,13 +10,21 @@ attributes means the narrower one ("watches": articleType, not subCategory).
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from functools import cached_property
+from pathlib import Path
 
 from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.catalogues.vocabulary import ambiguous_phrases, value_phrases
 
+_WORDS = json.loads((Path(__file__).parent / "words.json").read_text(encoding="utf-8"))
+# Words of the conversation: a catalogue value spelt like one ('Other', 'All', 'One') is
+# never read from that word alone (its longer forms still are).
+CONVERSATION_WORDS = frozenset(
+    _WORDS["stopwords"] + _WORDS["non_attribute_words"] + _WORDS["negators"] + _WORDS["keepers"]
+)
 TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[,.;!?:()]")
 SUFFIXES = ("-coloured", "-colored", "coloured", "colored", "-ish", "ish", "-y", "es", "s", "y")
 MIN_FUZZY_LENGTH = 5  # words this long or longer may match a close misspelling
@@ -61,6 +69,15 @@ def surface_forms(value: str) -> list[Phrase]:
     return list(dict.fromkeys(forms))
 
 
+def value_forms(value: str) -> list[Phrase]:
+    """The surface forms a shopper's words may name a value by: none for a placeholder
+    ('Other', 'Unknown'), and no single word of the conversation ('other' in "in other
+    colours" is no colour)."""
+    if lexicon.is_placeholder(value):
+        return []
+    return [f for f in surface_forms(value) if not (len(f) == 1 and f[0] in CONVERSATION_WORDS)]
+
+
 class PhraseTable:
     """Token tuples -> (attribute, value) for one catalogue schema."""
 
@@ -70,12 +87,14 @@ class PhraseTable:
         attributes = sorted(schema.categorical, key=lambda a: -schema.depth(a))  # narrow first
         for attribute in attributes:  # 1. the values and their variants
             for value in schema.attributes[attribute].values:
-                self._add(surface_forms(value), (attribute, value))
+                self._add(value_forms(value), (attribute, value))
         for attribute in attributes:  # 2. the schema's synonyms
             for value, phrases in schema.attributes[attribute].synonyms.items():
                 self._add([tuple(tokenize(p)) for p in phrases], (attribute, value))
         for meaning, phrases in value_phrases(schema).items():  # 3. the lexicon's words
-            self._add([tuple(tokenize(p)) for p in phrases], meaning)
+            self._add(
+                [tuple(p) for p in map(tokenize, phrases) if self._whole(p, meaning)], meaning
+            )
         self.longest = max((len(k) for k in self.table), default=1)
         # Phrases the lexicon reads as one of several values equally (a schema's own value
         # or synonym wins: then the phrase is not ambiguous).
@@ -84,6 +103,14 @@ class PhraseTable:
             words = tuple(tokenize(phrase))
             if self.table.get(words) == options[0]:
                 self.ambiguous[words] = options
+
+    def _whole(self, phrase: list[str], meaning: Meaning) -> bool:
+        """False for a lexicon phrase of several words one of which names a value of another
+        attribute: "denim jacket" is Denim and Jacket where a catalogue has a Denim pattern."""
+        family = self.schema.family(meaning[0])
+        return len(phrase) < 2 or not any(
+            self.table.get((word,), meaning)[0] not in family for word in phrase
+        )
 
     def _add(self, phrases: list[Phrase], meaning: Meaning) -> None:
         for phrase in phrases:

@@ -39,6 +39,9 @@ class Rewrite(BaseModel):
     sources: dict[str, str] = Field(default_factory=dict)
     # LLM constraints not used: the rules' reading differs, or their encoder does not back it
     overruled: list[Constraint] = Field(default_factory=list)
+    # What the message asked that the catalogue has no attribute for ("price", "size", ...):
+    # the reply says so; those words are not searched
+    limits: list[str] = Field(default_factory=list)
 
 
 @runtime_checkable

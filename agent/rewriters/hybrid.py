@@ -138,7 +138,7 @@ class HybridRewriter:
         added = [c for c in added if c not in unbacked]
         overruled += unbacked
         sources |= {source_key(c): self.llm.name for c in added}
-        required = [c.value for c in merged if c.polarity == "require"]
+        required = [c.value for c in merged if c.polarity == "require" and not c.numeric]
         caption = ", ".join(required + ([read.unmapped] if read.unmapped else []))
         return read.model_copy(
             update={

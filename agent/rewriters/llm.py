@@ -75,12 +75,15 @@ class LLMRewriter:
             return rules.model_copy(update={"fallback_reason": reply.reason, "sources": sources})
         constraints = [Constraint(**c.model_dump()) for c in reply.answer.constraints]
         required = [c.value for c in constraints if c.polarity == "require"]
+        constraints += [c for c in rules.constraints if c.numeric]  # prices: read by the rules
         return rules.model_copy(
             update={
                 "caption": " ".join(reply.answer.caption.split()) or ", ".join(required),
                 "constraints": constraints,
                 "rewriter": self.name,
                 "unmapped": "",
-                "sources": {source_key(c): self.name for c in constraints},
+                "sources": {
+                    source_key(c): "rules" if c.numeric else self.name for c in constraints
+                },
             }
         )

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 from agent.language.intent import read_intent
+from agent.language.limits import read_limits
+from agent.language.negation import negated_after
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, OPPOSITES, AttributeParser, clauses
 from agent.language.phrases import tokenize
+from agent.language.prices import number_said_as_size, price_attribute, read_prices, said
 from agent.rewriters.base import Ambiguity, Rewrite
 from agent.state import Constraint
 from retrieval.catalogues.schema import CatalogueSchema
@@ -54,9 +57,14 @@ class RuleRewriter:
             "reset": intent.reset,
             "indefinite": intent.indefinite,
         }
+        schema = self.parser.schema if self.parser else self.schema
+        priced, limits, text = read_prices_and_limits(text, schema)
+        message_reading["limits"] = limits
         if self.parser is None:
-            return Rewrite(caption=text, unmapped=text, **message_reading)
-        mentions, tokens = self.parser.parse(text), tokenize(text)
+            return Rewrite(caption=text, unmapped=text, constraints=priced, **message_reading)
+        tokens = tokenize(text)
+        mentions = [m for m in self.parser.parse(text) if not _bare_number(tokens, m)]
+        mentions = negated_after(tokens, mentions)
         constraints = _dedupe(
             [
                 Constraint(attribute=m.attribute, value=m.value, polarity=m.polarity)
@@ -72,7 +80,9 @@ class RuleRewriter:
             for m in mentions
             if m.options and m.polarity == "require"
         ]
-        mapped = {i for m in mentions for i in range(m.start, m.end)} | intent.reset_words
+        reset_words = read_intent(text).reset_words if priced or limits else intent.reset_words
+        mapped = {i for m in mentions for i in range(m.start, m.end)} | reset_words
+        mapped |= _size_words_of(tokens, mentions)
         leftovers = _leftovers_for_the_caption(
             text,
             tokens,
@@ -83,15 +93,61 @@ class RuleRewriter:
             ],
         )
         required = _caption_words(constraints, ambiguities)
-        unmapped = " ".join(leftovers)
+        unmapped = " ".join(leftovers) if constraints or priced or not limits else ""
         caption = ", ".join(required + ([unmapped] if unmapped else []))
         return Rewrite(
             caption=caption,
-            constraints=constraints,
+            constraints=constraints + priced,
             unmapped=unmapped,
             ambiguities=ambiguities,
             **message_reading,
         )
+
+
+def read_prices_and_limits(
+    text: str, schema: CatalogueSchema | None
+) -> tuple[list[Constraint], list[str], str]:
+    """(price constraints, topics the catalogue cannot answer, the message without the words
+    of either). Prices where the catalogue has none are the "price" limit."""
+    readings, rest = read_prices(text)
+    attribute = price_attribute(schema) if schema is not None else None
+    priced = [
+        Constraint(
+            attribute=attribute,
+            value=said(r),
+            low=r.low,
+            high=r.high,
+            relative=r.relative,
+            order=r.order,
+        )
+        for r in readings
+        if attribute
+    ]
+    if schema is None:
+        return priced, [], rest
+    limits, rest = read_limits(rest, schema)
+    if readings and not attribute and "price" not in limits:
+        limits.insert(0, "price")
+    return priced, limits, rest
+
+
+def _bare_number(tokens: list[str], mention) -> bool:
+    """A number read as a value ("30") that the shopper did not say as a size ("size 30",
+    "in a 30"): never a size, nor any other value."""
+    words = tokens[mention.start : mention.end]
+    return all(w.isdigit() for w in words) and not number_said_as_size(tokens, mention.start)
+
+
+def _size_words_of(tokens: list[str], mentions) -> set[int]:
+    """The word "size" before a number read as a size ("size 32"): said by the value."""
+    return {
+        m.start - 1
+        for m in mentions
+        if m.start
+        and tokens[m.start].isdigit()
+        and number_said_as_size(tokens, m.start)
+        and tokens[m.start - 1] != "in"
+    }
 
 
 def _caption_words(constraints: list[Constraint], ambiguities: list[Ambiguity]) -> list[str]:

@@ -1,4 +1,5 @@
-"""Index build throughput for `circhat bench`: build_index against the bare encoder."""
+"""Index build throughput for `circhat bench`: build_index against the bare encoder, and the
+rebuild of a photo folder after 1% of it changed against its full build."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from retrieval.catalogues import Catalogue, first_items
 
@@ -52,3 +54,54 @@ def bench_build(
         "rounds": rounds,
         "catalogue": catalogue.name,
     }
+
+
+def bench_update(encoder, catalogue: Catalogue, count: int, changed: float = 0.01) -> dict:
+    """A full build of a folder of `count` photo files (written from the catalogue's first
+    items) with a fresh cache, then the rebuild after `changed` of the photos were replaced:
+    the rebuild reads and hashes every file, decodes and encodes only the replaced ones."""
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.embedding_cache import EmbeddingCache
+    from retrieval.indexing.local import build_index
+
+    sample = first_items(catalogue, count)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        names = _write_photos(sample, folder)
+        cache = EmbeddingCache(Path(tmp) / "cache")
+        t = time.perf_counter()
+        build_index(FolderCatalogue(folder), encoder, "Flat", cache, progress=False)
+        full_s = time.perf_counter() - t
+        cache.close()
+        replaced = names[:: max(1, round(1 / changed))][: max(1, round(changed * len(names)))]
+        for name in replaced:  # the same garment, a new shot: other bytes, another vector
+            path = folder / name
+            Image.open(path).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(path)
+        cache = EmbeddingCache(Path(tmp) / "cache")
+        t = time.perf_counter()
+        rebuilt = build_index(FolderCatalogue(folder), encoder, "Flat", cache, progress=False)
+        update_s = time.perf_counter() - t
+        cache.close()
+    return {
+        "photos": len(names),
+        "replaced": len(replaced),
+        "encoded_by_update": rebuilt.manifest.encoded,
+        "full_build_s": round(full_s, 2),
+        "update_s": round(update_s, 2),
+        "update_ratio": round(update_s / full_s, 4),
+    }
+
+
+def _write_photos(catalogue: Catalogue, folder: Path, batch: int = 256) -> list[str]:
+    """The catalogue's images as PNG files named by position; their names."""
+    names = []
+    for start in range(0, len(catalogue), batch):
+        for offset, loaded in enumerate(
+            catalogue.load(range(start, min(start + batch, len(catalogue))))
+        ):
+            if loaded.image is not None:
+                name = f"{start + offset:06d}.png"
+                Image.fromarray(loaded.image).save(folder / name)
+                names.append(name)
+    return names

@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+# in a folder catalogue's name (folder:<root>[|<metadata>]), before the folder of its photos
+# where they live apart from it
+IMAGES_MARK = "|images:"
+
 if TYPE_CHECKING:
     from retrieval.catalogues.schema import CatalogueSchema
 
@@ -23,6 +27,8 @@ class Item:
     caption: str = ""
     source: str = ""
     title: str = ""  # the shop's product name, where its metadata has one
+    group: str = ""  # the product it is a colourway of (its parent's id), where the shop says
+    description: str = ""  # the shop's description as plain text, where its export has one
 
     def to_json(self) -> dict:
         out = {
@@ -33,6 +39,10 @@ class Item:
         }
         if self.title:
             out["title"] = self.title
+        if self.group:
+            out["group"] = self.group
+        if self.description:
+            out["description"] = self.description
         return out
 
 

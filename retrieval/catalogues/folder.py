@@ -1,9 +1,13 @@
 """A folder of the shop's own photos, with its metadata in the layout the shop exports.
 
-Images anywhere under the folder; metadata from `metadata.csv` / `metadata.jsonl`, a file
-named by the caller (a Kaggle-style `styles.csv`), or the folder's only CSV. Rows match
-images by a `file` column (path relative to the folder) or by an `id` column equal to the
-image's file name without extension. Rows without an image or an id, images without a row,
+Images anywhere under the folder (or under a folder of their own, `images`); metadata from
+`metadata.csv` / `metadata.jsonl`, a file named by the caller (a Kaggle-style `styles.csv`, a
+shop's export), or the folder's only CSV. In a plain layout, rows match images by a `file`
+column (path relative to the folder) or by an `id` column equal to the image's file name
+without extension. A shop platform's export (Shopify, WooCommerce, Magento, a Merchant Center
+feed, H&M articles: `layouts`) is read as the platform writes it: its products find their
+photos by the paths, URLs or file names it gives, and variants sharing a photo (sizes) become
+one item per colourway, carrying the product's group. Rows without an image or an id, images without a row,
 repeated ids and malformed rows are skipped and reported (`report`), never fatal.
 """
 
@@ -13,13 +17,28 @@ import errno
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from retrieval.catalogues.base import CatalogueBase, Item, LoadedImage
+from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
 from retrieval.catalogues.images import IMAGE_SUFFIXES, read_image
+from retrieval.catalogues.layouts import (
+    PLAIN,
+    PRICE_COLUMN,
+    clean_prices,
+    image_column,
+    layouts,
+    read_products,
+    recognise,
+)
+from retrieval.catalogues.layouts.photos import PhotoFinder
+from retrieval.catalogues.layouts.rows import ProductRow
+from retrieval.catalogues.layouts.variants import collapse
 from retrieval.catalogues.metadata import Metadata, Problems, find_metadata, read_metadata
 from retrieval.catalogues.schema import (
+    AttributeOverride,
     CatalogueSchema,
+    SchemaOverride,
     find_override,
     infer_schema,
     key_columns,
@@ -29,18 +48,80 @@ from retrieval.catalogues.schema import (
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _SchemaFile:
+    """The schema file beside the metadata (if any): its errors name it."""
+
+    path: Path | None
+    override: SchemaOverride | None
+
+    def apply(self, function, *args):
+        """function(*args, override), a ValueError prefixed with the schema file's name."""
+        try:
+            return function(*args, self.override)
+        except ValueError as err:
+            raise ValueError(f"{self.path}: {err}") from None
+
+    def with_keys(self, **keys: str) -> _SchemaFile:
+        """The override with these key columns ('file', 'id') where the file names none."""
+        override = self.override or SchemaOverride()
+        unset = {k: v for k, v in keys.items() if getattr(override, k) is None}
+        return _SchemaFile(self.path, override.model_copy(update=unset))
+
+    def for_export(self, attributes: list[str]) -> _SchemaFile:
+        """Over an export's normalised columns: 'id' and 'title', and the attributes its
+        layout offers, unless the file names others."""
+        override = self.override or SchemaOverride()
+        keys = {"id": override.id or "id", "title": override.title or "title"}
+        if override.attributes is None:
+            keys["attributes"] = {name: AttributeOverride() for name in attributes}
+        return _SchemaFile(self.path, override.model_copy(update=keys))
+
+
+def _text(row: ProductRow) -> dict[str, str]:
+    """An export item's description (for the text search), where it has one."""
+    return {"description": row.description} if row.description else {}
+
+
+def _varying(rows: list[dict[str, str]]) -> list[str]:
+    """The attributes of an export's items, in first-seen order, but those with one value
+    for every item (a constant says nothing about an item; the price is kept, which bounds
+    answer to whatever it is)."""
+    values: dict[str, set[str]] = {}
+    for row in rows:
+        for key, value in row.items():
+            values.setdefault(key, set()).add(value)
+    given = {k: sum(1 for row in rows if row.get(k)) for k in values}
+    return [
+        k
+        for k, seen in values.items()
+        if len(seen) > 1 or given[k] < len(rows) or k == PRICE_COLUMN
+    ]
+
+
 class FolderCatalogue(CatalogueBase):
     """Images in a folder (recursively) with optional metadata; see the module docstring."""
 
-    def __init__(self, root: str | Path, metadata: str | Path | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        metadata: str | Path | None = None,
+        images: str | Path | None = None,
+    ):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"catalogue folder {self.root} does not exist")
+        self.images_root = Path(images) if images else self.root
+        if not self.images_root.is_dir():
+            raise FileNotFoundError(f"image folder {images} does not exist: check --images")
         self.metadata_path = find_metadata(self.root, metadata)
         self.name = f"folder:{self.root.resolve()}"
         if self.metadata_path is not None:
             self.name += f"|{self.metadata_path.resolve()}"
+        if images:
+            self.name += f"{IMAGES_MARK}{self.images_root.resolve()}"
         self.problems = Problems()
+        self.layout, self.products = layouts()[PLAIN], {}
         if self.metadata_path is None:
             self.schema = CatalogueSchema()
             images = self._images()
@@ -51,30 +132,107 @@ class FolderCatalogue(CatalogueBase):
         images = self._images()
         override_path = find_override(self.metadata_path.parent, self.root)
         override = read_override(override_path) if override_path else None
-        try:
-            id_column, file_column = key_columns(table.columns, override)
-        except ValueError as err:
-            raise ValueError(f"{override_path}: {err}") from None
+        self.layout = recognise(table.columns)
+        read = self._read_rows if self.layout.passthrough else self._read_export
+        read(table, images, _SchemaFile(override_path, override))
+        for line in self.problems.lines():
+            log.warning("%s: %s", self.metadata_path, line)
+
+    def _read_rows(self, table: Metadata, images: dict[str, Path], override: _SchemaFile):
+        """Rows matched to images by their file or id column, each row one item."""
+        id_column, file_column = override.apply(key_columns, table.columns)
+        if not file_column and image_column(table.columns):  # 'image_url': paths or URLs
+            file_column = image_column(table.columns)
+            override = override.with_keys(file=file_column)
         matched = self._match(table, images, id_column, file_column)
         if images and not matched:
             raise ValueError(self._nothing_matched(table, id_column, file_column))
         self._note_rows_without_photo(len(table.rows), len(matched))
         rows = [row for row, _, _ in matched]  # the schema of the photographed rows only
-        try:
-            self.schema = infer_schema(table.columns, rows, override)
-        except ValueError as err:
-            raise ValueError(f"{override_path}: {err}") from None
+        currency = clean_prices(table)
+        self.schema = override.apply(infer_schema, table.columns, rows)
+        self._label_price(currency)
         self.items = [self._item(row, item_id, path) for row, item_id, path in matched]
-        for line in self.problems.lines():
-            log.warning("%s: %s", self.metadata_path, line)
+
+    def _read_export(self, table: Metadata, images: dict[str, Path], override: _SchemaFile):
+        """A platform's export: its products read as the platform writes them, matched to
+        their photos by their image references, variants sharing a photo made one item."""
+        products = read_products(table, self.layout)
+        self.problems.notes.extend(products.notes)
+        matched = self._match_products(products.rows, images)
+        if products.rows and not matched:  # an export's photos are elsewhere, or not named
+            raise ValueError(self._no_product_matched(table, products.rows))
+        self._note_rows_without_photo(len(products.rows), len(matched))
+        ways = collapse(matched)
+        rows = [{"id": w.row.id, "title": w.row.title, **w.row.attributes} for w in ways]
+        offered = _varying([w.row.attributes for w in ways])
+        columns = ["id", "title", *offered]
+        self.schema = override.for_export(offered).apply(infer_schema, columns, rows)
+        self._label_price(products.currency)
+        self.items = [
+            replace(self._item(row, w.row.id, images[w.photo], w.row.group), **_text(w.row))
+            for row, w in zip(rows, ways)
+        ]
+        self.products = {
+            "products": len({w.row.group or w.row.id for w in ways}),
+            "colourways": len(ways),
+            "variants collapsed": sum(w.variants - 1 for w in ways),
+            "currency": products.currency or None,
+        }
+
+    def _label_price(self, currency: str) -> None:
+        """The price attribute's label names its currency ('Price (USD)'), where known."""
+        spec = self.schema.attributes.get(PRICE_COLUMN)
+        if currency and spec is not None and spec.kind == "numeric":
+            spec.label = f"{spec.label or 'Price'} ({currency})"
+
+    def _match_products(self, products: list[ProductRow], images: dict[str, Path]):
+        """(product, its photo) of each product whose image references name a photo of the
+        folder; the others reported, and photos no product names."""
+        finder = PhotoFinder(images)
+        matched, seen, used = [], {}, set()
+        for product in products:
+            photo = finder.first(product.images, product.id)
+            where = f"line {product.line}"
+            if not product.id:
+                self.problems.add("rows without an id skipped", where, "no id")
+            elif not photo:
+                wanted = product.images[0] if product.images else product.id
+                self.problems.add("rows without an image skipped", where, f"no image {wanted!r}")
+            elif product.id in seen:
+                self.problems.add(
+                    "rows with a repeated id skipped",
+                    where,
+                    f"id {product.id!r}, first on line {seen[product.id]}",
+                )
+            else:
+                seen[product.id] = product.line
+                matched.append((product, photo))
+                used.update(filter(None, map(finder.find, product.images)))
+                used.add(photo)
+        for rel in images:
+            if rel not in used:
+                self.problems.add("images without a metadata row skipped", rel)
+        return matched
+
+    def _no_product_matched(self, table: Metadata, products: list[ProductRow]) -> str:
+        """The message for an export of which no product names a photo of the image folder."""
+        example = next((p.images[0] for p in products if p.images), None)
+        names = f" (the first names {example!r})" if example else ""
+        return (
+            f"metadata file {table.path} ({self.layout.label}): none of its {len(products)} "
+            f"products names a photo in {self.images_root}{names}: give the folder its "
+            "photos with --images DIR (paths in the export are read relative to it, and URLs "
+            "by their file names)"
+        )
 
     def _images(self) -> dict[str, Path]:
         """Relative posix path -> path of every image file under the folder; symlink loops
         and links to nothing named like images are skipped and reported."""
         skip = {self.metadata_path.resolve()} if self.metadata_path else set()
         images = {}
-        for path in sorted(self.root.rglob("*")):
-            rel = path.relative_to(self.root)
+        for path in sorted(self.images_root.rglob("*")):
+            rel = path.relative_to(self.images_root)
             if any(part.startswith(".") for part in rel.parts):
                 continue
             problem = _link_problem(path) if path.is_symlink() else None
@@ -101,9 +259,12 @@ class FolderCatalogue(CatalogueBase):
         by_stem: dict[str, str] = {}
         for rel in images:
             by_stem.setdefault(Path(rel).stem, rel)
+        finder = PhotoFinder(images)
         matched, seen, used = [], {}, set()  # seen: id -> the line it was first on
         for row, line in zip(table.rows, table.lines):
             rel = row.get(file_column) if file_column else None
+            if rel and rel not in images:  # '/photos/a.jpg', a URL, a file name
+                rel = finder.find(rel)
             rel = rel if rel in images else by_stem.get(row.get(id_column or "", ""))
             item_id = row.get(id_column) if id_column else rel
             if id_column and not item_id:
@@ -158,12 +319,12 @@ class FolderCatalogue(CatalogueBase):
                 f"{matched} that do",
             )
 
-    def _item(self, row: dict[str, str], item_id: str, path: Path) -> Item:
+    def _item(self, row: dict[str, str], item_id: str, path: Path, group: str = "") -> Item:
         schema = self.schema
         attributes = {n: row[n] for n in schema.attributes if row.get(n)}
         title = row.get(schema.title_column or "", "")
         caption = row.get(schema.caption_column or "", "") or title or schema.caption(attributes)
-        return Item(item_id, attributes, caption, str(path), title)
+        return Item(item_id, attributes, caption, str(path), title, group)
 
     def load(self, indices: Sequence[int]) -> list[LoadedImage]:
         loaded = []
@@ -189,7 +350,10 @@ class FolderCatalogue(CatalogueBase):
             for image in self.load(indices):
                 if image.image is None:
                     out.append(
-                        (Path(image.item.source).relative_to(self.root).as_posix(), image.error)
+                        (
+                            Path(image.item.source).relative_to(self.images_root).as_posix(),
+                            image.error,
+                        )
                     )
         return out
 
@@ -201,7 +365,10 @@ class FolderCatalogue(CatalogueBase):
             problems.add("unreadable images skipped", where, reason.split(": ", 1)[-1])
         return {
             "folder": str(self.root),
+            "images": str(self.images_root),
             "metadata": str(self.metadata_path) if self.metadata_path else None,
+            "layout": self.layout.label if self.metadata_path else None,
+            **self.products,
             "items": len(self.items) - problems.count("unreadable images skipped"),
             "skipped": problems.as_dict(),
             "notes": list(self.problems.notes),

@@ -11,13 +11,18 @@ import csv
 import io
 import json
 import logging
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 METADATA_NAMES = ("metadata.csv", "metadata.jsonl")
+# a folder's only file of these kinds is its metadata (a Kaggle styles.csv, a shop's export;
+# a feed as TSV or XML where the folder has no CSV or JSONL)
+METADATA_SUFFIXES = ((".csv", ".jsonl"), (".tsv", ".xml"))
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # values that mean "not given"
+FEED_ITEMS = ("item", "entry")  # an XML feed's products: RSS 2.0 items, Atom entries
 SHOWN_LINES = 5  # line numbers listed per problem in a report
 DELIMITERS = ",;\t|"  # the CSV delimiters sniffed, the most usual first
 SNIFF_CHARS, SNIFF_LINES = 65_536, 50  # the sample the delimiter is sniffed from
@@ -79,7 +84,8 @@ class Metadata:
 
 def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None:
     """The metadata file: the one named, else metadata.csv / .jsonl in the folder, else the
-    folder's only .csv or .jsonl file (a Kaggle-style styles.csv)."""
+    folder's only .csv or .jsonl file (a Kaggle-style styles.csv), else its only .tsv or .xml
+    file (a product feed)."""
     if metadata:
         path = Path(metadata)
         if not path.is_file():
@@ -88,15 +94,18 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
     for name in METADATA_NAMES:
         if (root / name).is_file():
             return root / name
-    candidates = sorted(p for p in root.iterdir() if p.suffix.lower() in (".csv", ".jsonl"))
-    if len(candidates) == 1:
-        log.info("using %s as the catalogue's metadata", candidates[0])
-        return candidates[0]
+    for suffixes in METADATA_SUFFIXES:
+        candidates = sorted(p for p in root.iterdir() if p.suffix.lower() in suffixes)
+        if len(candidates) == 1:
+            log.info("using %s as the catalogue's metadata", candidates[0])
+            return candidates[0]
+        if candidates:
+            return None
     return None
 
 
 def read_metadata(path: Path) -> Metadata:
-    """Rows of a .csv or .jsonl file; unreadable rows are skipped and listed in `problems`.
+    """Rows of a .csv (.tsv), .jsonl or feed .xml file; unreadable rows are skipped and listed in `problems`.
 
     ValueError naming the file when it cannot be read at all (not text, no permission)."""
     try:
@@ -114,6 +123,8 @@ def read_metadata(path: Path) -> Metadata:
         )
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl(path, text, problems)
+    if path.suffix.lower() == ".xml":  # a product feed (Google Merchant Center RSS / Atom)
+        return _read_xml(path, text, problems)
     return _read_csv(path, text, problems)
 
 
@@ -174,7 +185,8 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _clean(value: object) -> str:
+def clean_cell(value: object) -> str:
+    """A cell's text, stripped; '' for the values that mean 'not given'."""
     text = "" if value is None else str(value).strip()
     return "" if text.lower() in MISSING else text
 
@@ -221,7 +233,7 @@ def _read_csv(path: Path, text: str, problems: Problems) -> Metadata:
                 "bad encoding (neither UTF-8 nor Windows-1252)",
             )
         else:
-            rows.append({c: _clean(v) for c, v in zip(header, record)})
+            rows.append({c: clean_cell(v) for c, v in zip(header, record)})
             lines.append(line)
     if header is None:
         raise ValueError(
@@ -256,6 +268,44 @@ def _read_jsonl(path: Path, text: str, problems: Problems) -> Metadata:
             problems.add("malformed rows skipped", f"line {number}", "not a JSON object")
             continue
         columns.update(dict.fromkeys(row))
-        rows.append({str(k): _clean(v) for k, v in row.items()})
+        rows.append({str(k): clean_cell(v) for k, v in row.items()})
         lines.append(number)
     return Metadata(path, list(columns), rows, lines, problems)
+
+
+def _read_xml(path: Path, text: str, problems: Problems) -> Metadata:
+    """The items of an RSS or Atom feed as rows: {attribute: value}, namespaces dropped,
+    repeated attributes (additional_image_link) joined with commas; attributes with
+    sub-attributes (shipping) left out."""
+    try:
+        root = ElementTree.fromstring(text)  # decoded already
+    except ElementTree.ParseError as err:
+        raise ValueError(
+            f"metadata file {path} is not well-formed XML ({err}): export the feed again"
+        ) from None
+    columns: dict[str, None] = {}
+    rows, lines = [], []
+    items = [e for e in root.iter() if _local(e.tag) in FEED_ITEMS]
+    for number, item in enumerate(items, 1):
+        row: dict[str, str] = {}
+        for element in item:
+            if len(element):
+                continue
+            name, value = _local(element.tag), clean_cell(element.text)
+            if name == "link" and not value:
+                value = clean_cell(element.get("href"))  # Atom's <link href="..."/>
+            if value:
+                row[name] = f"{row[name]},{value}" if name in row else value
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+        lines.append(number)
+    if not items:
+        problems.notes.append("the feed holds no <item> or <entry> elements")
+    return Metadata(
+        path, list(columns), [{c: r.get(c, "") for c in columns} for r in rows], lines, problems
+    )
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace: '{http://base.google.com/ns/1.0}id' -> 'id'."""
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""

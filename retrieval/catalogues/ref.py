@@ -2,7 +2,7 @@
 
 The one place that reads a catalogue from the command line ('fmnist-color',
 'fmnist-color:train', 'fmnist-color:test:N', 'fmnist-color-variants:N' or a folder path, with
-`--metadata` and a part) and writes it back (the flags a user can paste). Stored as JSON in
+`--metadata`, `--images` and a part) and writes it back (the flags a user can paste). Stored as JSON in
 index manifests; the plain names stored before ('fmnist-color-test',
 'fmnist-color-variants-100000', 'folder:/shop|/shop/styles.csv[test]') are still read.
 """
@@ -14,8 +14,9 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
+from retrieval.catalogues.base import IMAGES_MARK
 from retrieval.paths import home, safe_name
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class CatalogueRef(BaseModel):
         metadata: a folder's metadata file (default: the one found in the folder).
         part: 'train' or 'test' (split by item id), or None for the whole catalogue.
         sample: a program's own subset of it ('readable', ':1000'), which no command makes.
+        images: a folder's photos where they live apart from its export (`--images`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -44,15 +46,36 @@ class CatalogueRef(BaseModel):
     metadata: str | None = None
     part: str | None = None
     sample: str | None = None
+    images: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler) -> dict:
+        """As stored: without `images` where the photos are in the folder, so that refs
+        stored before it existed read and compare the same."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("images") is None:
+            data.pop("images", None)
+        return data
 
     @classmethod
     def parse(
-        cls, catalogue: str = RENDERED, metadata: str | Path | None = None, part: str | None = None
+        cls,
+        catalogue: str = RENDERED,
+        metadata: str | Path | None = None,
+        part: str | None = None,
+        images: str | Path | None = None,
     ) -> CatalogueRef:
-        """The ref of the command line's `--catalogue`, `--metadata` and part."""
+        """The ref of the command line's `--catalogue`, `--metadata`, part and `--images`."""
         if part is not None and part not in PARTS:
             raise ValueError(f"unknown split {part!r}: use train or test")
-        return cls(source=str(catalogue), metadata=str(metadata) if metadata else None, part=part)
+        if images and str(catalogue).startswith(RENDERED):
+            raise ValueError(f"--images is for a folder catalogue, not {catalogue}")
+        return cls(
+            source=str(catalogue),
+            metadata=str(metadata) if metadata else None,
+            part=part,
+            images=str(images) if images else None,
+        )
 
     @classmethod
     def of(cls, catalogue: Catalogue) -> CatalogueRef:
@@ -70,7 +93,9 @@ class CatalogueRef(BaseModel):
         if isinstance(catalogue, FolderCatalogue):
             found = catalogue.metadata_path
             metadata = str(found.resolve()) if found else None
-            return cls(source=str(catalogue.root.resolve()), metadata=metadata)
+            apart = catalogue.images_root.resolve() != catalogue.root.resolve()
+            images = str(catalogue.images_root.resolve()) if apart else None
+            return cls(source=str(catalogue.root.resolve()), metadata=metadata, images=images)
         if isinstance(catalogue, RenderedFashionMnist):
             if len(catalogue.splits) > 1:
                 return cls(source=f"{VARIANTS}:{catalogue.count}")
@@ -96,8 +121,15 @@ class CatalogueRef(BaseModel):
         label, sample = [*labels.removesuffix("]").split("]["), None][:2] if labels else [None] * 2
         part, sample = (label, sample) if label in PARTS else (None, label)
         if base.startswith(FOLDER_PREFIX):
+            base, _, images = base.partition(IMAGES_MARK)
             root, _, metadata = base.removeprefix(FOLDER_PREFIX).partition("|")
-            return cls(source=root, metadata=metadata or None, part=part, sample=sample)
+            return cls(
+                source=root,
+                metadata=metadata or None,
+                part=part,
+                sample=sample,
+                images=images or None,
+            )
         if base.startswith(f"{VARIANTS}-"):
             source = f"{VARIANTS}:{base.removeprefix(f'{VARIANTS}-')}"
         elif base in (f"{RENDERED}-{s}" for s in PARTS):
@@ -117,6 +149,7 @@ class CatalogueRef(BaseModel):
         """The opened catalogue's name (`Catalogue.name`), where the ref names one fully."""
         if self.is_folder:
             base = FOLDER_PREFIX + self.source + (f"|{self.metadata}" if self.metadata else "")
+            base += f"{IMAGES_MARK}{self.images}" if self.images else ""
         elif self.source.startswith(VARIANTS):
             from retrieval.catalogues.rendered import parse_count
 
@@ -161,7 +194,7 @@ class CatalogueRef(BaseModel):
             split, _, count = (spec.split(":", 1)[1] if ":" in spec else "test").partition(":")
             limit = parse_count(count) if count else None  # 'fmnist-color:test:1000'
             return FmnistColorCatalogue(split=split, seed=seed, limit=limit)
-        return FolderCatalogue(spec, self.metadata)
+        return FolderCatalogue(spec, self.metadata, self.images)
 
     def whole(self) -> CatalogueRef:
         """The whole catalogue: this one without its part or sample."""
@@ -175,6 +208,7 @@ class CatalogueRef(BaseModel):
         if Path(self.source).is_dir():
             root = Path(self.source).resolve()
             where = str(root) + (f"|{Path(self.metadata).resolve()}" if self.metadata else "")
+            where += f"{IMAGES_MARK}{Path(self.images).resolve()}" if self.images else ""
             name = f"{root.name}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
         name += f"-{self.part}" if self.part else ""
         return home() / "indexes" / safe_name(f"{name}-{model_id}")
@@ -186,5 +220,6 @@ class CatalogueRef(BaseModel):
             return None
         words = [f"--catalogue {shlex.quote(self.source)}"]
         words += [f"--metadata {shlex.quote(self.metadata)}"] if self.metadata else []
+        words += [f"--images {shlex.quote(self.images)}"] if self.images else []
         words += [f"--part {self.part}"] if self.part else []
         return " ".join(words)

@@ -15,17 +15,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from retrieval.catalogues import lexicon
+from retrieval.catalogues import columns as shapes
+from retrieval.catalogues import lexicon, roles
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 OVERRIDE_FILES = ("catalogue.json", "catalogue.yaml", "catalogue.yml")
 ID_COLUMNS = ("id", "sku", "item_id", "itemid", "product_id", "productid", "article_id")
 FILE_COLUMNS = ("file", "filename", "file_name", "image", "image_path", "path", "img")
-TITLE_COLUMNS = ("title", "name", "productdisplayname", "product_name", "display_name")
+TITLE_COLUMNS = (
+    "title",
+    "name",
+    "productdisplayname",
+    "product_name",
+    "prod_name",
+    "product_title",
+    "display_name",
+)
 CAPTION_COLUMNS = ("caption",)
-MAX_CATEGORICAL_VALUES = 250  # more distinct values than this is free text, not an attribute
 TITLE_WORDS = 3  # values this many words long on average are titles, not kinds of item
-NESTING_PURITY = 0.97  # share of rows whose narrow value determines the broad one
 
 
 class AttributeSpec(BaseModel):
@@ -41,6 +48,8 @@ class AttributeSpec(BaseModel):
     synonyms: dict[str, list[str]] = Field(default_factory=dict)  # value -> phrasings
     parent: str | None = None  # the broader attribute it nests under
     range: tuple[float, float] | None = None  # numeric attributes: smallest, largest
+    multi_valued: bool = False  # cells list several values ('Red|Blue'; see columns.py)
+    merged: list[str] = Field(default_factory=list)  # columns of its role kept as synonyms
 
 
 class CatalogueSchema(BaseModel):
@@ -94,7 +103,9 @@ class CatalogueSchema(BaseModel):
         return {n for n in self.attributes if n == root or root in self.ancestors(n)}
 
     def caption(self, attributes: dict[str, str]) -> str:
-        """A short description of an item from its attribute values."""
+        """A short description of an item from its attribute values ('Red|Blue' said as
+        'Red and Blue')."""
+        attributes = {n: " and ".join(shapes.cell_values(v)) for n, v in attributes.items()}
         if self.caption_template:
             filled = self.caption_template.format_map(_BlankWhereMissing(attributes))
             return " ".join(filled.split())
@@ -197,35 +208,12 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _column_kind(values: list[str], rows: int) -> str:
-    """'numeric', 'categorical', 'text' (a title candidate) or 'other' for a column."""
-    if not values:
-        return "other"
-    distinct = len(set(values))
-    if all(_is_number(v) for v in values):
-        return "numeric"
-    words = sum(len(v.split()) for v in values) / len(values)
-    if distinct >= 0.5 * len(values) and words >= 2:
-        return "text"
-    if distinct <= MAX_CATEGORICAL_VALUES and distinct <= max(2, 0.5 * len(values)):
-        return "categorical"
-    return "other"
-
-
 def _choose_title(kinds: dict[str, str]) -> str | None:
-    """A free-text column, a title-named one first; else a column named as a title whose
-    values repeat (product variants): a title, never an attribute or the kind."""
+    """A column named as a title (its values may repeat: product variants), else the first
+    free-text column: a title, never an attribute or the kind."""
     texts = [c for c, k in kinds.items() if k == "text"]
     named = _pick([c for c, k in kinds.items() if k != "numeric"], TITLE_COLUMNS)
-    return _pick(texts, TITLE_COLUMNS) or (texts[0] if texts else named)
+    return _pick(texts, TITLE_COLUMNS) or named or (texts[0] if texts else None)
 
 
 def key_columns(
@@ -241,16 +229,20 @@ def key_columns(
 def infer_schema(
     columns: list[str], rows: list[dict[str, str]], override: SchemaOverride | None = None
 ) -> CatalogueSchema:
-    """The schema of metadata `rows` (dicts over `columns`), with a schema file applied."""
+    """The schema of metadata `rows` (dicts over `columns`), with a schema file applied; the
+    keys of k=v list columns become columns of the rows (columns.expand_key_values)."""
     id_column, file_column = key_columns(columns, override)
+    columns = shapes.expand_key_values(columns, rows)
     override = override or SchemaOverride()
     caption_column = override.caption or _pick(columns, CAPTION_COLUMNS)
     reserved = {id_column, file_column, caption_column, *override.ignore}
     kinds = {
-        c: _column_kind([r[c] for r in rows if r.get(c)], len(rows))
+        c: shapes.column_kind(c, [r[c] for r in rows if r.get(c)], len(rows))
         for c in columns
         if c not in reserved
     }
+    for c in shapes.codes_of_named_columns(kinds, rows):
+        kinds[c] = "other"
     title = override.title or _choose_title(kinds)
     chosen = (
         list(override.attributes)
@@ -261,6 +253,10 @@ def infer_schema(
     _infer_nesting(attributes, rows)
     for name, spec in (override.attributes or {}).items():
         _apply(attributes[name], spec, rows, name)
+    if override.attributes is None:
+        kind = override.kind or _infer_kind(CatalogueSchema(attributes=attributes))
+        roles.one_column_per_role(attributes, rows, kind)
+        chosen = list(attributes)
     ignored = [c for c in columns if c not in reserved | set(chosen) | {title}]
     schema = CatalogueSchema(
         name=override.name or "",
@@ -289,17 +285,26 @@ def _check_override_columns(override: SchemaOverride, columns: list[str]) -> Non
 
 
 def _attribute(name: str, kind: str | None, rows: list[dict[str, str]]) -> AttributeSpec:
-    values = [r[name] for r in rows if r.get(name)]
+    cells = [r[name] for r in rows if r.get(name)]
     if kind == "numeric":
-        numbers = [float(v) for v in values]
-        return AttributeSpec(label=_label(name), kind="numeric", range=(min(numbers), max(numbers)))
-    counts = Counter(values)
+        numbers = [float(v) if shapes.is_number(v) else shapes.parse_price(v) for v in cells]
+        numbers = [n for n in numbers if n is not None]
+        role = "price" if shapes.numeric_kind(name, cells, len(rows)) == "price" else None
+        return AttributeSpec(
+            label=_label(name),
+            kind="numeric",
+            role=role,
+            range=(min(numbers), max(numbers)) if numbers else None,
+        )
+    multi = shapes.is_multi_valued(cells)
+    counts = shapes.split_counts(Counter(cells)) if multi else Counter(cells)
     ordered = sorted(counts, key=lambda v: (-counts[v], v))
     return AttributeSpec(
         label=_label(name),
         values=ordered,
         counts={v: counts[v] for v in ordered},
         role=lexicon.infer_role(name, ordered),
+        multi_valued=multi,
     )
 
 
@@ -336,20 +341,10 @@ def _infer_nesting(attributes: dict[str, AttributeSpec], rows: list[dict[str, st
             if b != narrow
             and len(attributes[b].values) < len(attributes[narrow].values)
             and attributes[b].role == attributes[narrow].role
-            and _determines(rows, narrow, b)
+            and shapes.determines(rows, narrow, b)
         ]
-        if broader and len(rows) >= 20:
+        if broader and len(rows) >= shapes.MIN_NESTING_ROWS:
             attributes[narrow].parent = max(broader, key=lambda b: len(attributes[b].values))
-
-
-def _determines(rows: list[dict[str, str]], narrow: str, broad: str) -> bool:
-    pairs = Counter((r[narrow], r[broad]) for r in rows if r.get(narrow) and r.get(broad))
-    if not pairs:
-        return False
-    best: dict[str, int] = {}
-    for (value, _), count in pairs.items():
-        best[value] = max(best.get(value, 0), count)
-    return sum(best.values()) >= NESTING_PURITY * sum(pairs.values())
 
 
 def _infer_kind(schema: CatalogueSchema) -> str | None:

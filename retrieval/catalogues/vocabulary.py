@@ -38,10 +38,24 @@ def resolve(
         found = next((keys[k] for k in wanted if k in keys), None)
         if found:
             return attribute, found
+    found = _named_word_by_word(schema, domain, attributes, concept.name)
+    if found:
+        return found
     for broader in concept.broader:
         found = resolve(schema, role, broader, seen | {name})
         if found:
             return found
+    return None
+
+
+def _named_word_by_word(schema, domain, attributes, name: str) -> tuple[str, str] | None:
+    """The value whose every word means the concept ('Baby/Children' for kids); never a value
+    that only contains one of its words ('Mens Underwear' is no value for men)."""
+    for attribute in sorted(attributes, key=lambda a: -schema.depth(a)):
+        values = schema.attributes[attribute].values
+        found = next((v for v in values if domain.concept_of(v) == name), None)
+        if found:
+            return attribute, found
     return None
 
 

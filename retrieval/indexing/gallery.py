@@ -5,7 +5,7 @@ search, the app's filters and the replay."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.catalogues import Catalogue, CatalogueRef, Item
+from retrieval.catalogues.columns import cell_values
 from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
@@ -35,15 +36,32 @@ class Condition(Protocol):
 
 class AttributeTable:
     """The items' attribute values as integer codes: per attribute, its sorted values ('' for
-    an item without one) and each item's code into them."""
+    an item without one) and each item's code into them. An attribute whose cells list
+    several values ('Red|Blue', schema `multi_valued`) keeps an (N, V) membership matrix
+    instead, so that every value of a cell matches and counts (columns.cell_values)."""
 
-    def __init__(self, items: Sequence[Item], attributes: Iterable[str]):
+    def __init__(self, items: Sequence[Item], attributes: Iterable[str] | Mapping):
         self.size = len(items)
         self.values: dict[str, np.ndarray] = {}  # attribute -> (V,) sorted values
         self.codes: dict[str, np.ndarray] = {}  # attribute -> (N,) int codes into values
+        self.members: dict[str, np.ndarray] = {}  # multi-valued attribute -> (N, V) bool
+        specs = attributes if isinstance(attributes, Mapping) else {}
         for name in attributes:
-            column = np.array([item.attributes.get(name, "") for item in items], dtype=str)
-            self.values[name], self.codes[name] = np.unique(column, return_inverse=True)
+            column = [item.attributes.get(name, "") for item in items]
+            if getattr(specs.get(name), "multi_valued", False):
+                self._add_multi_valued(name, column)
+                continue
+            self.values[name], self.codes[name] = np.unique(
+                np.array(column, dtype=str), return_inverse=True
+            )
+
+    def _add_multi_valued(self, name: str, column: list[str]) -> None:
+        cells = [cell_values(c) for c in column]
+        self.values[name] = np.array(sorted({v for vs in cells for v in vs}), dtype=str)
+        members = np.zeros((self.size, len(self.values[name])), bool)  # (N, V)
+        for row, values in enumerate(cells):
+            members[row, np.searchsorted(self.values[name], values)] = True
+        self.members[name] = members
 
     def code(self, attribute: str, value: str) -> int:
         """The code of `value` in `attribute`'s column; -1 when no item has it."""
@@ -51,22 +69,39 @@ class AttributeTable:
         at = int(np.searchsorted(values, value))
         return at if at < len(values) and values[at] == value else -1
 
+    def has(self, attribute: str, value: str) -> np.ndarray:
+        """(N,) bool: the items whose `attribute` holds `value` (alone or among several)."""
+        code = self.code(attribute, value)
+        if attribute in self.members:
+            return self.members[attribute][:, code] if code >= 0 else np.zeros(self.size, bool)
+        return self.codes[attribute] == code
+
     def mask(self, constraints: Iterable[Condition]) -> np.ndarray:
         """(N,) bool: the items that have every required value and no avoided one;
         constraints on attributes outside the table are ignored."""
         allowed = np.ones(self.size, bool)
         for c in constraints:
-            if c.attribute not in self.codes:
+            if c.attribute not in self.values:
                 continue
-            same = self.codes[c.attribute] == self.code(c.attribute, c.value)
+            same = self.has(c.attribute, c.value)
             allowed &= same if c.polarity == "require" else ~same
         return allowed
 
     def counts(self, attribute: str, constraints: Iterable[Condition] = ()) -> dict[str, int]:
         """{value: items}: how many of the items `mask(constraints)` allows have each value of
         `attribute` (values no allowed item has left out, '' included)."""
+        return self.tally(attribute, self.mask(constraints))
+
+    def tally(self, attribute: str, allowed: np.ndarray | None = None) -> dict[str, int]:
+        """{value: items} of `attribute` among the `allowed` items ((N,) bool; None: all),
+        each value of a several-valued cell counted; values no allowed item has left out."""
         values = self.values[attribute]
-        tally = np.bincount(self.codes[attribute][self.mask(constraints)], minlength=len(values))
+        if attribute in self.members:
+            members = self.members[attribute]
+            tally = (members if allowed is None else members[allowed]).sum(axis=0)
+        else:
+            codes = self.codes[attribute] if allowed is None else self.codes[attribute][allowed]
+            tally = np.bincount(codes, minlength=len(values))
         return {str(v): int(n) for v, n in zip(values, tally) if n}
 
 

@@ -59,11 +59,11 @@ def encode_catalogue(
     try:
         for batch in per_core_map(stage, batches, encoder.parallel_batches):
             skipped += batch.skipped
-            if batch.readable:
+            if batch.items:
                 encoded += batch.fresh
-                items += [b.item for b in batch.readable]
+                items += batch.items
                 writer.write(batch.vectors)
-            bar.update(len(batch.loaded))
+            bar.update(batch.size)
             bar.set_postfix(encoded=encoded, skipped=len(skipped))
     except KeyboardInterrupt:
         bar.close()

@@ -67,9 +67,9 @@ def embed_shard(
     for batch_positions in position_batches(stop, batch_size, start):
         batch = embed_batch(catalogue, encoder, cache, batch_positions)
         skipped += [s.model_dump() for s in batch.skipped]
-        if batch.readable:
+        if batch.items:
             parts.append(batch.vectors)
-            positions += [p for p, b in zip(batch_positions, batch.loaded) if b.image is not None]
+            positions += batch.positions
             encoded += batch.fresh
     vectors_path, positions_path, meta_path = _shard_paths(folder, shard)
     empty = np.zeros((0, encoder.dim), np.float32)

@@ -1,5 +1,5 @@
-"""The stages of embedding a catalogue: read a batch -> look it up in the cache -> encode the
-misses -> write them to the cache. The local and the Ray engine both run `embed_batch` on
+"""The stages of embedding a catalogue: hash a batch's photo files -> look them up in the
+cache -> read (decode, render) the misses -> encode them -> write them to the cache. The local and the Ray engine both run `embed_batch` on
 batches of positions and write what it returns; each stage is a plain function.
 """
 
@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from retrieval.catalogues.base import Catalogue, LoadedImage
+from retrieval.catalogues.base import Catalogue, Item, LoadedImage
+from retrieval.catalogues.folder import FolderCatalogue
+from retrieval.catalogues.images import content_hash
 from retrieval.encoders import Encoder
 from retrieval.index.store import SkippedItem
 from retrieval.indexing.embedding_cache import EmbeddingCache
@@ -18,20 +21,15 @@ from retrieval.indexing.embedding_cache import EmbeddingCache
 
 @dataclass
 class EmbeddedBatch:
-    """One batch after the stages: every item read, the readable ones and their vectors."""
+    """One batch after the stages: the items embedded (in catalogue order), their vectors,
+    and the items whose images could not be read."""
 
-    loaded: list[LoadedImage]
-    readable: list[LoadedImage]
-    vectors: np.ndarray | None  # (R, D) for the readable items, None when there are none
+    positions: list[int]  # catalogue positions of the embedded items
+    items: list[Item]
+    vectors: np.ndarray | None  # (R, D) for the embedded items, None when there are none
     fresh: int  # vectors computed by the encoder (the rest came from the cache)
-
-    @property
-    def skipped(self) -> list[SkippedItem]:
-        return [
-            SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
-            for b in self.loaded
-            if b.image is None
-        ]
+    skipped: list[SkippedItem]
+    size: int  # positions the batch covered
 
 
 def position_batches(stop: int, batch_size: int, start: int = 0) -> Iterator[range]:
@@ -66,10 +64,45 @@ def embed_loaded(
 def embed_batch(
     catalogue: Catalogue, encoder: Encoder, cache: EmbeddingCache | None, positions: range
 ) -> EmbeddedBatch:
-    """Read (render, decode) one batch, then embed its readable images through the cache."""
-    loaded = catalogue.load(positions)
+    """Embed one batch through the cache. A photo file whose bytes are cached is not even
+    decoded (an unchanged photo costs a read and a hash); the rest are read (rendered,
+    decoded) and only the cache's misses reach the encoder."""
+    found = cached_by_bytes(catalogue, encoder, cache, positions)
+    loaded = catalogue.load([p for p in positions if p not in found])
     readable = [b for b in loaded if b.image is not None]
-    if not readable:
-        return EmbeddedBatch(loaded, readable, None, 0)
-    vectors, fresh = embed_loaded(readable, encoder, cache)
-    return EmbeddedBatch(loaded, readable, vectors, fresh)
+    at = {b.item.id: p for p, b in zip((p for p in positions if p not in found), loaded)}
+    fresh = 0
+    if readable:
+        vectors, fresh = embed_loaded(readable, encoder, cache)
+        found |= {at[b.item.id]: v for b, v in zip(readable, vectors)}
+    embedded = sorted(found)
+    skipped = [
+        SkippedItem(id=b.item.id, source=b.item.source, reason=b.error)
+        for b in loaded
+        if b.image is None
+    ]
+    return EmbeddedBatch(
+        embedded,
+        [catalogue.items[p] for p in embedded],
+        np.stack([found[p] for p in embedded]).astype(np.float32) if embedded else None,
+        fresh,
+        skipped,
+        len(positions),
+    )
+
+
+def cached_by_bytes(
+    catalogue: Catalogue, encoder: Encoder, cache: EmbeddingCache | None, positions: range
+) -> dict[int, np.ndarray]:
+    """{position: cached vector} of the photo files whose bytes the cache knows (folder
+    catalogues: their items' sources are files); {} for rendered catalogues or no cache."""
+    if cache is None or not isinstance(catalogue, FolderCatalogue):
+        return {}
+    hashes = {}
+    for p in positions:
+        try:
+            hashes[p] = content_hash(Path(catalogue.items[p].source).read_bytes())
+        except OSError:
+            continue  # unreadable now: the full read reports it
+    vectors = cache.get_many(encoder.fingerprint, list(hashes.values()))
+    return {p: v for p, v in zip(hashes, vectors) if v is not None}

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from retrieval.catalogues import Catalogue, CatalogueRef
-from retrieval.catalogues.split import SPLIT_RULE, is_test
+from retrieval.catalogues.split import SPLIT_RULE, in_test
 from retrieval.encoders.photo.backbone import Backbone
 from retrieval.encoders.photo.descriptors import Describer
 from retrieval.encoders.photo.model import ModelCard, PhotoHead, PhotoHeadConfig, save_model
@@ -170,7 +170,7 @@ def train_photo_encoder(
     items, descriptors = describe_catalogue(catalogue, settings.backbone, progress)
     schema = catalogue.schema
     maker = CaptionMaker(schema, settings.paraphrase_share, settings.seed)
-    test = np.array([is_test(item.id) for item in items])
+    test = np.array([in_test(item) for item in items])
     captions = [maker.captions(item) if not t else [] for item, t in zip(items, test)]
     prompts = attribute_prompts(schema)
     texts = sorted(

@@ -251,3 +251,24 @@ def test_a_clicked_value_filters_even_where_words_only_steer(shop, tiny_encoder)
     women = Constraint(attribute="gender", value="Women", polarity="require", clicked=True)
     state, clicked = soft.step(state, Turn(choose=women))
     assert clicked and all(r.attributes["gender"] == "Women" for r in clicked)
+
+
+def test_chips_show_only_short_shopper_facing_values_and_each_value_of_a_cell():
+    """No markup, paths, k=v lists or placeholders on a chip; 'Red|Blue' offers both."""
+    shop = CatalogueSchema(
+        attributes={
+            "colour": AttributeSpec(values=["Red", "Blue", "Other"], role="color"),
+            "category": AttributeSpec(
+                values=["Default Category/Men/Tops", "Default Category/Women"]
+            ),
+        }
+    )
+    items = candidates(
+        40,
+        colour=["Red|Blue", "Other", "Blue"],
+        category=["Default Category/Men/Tops", "Default Category/Women"],
+    )
+    offer = suggest(shop, items, np.zeros(40, np.float32), [])
+    assert offer.attribute == "colour"
+    assert [c.value for c in offer.chips] == ["Blue", "Red"]
+    assert spread(items, np.zeros(40, np.float32), "colour")["Blue"] == pytest.approx(0.5, abs=0.02)

@@ -59,6 +59,27 @@ def test_a_text_turn_after_other_colours_starts_from_the_item(instance_agent):
     assert results[0].attributes["color"] == "red"
 
 
+def test_asking_in_words_is_the_other_colours_turn(instance_agent):
+    """'show me this in other colours' is the action, never a colour filter or search words."""
+    agent, _ = instance_agent
+    state, shown = agent.step(agent.new_state(), Turn(text="a dress"))
+    picked, _ = agent.step(state, Turn(select=shown[0].id))
+    agent.colours.instance.get()  # open (the app opens it at start)
+    after, results = agent.step(picked, Turn(text="show me this in other colours"))
+    record = after.turns[-1]
+    assert record.action == "other_colours" and record.reference_id == shown[0].id
+    assert record.user_text == "show me this in other colours"
+    assert after.constraints == picked.constraints  # no colour read from its words
+    clicked, expected = agent.other_colours(picked, shown[0].id)
+    assert [r.id for r in results] == [r.id for r in expected]
+    assert agent.undo(after) == picked
+    unopened = LazyInstance(lambda: agent.colours.instance.get())
+    bare = Agent(agent.encoder, agent.index, composer="sum", instance=unopened)  # words
+    words = bare.step(picked, Turn(text="show me this in other colours"))[0].turns[-1]
+    assert words.action != "other_colours" and words.constraints == []
+    assert not unopened.ready  # a message never waits for the instance index to be built
+
+
 def test_unknown_items_and_missing_indexes_say_what_to_do(instance_agent, small_gallery):
     agent, _ = instance_agent
     with pytest.raises(TurnError, match="not in the catalogue"):

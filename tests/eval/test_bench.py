@@ -46,6 +46,9 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert 0 < turn["p50"] <= turn["p95"] and turn["ratio_to_bare"] > 0
     assert 0 < turn["bare"]["p50"] <= turn["bare"]["p95"] and turn["turns"] == 24
     assert build["items_per_s"] > 0 and build["ratio_to_bare"] > 0 and build["items"] == 512
+    update = report["update"]
+    assert (update["photos"], update["replaced"], update["encoded_by_update"]) == (300, 3, 3)
+    assert update["update_s"] > 0 and 0 < update["update_ratio"] < 1
     factories = [(r["factory"], r["n"]) for r in report["indexes"]]
     assert factories == [("Flat", 2000), ("IVF32,PQ16", 2000), ("HNSW16", 2000)]
     for row in report["indexes"]:
@@ -69,7 +72,7 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert "skipped" in hung or (hung["errors"] == 0 and hung["ratio_to_no_llm"] > 0)
     table = markdown_table(report)
     assert "end to end, 1 session" in table and "other colours p50/p95" in table
-    assert "turn with suggestions" in table
+    assert "turn with suggestions" in table and "rebuild after 3 of 300 photos" in table
 
 
 def test_the_paired_timer_runs_each_case_in_order_and_drops_the_warmup():

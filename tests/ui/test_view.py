@@ -41,3 +41,42 @@ def test_counts_follow_the_filters_the_search_applies(small_gallery, trained_enc
     )
     mask = agent.searcher.allowed(constraints)
     assert int(mask.sum()) == sum(expected.values())  # what the next search can return
+
+
+def test_filters_count_each_value_of_a_cell_and_list_only_shopper_facing_ones(
+    tmp_path, tiny_encoder
+):
+    """'Red|Blue' counts under Red and Blue; 'Other' and category paths are never listed."""
+    import csv
+
+    from PIL import Image
+
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.local import build_index
+
+    colours = ["Red|Blue", "Blue", "Green; Red", "Other"]
+    with open(tmp_path / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sku", "name", "colors", "fit"])
+        for i in range(24):
+            writer.writerow([f"s{i:03d}", f"Tee {i}", colours[i % 4], ["Slim", "Regular"][i % 2]])
+            Image.new("RGB", (8, 8), (10 * i, 90, 160)).save(tmp_path / f"s{i:03d}.png")
+    shop = FolderCatalogue(tmp_path)
+    index = build_index(shop, tiny_encoder, progress=False)
+    agent = Agent(tiny_encoder, index, "sum", schema=shop.schema)
+    facets = Facets(agent.searcher)
+    choices = facets.choices("colors", [])
+    assert choices == [
+        (ANY, ANY),
+        ("Blue (12)", "Blue"),
+        ("Red (12)", "Red"),
+        ("Green (6)", "Green"),
+    ]
+    slim = Constraint(attribute="fit", value="Slim", clicked=True)
+    assert facets.choices("colors", [slim])[1:] == [
+        ("Red (12)", "Red"),
+        ("Blue (6)", "Blue"),
+        ("Green (6)", "Green"),
+    ]
+    blue = Constraint(attribute="colors", value="Blue", clicked=True)
+    assert int(agent.searcher.allowed([blue]).sum()) == 12

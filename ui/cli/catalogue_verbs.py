@@ -127,9 +127,17 @@ def inspect_report(catalogue) -> dict:
 
 def _print_inspection(report: dict) -> None:
     print(f"{report['catalogue']}: {report['items']} items")
-    for key in ("metadata", "id_column", "file_column", "title_column", "kind"):
+    for key in ("metadata", "layout", "id_column", "file_column", "title_column", "kind"):
         if report.get(key) is not None:
             print(f"  {key.replace('_', ' ')}: {report[key]}")
+    if report.get("images") and report["images"] != report.get("folder"):
+        print(f"  images: {report['images']}")
+    if "colourways" in report:
+        print(
+            f"  {report['products']} products in {report['colourways']} colourways "
+            f"({report['variants collapsed']} variant rows sharing a colourway's photo "
+            "collapsed into it)"
+        )
     for name, a in report["attributes"].items():
         where = ", ".join(f"{k} {a[k]}" for k in ("role", "parent") if a.get(k))
         head = f"  {name} ({a['kind']}{', ' + where if where else ''})"
@@ -150,7 +158,11 @@ def _print_inspection(report: dict) -> None:
 def cmd_catalogue_inspect(args: argparse.Namespace) -> int:
     from retrieval.catalogues import CatalogueRef
 
-    report = inspect_report(CatalogueRef.parse(args.folder, args.metadata).open())
+    try:
+        ref = CatalogueRef.parse(args.folder, args.metadata, images=args.images)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    report = inspect_report(ref.open())
     if args.json:
         print(json.dumps(report))
     else:
@@ -221,4 +233,5 @@ def register(verbs) -> None:
     )
     inspect.add_argument("folder", help="a folder of images, or fmnist-color")
     inspect.add_argument("--metadata", help="its metadata file (default: metadata.csv in it)")
+    inspect.add_argument("--images", help=options.IMAGES_HELP)
     inspect.set_defaults(func=cmd_catalogue_inspect)

@@ -36,13 +36,22 @@ def catalogue() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metadata", help="the folder's metadata file (default: metadata.csv/.jsonl in it)"
     )
+    parser.add_argument("--images", help=IMAGES_HELP)
     return parser
 
 
+IMAGES_HELP = (
+    "the folder of the catalogue's photos, where they live apart from its export (paths in "
+    "the export are read relative to it; default: the catalogue folder)"
+)
+
+
 def catalogue_ref(args: argparse.Namespace, part: str | None = None) -> CatalogueRef:
-    """The catalogue that `--catalogue` and `--metadata` (and a part) name."""
+    """The catalogue that `--catalogue`, `--metadata` and `--images` (and a part) name."""
     try:
-        return CatalogueRef.parse(args.catalogue, args.metadata, part)
+        return CatalogueRef.parse(
+            args.catalogue, args.metadata, part, getattr(args, "images", None)
+        )
     except ValueError as err:
         raise UserError(str(err)) from None
 

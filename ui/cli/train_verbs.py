@@ -32,7 +32,7 @@ def _train_photo_encoder(args: argparse.Namespace) -> int:
     from retrieval.catalogues import FolderCatalogue
     from retrieval.training.photo_encoder import PhotoTrainSettings, train_photo_encoder
 
-    catalogue = FolderCatalogue(args.catalogue, args.metadata)
+    catalogue = FolderCatalogue(args.catalogue, args.metadata, args.images)
     out = Path(args.out) if args.out else default_photo_model(args.catalogue, args.backbone)
     settings = PhotoTrainSettings(backbone=args.backbone, epochs=args.epochs or 30, seed=args.seed)
     card = train_photo_encoder(catalogue, out, settings)
@@ -71,6 +71,7 @@ def register(verbs) -> None:
         "--catalogue", help="a folder of photos: train its own encoder (model id photo:OUT)"
     )
     encoder.add_argument("--metadata", help="the folder's metadata file")
+    encoder.add_argument("--images", help=options.IMAGES_HELP)
     encoder.add_argument("--backbone", default="efficientnet-lite0", help="frozen image backbone")
     encoder.add_argument("--epochs", type=int, help="default: 7 (fashion-mini), 30 (photos)")
     encoder.add_argument("--seed", type=int, default=0)
