@@ -4,7 +4,6 @@ by a path a client gives) and "more like this" / "other colours" without a sessi
 from __future__ import annotations
 
 import io
-from collections import Counter
 from urllib.parse import quote
 
 from PIL import Image
@@ -43,16 +42,21 @@ class CatalogueView:
         self.summary = self._summary()
 
     def _summary(self) -> CatalogueOut:
-        schema, items = self.agent.schema, self.catalogue.items
+        """Each categorical attribute's values with the items that have them (a value of a
+        several-valued cell counted for each), from the gallery's attribute table."""
+        schema, table = self.agent.schema, self.agent.searcher.table
         facets = []
         for attribute in schema.categorical:
-            counts = Counter(item.attributes.get(attribute) for item in items)
+            if attribute not in table.values:
+                continue
+            counts = table.tally(attribute)
             values = [
                 FacetValue(value=v, count=counts.get(v, 0))
                 for v in schema.attributes[attribute].values
             ]
             facets.append(Facet(name=attribute, label=schema.label(attribute), values=values))
-        return CatalogueOut(name=self.name, size=len(items), kind=schema.kind, attributes=facets)
+        size = len(self.catalogue.items)
+        return CatalogueOut(name=self.name, size=size, kind=schema.kind, attributes=facets)
 
     def position(self, item_id: str) -> int:
         try:
