@@ -8,8 +8,9 @@ PORT ?= 7860
 # requirements.lock = what the app needs; requirements-dev.lock = that + the test tools.
 APP_LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
-# Debian packages some tests need: the Fashion-MNIST train split and a real browser.
-SYSTEM_PACKAGES := dataset-fashion-mnist chromium
+# Debian packages some tests need: the Fashion-MNIST train split, a real browser, and a real
+# Redis server (the API's shared session store)
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium redis-server
 # llama-cpp-python is built from source: a portable build, not one for this CPU only
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # llama.cpp's OpenMP threads spin while they wait; on 2 shared cores that makes each LLM call

@@ -13,7 +13,14 @@ import sys
 
 from retrieval import progress
 from retrieval.encoders.errors import HubUnavailableError
-from ui.cli import bench_verbs, catalogue_verbs, eval_verbs, serve_verbs, train_verbs
+from ui.cli import (
+    api_verbs,
+    bench_verbs,
+    catalogue_verbs,
+    eval_verbs,
+    serve_verbs,
+    train_verbs,
+)
 from ui.cli.options import UserError
 
 __all__ = ["UserError", "build_parser", "main"]
@@ -25,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", "-q", action="store_true", help="no progress bars or notes, only results"
     )
     verbs = parser.add_subparsers(dest="verb", required=True)
-    for module in (catalogue_verbs, eval_verbs, bench_verbs, train_verbs, serve_verbs):
+    for module in (catalogue_verbs, eval_verbs, bench_verbs, train_verbs, serve_verbs, api_verbs):
         module.register(verbs)
     return parser
 

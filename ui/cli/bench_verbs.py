@@ -9,7 +9,29 @@ from ui.cli import options
 from ui.cli.options import UserError
 
 
+def cmd_bench_api(args: argparse.Namespace) -> int:
+    """Turns through `circhat serve` beside Agent.step (eval/bench/api.py)."""
+    import shlex
+
+    from agent.factory import build_agent
+    from eval.bench.api import ApiBenchConfig, api_markdown, bench_api, quick_api
+    from retrieval.compose import DEFAULT_COMPOSER
+
+    config = quick_api() if args.quick else ApiBenchConfig()
+    config.workers = options.positive("--workers", args.workers) or 1
+    ref = options.catalogue_ref(args)
+    composer = args.composer or DEFAULT_COMPOSER
+    agent, _ = build_agent(args.model, ref, args.index, composer)
+    server = ["--model", args.model, "--composer", composer, *shlex.split(ref.command_line())]
+    server += ["--index", args.index] if args.index else []
+    report = bench_api(agent, server, config)
+    print(json.dumps(report) if args.json else api_markdown(report))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.api:
+        return cmd_bench_api(args)
     from eval.bench.suite import BenchConfig, markdown_table, quick_config, run_bench
 
     config = quick_config(args.model) if args.quick else BenchConfig(model=args.model)
@@ -56,6 +78,10 @@ def register(verbs) -> None:
     bench.add_argument(
         "--no-e2e", action="store_true", help="skip the end-to-end turns through the app"
     )
+    bench.add_argument(
+        "--api", action="store_true", help="turns through `circhat serve` beside Agent.step"
+    )
+    bench.add_argument("--workers", type=int, help="--api: the server's worker processes")
     bench.add_argument("--nprobe", type=int)
     bench.add_argument("--ef-search", type=int)
     bench.add_argument("--rerank", type=int)

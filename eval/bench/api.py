@@ -1,0 +1,274 @@
+"""`circhat bench --api`: turns through `circhat serve` (a separate process, called with a real
+HTTP client) beside `Agent.step` on the same turns in this process.
+
+One session: each scripted turn is sent to the API, then played on the agent here, one after
+the other (the same machine load), so their percentiles compare. Then sessions at once, each
+on its own HTTP client and thread: a turn is an error when it fails, and mixed up when its
+answer is not its own session's next turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.bench.app import free_port
+from eval.bench.timing import percentiles
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ApiBenchConfig:
+    single_turns: int = 30
+    loads: tuple[tuple[int, int], ...] = ((20, 5), (100, 3))
+    workers: int = 1
+    seed: int = 0
+
+
+def quick_api() -> ApiBenchConfig:
+    return ApiBenchConfig(single_turns=6, loads=((4, 2),))
+
+
+@contextlib.contextmanager
+def serve_api(
+    args: list[str], env: dict | None = None, timeout: float = 300.0
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`circhat serve ARGS` on a free localhost port, in its own process group, until
+    /readyz answers; yields (URL, process). Stopped (the whole group) on exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "ui.cli", "-q", "serve", "--port", str(port), *args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, proc, log, timeout)
+            yield url, proc
+        finally:
+            stop(proc, signal.SIGTERM)
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
+    started = time.perf_counter()
+    while True:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"circhat serve exited: {log.read().decode()[-1500:]}")
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"circhat serve was not ready within {timeout:.0f} s")
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen, how: int = signal.SIGKILL) -> None:
+    """Signal the server's whole process group (its workers too) and wait for it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, how)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+
+
+def group_memory(pgid: int) -> dict:
+    """Resident memory of the server's processes (its process group), in MB: each one's RSS
+    and, with the pages they share counted once, the group's PSS total (Linux /proc)."""
+    rows = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # the fields after the name: state, ppid, pgrp
+                continue
+            status = (stat.parent / "status").read_text()
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        rss = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS")))
+        pss = int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:")))
+        rows.append({"pid": int(stat.parent.name), "rss_mb": rss // 1024, "pss_mb": pss // 1024})
+    return {
+        "processes": sorted(rows, key=lambda r: -r["rss_mb"]),
+        "pss_total_mb": sum(r["pss_mb"] for r in rows),
+    }
+
+
+def scripts(schema, sessions: int, turns: int, seed: int) -> list[list[dict]]:
+    """Each session's turn bodies: a request, then picks of a result (rank 1-5) with words."""
+    from eval.bench.e2e import session_messages
+
+    rng = np.random.default_rng([seed, sessions, turns])
+    out = []
+    for _ in range(sessions):
+        messages = session_messages(schema, turns, rng)
+        bodies = [{"text": messages[0]}]
+        bodies += [{"pick": int(rng.integers(1, 6)), "text": m} for m in messages[1:]]
+        out.append(bodies)
+    return out
+
+
+def fit_pick(body: dict, shown: int) -> dict:
+    """The body with its pick within the `shown` results of the last turn (none: no pick)."""
+    if "pick" not in body:
+        return body
+    if not shown:
+        return {k: v for k, v in body.items() if k != "pick"}
+    return {**body, "pick": min(body["pick"], shown)}
+
+
+def step_body(agent, state, body: dict):
+    """The same turn played on the agent in this process."""
+    from agent.agent import Turn
+
+    body = fit_pick(body, len(state.last_results))
+    turn = Turn(text=body.get("text", ""))
+    if "pick" in body:
+        turn.select = state.last_results[body["pick"] - 1].id
+    return agent.step(state, turn)[0]
+
+
+def single_session(url: str, agent, bodies: list[dict], warmup: int = 3) -> dict:
+    """One session, each turn through the API then on the agent: ms of each, and ratios."""
+    import httpx
+
+    api_ms, step_ms = [], []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        session = client.post("/v1/sessions").json()["session_id"]
+        state, shown = agent.new_state(), 0
+        for i, body in enumerate(bodies):
+            started = time.perf_counter()
+            answer = client.post(f"/v1/sessions/{session}/turns", json=fit_pick(body, shown))
+            answer.raise_for_status()
+            shown = len(answer.json()["results"])
+            api = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            state = step_body(agent, state, body)
+            step = (time.perf_counter() - started) * 1000
+            if i >= warmup:
+                api_ms.append(api)
+                step_ms.append(step)
+    api, step = percentiles(api_ms), percentiles(step_ms)
+    return {
+        "turns": len(api_ms),
+        "api": api,
+        "agent_step": step,
+        "p50_ratio": round(api["p50"] / step["p50"], 3),
+        "p95_ratio": round(api["p95"] / step["p95"], 3),
+    }
+
+
+def drive(url: str, all_bodies: list[list[dict]]) -> dict:
+    """Every session at once, each on its own client and thread; per-turn ms and failures."""
+    import httpx
+
+    clients = [httpx.Client(base_url=url, timeout=120) for _ in all_bodies]
+    times: list[float] = []
+    errors, mixed = [0], [0]
+    lock, barrier = threading.Lock(), threading.Barrier(len(all_bodies))
+
+    def run(client, bodies: list[dict]) -> None:
+        try:
+            session = client.post("/v1/sessions").json()["session_id"]
+        except Exception:  # noqa: BLE001 (counted, not raised)
+            session = None
+        barrier.wait()
+        shown = 0
+        for number, body in enumerate(bodies, 1):
+            started = time.perf_counter()
+            try:
+                answer = client.post(f"/v1/sessions/{session}/turns", json=fit_pick(body, shown))
+                ok, out = answer.status_code == 200, answer.json()
+            except Exception:  # noqa: BLE001
+                ok, out = False, {}
+            shown = len(out.get("results", [])) if ok else shown
+            ms = (time.perf_counter() - started) * 1000
+            with lock:
+                if not ok:
+                    errors[0] += 1
+                    continue
+                times.append(ms)
+                mixed[0] += out.get("session_id") != session or out.get("turns") != number
+
+    threads = [threading.Thread(target=run, args=pair) for pair in zip(clients, all_bodies)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    for client in clients:
+        client.close()
+    return {
+        **(percentiles(times) if times else {"p50": None, "p95": None}),
+        "sessions": len(all_bodies),
+        "turns": sum(len(b) for b in all_bodies),
+        "errors": errors[0],
+        "mixed_up": mixed[0],
+        "wall_s": round(wall, 2),
+    }
+
+
+def bench_api(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
+    """The API's figures: one session against Agent.step, then the concurrent loads."""
+    with tempfile.TemporaryDirectory() as folder:
+        args = [*server_args, "--workers", str(config.workers), "--rate", "0"]
+        args += ["--store", f"sqlite:{Path(folder) / 'sessions.db'}"]
+        with serve_api(args) as (url, proc):
+            report: dict = {"workers": config.workers, "how": "httpx from this process"}
+            schema = agent.schema
+            single = scripts(schema, 1, config.single_turns + 3, config.seed)[0]
+            report["single"] = single_session(url, agent, single)
+            for sessions, turns in config.loads:
+                bodies = scripts(schema, sessions, turns, config.seed + 1)
+                report[f"load_{sessions}x{turns}"] = drive(url, bodies)
+            report["memory"] = group_memory(proc.pid)
+    return report
+
+
+def api_markdown(report: dict) -> str:
+    one = report["single"]
+    lines = [
+        f"| API (`circhat serve`, {report['workers']} worker(s)) | figure |",
+        "|---|---|",
+        f"| one session, {one['turns']} turns: API p50 / p95 | {one['api']['p50']:.1f} / "
+        f"{one['api']['p95']:.1f} ms |",
+        f"| Agent.step p50 / p95 (same turns, same run) | {one['agent_step']['p50']:.1f} / "
+        f"{one['agent_step']['p95']:.1f} ms |",
+        f"| ratio p50 / p95 (targets <= 1.3 / 1.5) | {one['p50_ratio']:.2f} / "
+        f"{one['p95_ratio']:.2f} |",
+    ]
+    for name, row in report.items():
+        if name.startswith("load_"):
+            p95 = f"{row['p95']:.0f} ms" if row["p95"] is not None else "-"
+            lines.append(
+                f"| {row['sessions']} sessions x {row['turns'] // row['sessions']} turns: "
+                f"p95, errors, mixed up | {p95}, {row['errors']}, {row['mixed_up']} |"
+            )
+    memory = report.get("memory")
+    if memory:
+        each = ", ".join(str(r["rss_mb"]) for r in memory["processes"])
+        lines.append(
+            f"| server memory: RSS of each process; PSS of all | {each} MB; "
+            f"{memory['pss_total_mb']} MB |"
+        )
+    return "\n".join(lines)

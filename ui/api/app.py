@@ -1,0 +1,228 @@
+"""The API's app factory and its workers' start-up.
+
+`create_app(config)` returns the FastAPI app; its models and index load, and a warm-up turn
+runs, when the app starts, before the worker accepts a connection: with several workers, a
+request never meets one still loading. Where loading fails, /readyz says why (503).
+`serve(config, ...)` runs it under uvicorn; with several workers each is a process that builds
+the app from the config passed in the environment (`app_from_env`), and all share the session
+store, so any worker serves any turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from retrieval.catalogues import CatalogueRef
+from retrieval.compose import DEFAULT_COMPOSER
+from retrieval.encoders import DEFAULT_MODEL
+from ui.api import errors, routes
+from ui.api.limits import ApiKeys, BodyLimit, Limits, RateLimiter
+from ui.api.store import DEFAULT_MAX_BYTES, DEFAULT_TTL_S, open_store
+
+log = logging.getLogger(__name__)
+CONFIG_ENV = "CIRCHAT_SERVE_CONFIG"  # the config, as JSON, for uvicorn's worker processes
+DEMO_DIR = Path(__file__).parent / "demo"
+
+
+class ServeConfig(BaseModel):
+    """Everything a worker needs to build the same app (JSON-ready for worker processes)."""
+
+    catalogue: CatalogueRef = Field(default_factory=CatalogueRef)
+    model: str = DEFAULT_MODEL
+    index: str | None = None
+    composer: str = DEFAULT_COMPOSER
+    rewriter: str = "rules"
+    store: str | None = None  # sqlite:PATH (default) or redis://...
+    session_ttl_s: float = DEFAULT_TTL_S
+    max_session_bytes: int = DEFAULT_MAX_BYTES
+    api_keys: str | None = None  # a file of sha256:<hex> lines
+    cors: list[str] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    demo: bool = False
+
+
+class ApiContext:
+    """What the routes share in one worker: the session service, the catalogue view, keys and
+    rate, set once the agent is loaded and warm."""
+
+    def __init__(self, config: ServeConfig):
+        self.config, self.limits = config, config.limits
+        self.keys = ApiKeys.read(config.api_keys) if config.api_keys else None
+        self.limiter = RateLimiter(config.limits.rate_per_minute, config.limits.rate_burst)
+        self.store = open_store(config.store, config.session_ttl_s, config.max_session_bytes)
+        self.sessions = self.view = None
+        self.ready, self.failure = False, ""
+
+    def not_ready_reason(self) -> str:
+        if self.failure:
+            return f"the server could not load its models: {self.failure}"
+        return "the models and the index are still loading: try again in a few seconds"
+
+    def attach(self, agent, catalogue) -> None:
+        """Serve this agent (built here, or given by a test), after one warm-up turn."""
+        from ui.api.items import CatalogueView
+        from ui.api.sessions import Sessions
+
+        name = self.config.catalogue.display_name
+        self.view = CatalogueView(agent, catalogue, name)
+        self.sessions = Sessions(agent, self.store)
+        warm_up(agent, catalogue)
+        self.ready = True
+
+    def load(self) -> None:
+        from agent.factory import build_agent
+
+        c = self.config
+        try:
+            agent, catalogue = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter)
+            self.attach(agent, catalogue)
+        except Exception as err:  # noqa: BLE001 (said by /readyz and the log, never raised)
+            self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
+            log.error("could not load the models: %s", self.failure)
+
+
+def warm_up(agent, catalogue) -> None:
+    """One untimed dialogue (an item, then words), so the first shopper's turn is not slow."""
+    from agent.agent import Turn
+
+    state, _ = agent.step(agent.new_state(), Turn(item=catalogue.items[0].id))
+    values = [agent.schema.attributes[a].values[0] for a in agent.schema.categorical[:1]]
+    agent.step(state, Turn(text=" ".join(values) or "something similar"))
+
+
+class WorkerHeader:
+    """ASGI middleware: each answer names the worker process that served it (X-Worker)."""
+
+    def __init__(self, app):
+        self.app, self.header = app, (b"x-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def named(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        return await self.app(scope, receive, named)
+
+
+def create_app(config: ServeConfig, agent=None, catalogue=None) -> FastAPI:
+    """The API over `agent` and `catalogue` where given (tests), else built from the config
+    when the app starts."""
+    ctx = ApiContext(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        if agent is None:  # a worker accepts no connection before this: none meets a cold one
+            await run_in_threadpool(ctx.load)
+        yield
+
+    app = FastAPI(
+        title="circhat",
+        version="1",
+        description="Conversational image search for a shop's own storefront.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    app.include_router(routes.api)
+    app.include_router(routes.health)
+    if config.cors:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    app.add_middleware(WorkerHeader)
+    if config.demo:
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/demo", StaticFiles(directory=DEMO_DIR, html=True), name="demo")
+    if agent is not None:
+        ctx.attach(agent, catalogue)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory in each worker process: the app of the config in the environment."""
+    return create_app(ServeConfig.model_validate_json(os.environ[CONFIG_ENV]))
+
+
+def _prepare(config_json: str) -> None:
+    """Build the index where missing (run once in a child process before the workers start,
+    so they do not race to build it and the supervisor holds no model)."""
+    import sys
+
+    from retrieval.indexing.gallery import open_gallery
+
+    config = ServeConfig.model_validate_json(config_json)
+    try:
+        open_gallery(config.catalogue, config.model, config.index)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"circhat: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the API under uvicorn with `workers` processes sharing the session store."""
+    import multiprocessing
+
+    import uvicorn
+
+    try:  # fail early, in one line
+        open_store(config.store, config.session_ttl_s, config.max_session_bytes).ping()
+    except OSError as err:
+        raise ValueError(f"--store {config.store}: cannot reach it ({err})") from None
+    if config.api_keys:
+        ApiKeys.read(config.api_keys)
+    os.environ[CONFIG_ENV] = config.model_dump_json()
+    if workers == 1:
+        config.catalogue.open()  # a missing folder or metadata file: one line, before serving
+        uvicorn.run(
+            "ui.api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+        return
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(config.model_dump_json(),)
+    )
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise ValueError("the index could not be built: see the messages above")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # uvicorn's supervisor as a fresh interpreter (same process id): it holds no torch
+    os.execv(
+        sys.executable, [sys.executable, "-m", "uvicorn", *_uvicorn_flags(host, port, workers)]
+    )
+
+
+def _uvicorn_flags(host: str, port: int, workers: int) -> list[str]:
+    return [
+        "ui.api.app:app_from_env",
+        "--factory",
+        *("--host", host, "--port", str(port), "--workers", str(workers)),
+        *("--log-level", "warning", "--timeout-graceful-shutdown", "5"),
+    ]
