@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from agent.constraints import merge_constraints
 from agent.initiative import hold_back_ambiguous
-from agent.language.intent import what_to_say
+from agent.language.intent import refers_to_shown, what_to_say
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
 from agent.state import Constraint, DialogueState, Offer
@@ -48,7 +48,7 @@ class TurnReader:
         if turn.text.strip() and _unread(rewrite, turn.text):
             raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
-        dropped = self._restart(new) if restart else []
+        dropped = self._restart(new, keep_reference=turn.image is not None) if restart else []
         held_back, question = [], None
         if self.initiative:
             rewrite, held_back, question = hold_back_ambiguous(rewrite, new.constraints)
@@ -80,6 +80,10 @@ class TurnReader:
         or for attributes the current search does not constrain. "in blue" is a refinement."""
         if rewrite.reset:
             return True
+        if turn.image is not None:  # an upload: a search from the photo (its words refine it)
+            return bool(state.constraints or state.liked or state.rejected)
+        if turn.select and self._asks_another_kind(state, turn, rewrite):
+            return True
         picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
         if (
             picked
@@ -97,12 +101,30 @@ class TurnReader:
         overlap = {c.attribute for c in asked} & {a for a, _ in active}
         return new_kind or rewrite.indefinite or not overlap
 
+    def _asks_another_kind(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
+        """True when words sent with a pick name another kind of item than the pick's and do
+        not point at it ("striped t-shirt for men" after a dress; not "this as a t-shirt",
+        "same but a skirt"): a new search, not a refinement of the pick."""
+        if refers_to_shown(turn.text):
+            return False
+        pick = next((r for r in state.last_results if r.id == turn.select), None)
+        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
+        if pick is None or not family:
+            return False
+        return any(
+            c.polarity == "require"
+            and c.attribute in family
+            and pick.attributes.get(c.attribute, c.value) != c.value
+            for c in rewrite.constraints
+        )
+
     @staticmethod
-    def _restart(state: DialogueState) -> list[Constraint]:
-        """Drop the earlier search from `state` (not its turns or undo history); returns the
-        constraints it had."""
+    def _restart(state: DialogueState, keep_reference: bool = False) -> list[Constraint]:
+        """Drop the earlier search from `state` (not its turns or undo history; the reference
+        too unless `keep_reference`: an upload's); returns the constraints it had."""
         dropped = list(state.constraints)
-        state.constraints, state.reference = [], None
+        state.constraints = []
+        state.reference = state.reference if keep_reference else None
         state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
         state.anchor_query = None
         return dropped
