@@ -102,21 +102,21 @@ class TurnReader:
         return new_kind or rewrite.indefinite or not overlap
 
     def _asks_another_kind(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
-        """True when words sent with a pick name another kind of item than the pick's and do
-        not point at it ("striped t-shirt for men" after a dress; not "this as a t-shirt",
-        "same but a skirt"): a new search, not a refinement of the pick."""
-        if refers_to_shown(turn.text):
-            return False
+        """True when words sent with a pick ask for another kind of item than the pick's, as a
+        request of its own (with another value, or opening like one: "striped t-shirt for
+        men", "I'm looking for a bag" after a dress), and do not point at the pick ("this as a
+        t-shirt", "same but a skirt", "a bag instead"): a new search, not a refinement."""
         pick = next((r for r in state.last_results if r.id == turn.select), None)
         family = self.schema.family(self.schema.kind) if self.schema.kind else set()
-        if pick is None or not family:
+        if pick is None or not family or refers_to_shown(turn.text):
             return False
-        return any(
-            c.polarity == "require"
-            and c.attribute in family
-            and pick.attributes.get(c.attribute, c.value) != c.value
-            for c in rewrite.constraints
+        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        other_kind = any(
+            c.attribute in family and pick.attributes.get(c.attribute, c.value) != c.value
+            for c in asked
         )
+        whole_request = rewrite.new_search or any(c.attribute not in family for c in asked)
+        return other_kind and whole_request
 
     @staticmethod
     def _restart(state: DialogueState, keep_reference: bool = False) -> list[Constraint]:

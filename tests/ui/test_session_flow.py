@@ -120,7 +120,7 @@ def test_a_new_kind_of_item_after_a_pick_is_a_new_search(ctx):
     assert "A new search: I let go of red, dress and your pick." in reply(bags)
     assert handlers.undo(ctx, bags.session).session.dialogue == dresses.session.dialogue
 
-    for refinement in ("same but with stripes", "this as a bag", "make it a bag"):
+    for refinement in ("same but with stripes", "this as a bag", "a bag instead", "a bag"):
         kept = handlers.send(ctx, picked.session, refinement, None, "sum")
         turn = kept.session.dialogue.turns[-1]
         assert not turn.new_search, refinement
