@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 # gradio's queue uses pandas options that pandas 3 deprecates: noise, not ours
 pytestmark = pytest.mark.filterwarnings(
@@ -182,7 +183,9 @@ def shoe_shop_url(tmp_path_factory, tiny_encoder):
 
 
 @pytest.mark.slow
-def test_chips_questions_and_product_cards_on_a_photo_catalogue(browser, shoe_shop_url):
+def test_chips_questions_and_product_cards_on_a_photo_catalogue(
+    browser, shoe_shop_url, tmp_path_factory
+):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -211,6 +214,19 @@ def test_chips_questions_and_product_cards_on_a_photo_catalogue(browser, shoe_sh
     narrowed = wait_for_gallery(page, 4, unlike=answered)
     assert all(" Sports Shoes " in c for c in narrowed)
     shoot(page, "13-photo-chip")
+
+    photo = tmp_path_factory.mktemp("upload") / "blue-square.png"
+    picture = Image.new("RGB", (96, 96), (250, 250, 250))
+    picture.paste((30, 60, 200), (28, 28, 68, 68))  # the shop's Handbags are blue squares too
+    picture.save(photo)
+    with page.expect_file_chooser() as chooser:  # as a shopper picks a file
+        page.locator("#upload").click()
+    chooser.value.set_files(str(photo))
+    wait_for_chat(page, "A new search from your photo: I let go of")
+    wait_for_gallery(page, 10, unlike=narrowed)
+    assert page.locator("#chat img").count() >= 1  # the upload, small, in the shopper's bubble
+    assert "Find this" in page.locator("#chat").inner_text()
+    shoot(page, "14-photo-upload")
     context.close()
 
 
