@@ -14,7 +14,7 @@ import numpy as np
 
 from agent.initiative import take_initiative
 from agent.other_colours import LazyInstance, OtherColours
-from agent.reading import TurnReader
+from agent.reading import TurnReader, words_beyond_the_filters
 from agent.rewriters import Rewrite, Rewriter, RuleRewriter
 from agent.search import TurnSearch
 from agent.state import DialogueState, Reference, Result, TurnRecord, UndoStep
@@ -30,6 +30,7 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
+from retrieval.index.text_index import TextIndex
 from retrieval.indexing.gallery import AttributeTable
 from retrieval.threads import one_torch_thread
 
@@ -59,8 +60,10 @@ class Agent:
         self.composer(composer)  # fail early on a bad name
         c = self.config
         table = table or AttributeTable(index.items, self.schema.attributes)  # the gallery's
+        # the shop's titles and descriptions: None where it has none
+        text = TextIndex.from_items(index.items) if c.text_search else None
         self.searcher = TurnSearch(
-            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints
+            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints, text
         )
         # "other colours": the gallery's instance index, opened lazily
         self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)
@@ -164,7 +167,8 @@ class Agent:
         timings["compose"] = _ms_since(t)
         t = time.perf_counter()
         depth = observer.depth if observer is not None else 0
-        searched = None if query is None else self.searcher.search(new, query, depth)
+        words = self._text_words(caption, new)
+        searched = None if query is None else self.searcher.search(new, query, depth, words)
         timings["search"] = _ms_since(t)
         if observer is not None and searched is not None:
             observer.on_search(new, query, searched.mask, searched.ranking)
@@ -187,7 +191,14 @@ class Agent:
             matching=None if searched is None else searched.matching,
             offer=offer,
             held_back=reading.held_back,
+            text_words=words if searched is not None else [],
         )
+
+    def _text_words(self, caption: str, state: DialogueState) -> list[str]:
+        """The caption's words beyond the filters that the shop's texts hold."""
+        if self.searcher.text is None:
+            return []
+        return self.searcher.text.known(words_beyond_the_filters(caption, state.constraints))
 
     def _suggest(self, state: DialogueState, rewrite: Rewrite, searched):
         """Chips from the candidates (None without initiative or a search)."""

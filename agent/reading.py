@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from agent.constraints import merge_constraints
 from agent.initiative import hold_back_ambiguous
 from agent.language.intent import refers_to_shown, what_to_say
+from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
 from agent.state import Constraint, DialogueState, Offer
 from agent.turn import Turn, TurnError
 from retrieval.catalogues.schema import CatalogueSchema
+from retrieval.index.text_index import words_of
 
 
 @dataclass
@@ -139,6 +141,14 @@ def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
     if turn.choose is not None and turn.choose.value not in caption.split(", "):
         caption = ", ".join(w for w in (caption, turn.choose.value) if w)
     return caption
+
+
+def words_beyond_the_filters(caption: str, constraints: list[Constraint]) -> list[str]:
+    """The caption's words that no constraint holds, less function words, digits and single
+    letters: what the shop's own texts are searched for ("nike" in "Sports Shoes, nike")."""
+    held = {w for c in constraints for w in words_of(c.value)}
+    skip = FILLER | KEEPERS | NEGATORS | NON_ATTRIBUTE_WORDS | held
+    return [w for w in words_of(caption) if w not in skip and len(w) > 1 and not w.isdigit()]
 
 
 def _unread(rewrite: Rewrite, text: str) -> bool:

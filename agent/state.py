@@ -80,6 +80,7 @@ class TurnRecord(BaseModel):
     matching: int | None = None  # catalogue items that meet the turn's requirements
     offer: Offer | None = None  # chips or a question after this turn
     held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
+    text_words: list[str] = Field(default_factory=list)  # searched in the shop's own texts
 
 
 VECTORS = ("last_query", "anchor_query")  # float lists an undo step keeps packed

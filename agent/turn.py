@@ -27,6 +27,7 @@ class AgentConfig(BaseModel):
     exclude_shown: bool = True  # never show an item twice (unless nothing else is left)
     hard_constraints: bool = True  # values read from words filter (clicked ones always do)
     initiative: bool = True  # offer refinement chips and ask when a word is ambiguous
+    text_search: bool = True  # words beyond the filters searched in the shop's titles too
 
 
 class Turn(BaseModel):

@@ -115,6 +115,14 @@ def _note(note: str) -> str:
     return f"{note[0].upper()}{note[1:]}." if note else ""
 
 
+def _searched_as_text(words: list[str]) -> str:
+    """'I also looked for “nike” in the product names and descriptions.'"""
+    if not words:
+        return ""
+    quoted = _words([f"“{w}”" for w in words])
+    return f"I also looked for {quoted} in the product names and descriptions."
+
+
 def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
     """The chat answer to the last turn, in plain sentences."""
     turn: TurnRecord = state.turns[-1]
@@ -130,6 +138,7 @@ def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
         lines[0] = lines[0].rstrip(".") + "; here are the closest of them."
     lines += [
         _kept_or_dropped(state, turn),
+        _searched_as_text(turn.text_words),
         _note(turn.note),
         "The language model could not help here, so I read your words myself."
         if turn.fallback_reason

@@ -1,4 +1,4 @@
-"""Evaluation verbs: `eval encoder`, `eval single`, `eval replay`, and `bench`."""
+"""Evaluation verbs: `eval encoder`, `eval single`, `eval replay`, `eval text-probe`, ..."""
 
 from __future__ import annotations
 
@@ -158,6 +158,46 @@ def register(verbs) -> None:
     _register_published(evaluate)
     register_rewriters(evaluate)
     register_instance(evaluate)
+    _register_text_probe(evaluate)
+
+
+def cmd_eval_text_probe(args: argparse.Namespace) -> int:
+    """Precision@10 of title-judged requests beside the metadata-only base rate."""
+    from agent.factory import build_agent
+    from eval.text_probe import dumps, markdown, probe, read_requests
+
+    try:
+        requests = read_requests(args.requests)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    from agent.agent import AgentConfig
+
+    config = AgentConfig(text_search=not args.vectors_only)
+    ref = options.catalogue_ref(args)
+    agent, _ = build_agent(args.model, ref, args.index, config=config)
+    report = probe(agent, requests, progress=not args.json)
+    print(dumps(report) if args.json else markdown(report))
+    return 0
+
+
+def _register_text_probe(evaluate) -> None:
+    shared = [options.catalogue(), options.model(), options.index(), options.json_output()]
+    probe = evaluate.add_parser(
+        "text-probe",
+        parents=shared,
+        help="precision@10 of requests judged by a regular expression over the titles",
+    )
+    probe.add_argument(
+        "--requests",
+        required=True,
+        help='JSON lines: {"request": "...", "title_pattern": "regex", "kind": "brand"}',
+    )
+    probe.add_argument(
+        "--vectors-only",
+        action="store_true",
+        help="search without the titles' text index (the vector ranking alone)",
+    )
+    probe.set_defaults(func=cmd_eval_text_probe)
 
 
 def _register_single_turn(evaluate) -> None:
