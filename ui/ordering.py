@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HANDOFF_TTL_S = 120.0  # a hand-off outlives its session's last event by this long
+# a waiting event starts this long after the one before it returned: Gradio still turns that
+# one's outputs into its answer and sends it, and the answers must reach the page in order
+SETTLE_S = 0.15
 
 
 @dataclass
@@ -31,6 +34,7 @@ class _Line:
     serving: int = 0
     latest: Any = None
     touched: float = field(default_factory=time.monotonic)
+    finished: float = 0.0  # when its last event returned
 
 
 class SessionOrder:
@@ -41,11 +45,11 @@ class SessionOrder:
         ttl_s: how long a session's hand-off is kept after its last event.
     """
 
-    def __init__(self, slots: int, ttl_s: float = HANDOFF_TTL_S):
+    def __init__(self, slots: int, ttl_s: float = HANDOFF_TTL_S, settle_s: float = SETTLE_S):
         self._changed = threading.Condition()
         self._lines: dict[str, _Line] = {}
         self._slots = threading.BoundedSemaphore(max(1, slots))
-        self.ttl_s = ttl_s
+        self.ttl_s, self.settle_s = ttl_s, settle_s
 
     def waiting(self, key: str | None) -> int:
         """Events of session `key` taken in and not yet finished."""
@@ -65,9 +69,13 @@ class SessionOrder:
         with self._changed:
             line = self._lines.setdefault(key, _Line())
             ticket, line.issued = line.issued, line.issued + 1
+            queued = line.serving != ticket  # sent while an earlier event ran
             while line.serving != ticket:
                 self._changed.wait()
             newest = _newest(session, line.latest)
+            settle = line.finished + self.settle_s - time.monotonic() if queued else 0.0
+        if settle > 0:  # the answer before this one is still on its way to the page
+            time.sleep(settle)
         out = None
         try:
             if computes:
@@ -79,7 +87,7 @@ class SessionOrder:
         finally:
             with self._changed:
                 line.serving += 1
-                line.touched = time.monotonic()
+                line.touched = line.finished = time.monotonic()
                 if out is not None:
                     line.latest = out.session
                 self._forget_idle()

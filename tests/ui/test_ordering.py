@@ -38,9 +38,10 @@ def test_events_of_one_session_run_in_order_on_what_the_last_one_left():
     order = SessionOrder(slots=4)
     stale = Record()  # every event starts from the state the page had when it was sent
     outs: dict[str, Out] = {}
+    log: list = []
 
     def fire(word: str, seconds: float) -> None:
-        outs[word] = order.run("tab-1", stale, saying(word, seconds))
+        outs[word] = order.run("tab-1", stale, saying(word, seconds, log))
 
     first = threading.Thread(target=fire, args=("a dress", 0.3))
     first.start()
@@ -54,6 +55,9 @@ def test_events_of_one_session_run_in_order_on_what_the_last_one_left():
     assert outs["a dress"].session.said == ["a dress"]
     assert outs["with stripes"].session.said == ["a dress", "with stripes"]
     assert [o.session.version for o in outs.values()] == [1, 2]
+    first_end = max(t for kind, word, t in log if kind == "end" and word == "a dress")
+    second_start = min(t for kind, word, t in log if kind == "start" and word == "with stripes")
+    assert second_start - first_end >= order.settle_s * 0.9  # the first answer goes out first
     assert order.waiting("tab-1") == 0
     # a later event whose own state is newer than the hand-off starts from its own
     newer = Record(said=["undone"], version=5)
