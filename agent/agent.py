@@ -6,6 +6,7 @@ step."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -79,6 +80,26 @@ class Agent:
 
     def new_state(self, composer: str | None = None) -> DialogueState:
         return DialogueState(composer=composer or self.default_composer)
+
+    def warm_up(self, messages: list[str] | None = None) -> float:
+        """Run throw-away turns of each kind a shopper starts with (a message, words on a pick,
+        an upload) so that the first real turn pays no first-call costs (the rewriter's value
+        vectors, the towers, the composer, the search); returns the seconds it took."""
+        started = time.perf_counter()
+        kind = self.schema.attributes.get(self.schema.kind) if self.schema.kind else None
+        messages = messages or [kind.values[0] if kind and kind.values else "something"]
+        state = self.new_state()
+        for message in messages[:2]:
+            with contextlib.suppress(TurnError):
+                state, _ = self.step(self.new_state(), Turn(text=message))
+        if state.last_results:
+            pick = state.last_results[0].id
+            with contextlib.suppress(TurnError):
+                self.step(state, Turn(text=messages[-1], select=pick))
+        grey = np.full((64, 64, 3), 128, np.uint8)  # an upload: the image tower and thumbnail
+        with contextlib.suppress(TurnError):
+            self.step(self.new_state(), Turn(image=grey))
+        return time.perf_counter() - started
 
     def step(
         self,

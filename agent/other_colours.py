@@ -3,8 +3,9 @@
 The shop's own colourways come first: the other items of the item's product group (Item.group,
 where its export says which rows are one product). The instance index (retrieval/instance)
 holds a second, colour-invariant vector per item; its nearest neighbours are the same style in
-other colourways. The index is opened (built where missing) on the first request, once for
-every session; an item with colourways of its own needs none.
+other colourways. The index is opened (built where missing) once for every session: in the
+background when the app starts, else on first use; an item with colourways of its own needs
+none.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ class InstanceUnavailable(RuntimeError):
     """No instance index can answer for this gallery; the message says why."""
 
 
+class InstancePreparing(InstanceUnavailable):
+    """The instance index is being opened (or built) in the background: not yet."""
+
+
 class LazyInstance:
-    """Opens an instance search on first use (thread-safe), then keeps it.
+    """Opens an instance search once (thread-safe), then keeps it: on first use, or in the
+    background from `start()` (an app at start-up), in which case a request before it is
+    ready is refused at once (`InstancePreparing`) instead of waiting for the build.
 
     Args:
         opener: returns a retrieval.instance.InstanceSearch for the agent's gallery.
@@ -45,6 +52,39 @@ class LazyInstance:
     def __init__(self, opener: Callable[[], object]):
         self._opener, self._search, self._lock = opener, None, threading.Lock()
         self._failure: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def status(self) -> str:
+        """'ready', 'preparing' (opening in the background), 'unavailable' or 'not started'."""
+        if self._search is not None:
+            return "ready"
+        if self._failure is not None:
+            return "unavailable"
+        return "preparing" if self._thread is not None else "not started"
+
+    def start(self) -> None:
+        """Open the instance search in a background thread (once)."""
+        with self._lock:
+            if self._thread is None and self._search is None and self._failure is None:
+                self._thread = threading.Thread(
+                    target=self._open, name="instance-index", daemon=True
+                )
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Wait for a background opening to end; returns the status."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.status
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._search is None and self._failure is None:
+                try:
+                    self._search = self._opener()
+                except (OSError, ValueError) as err:  # a missing head, an unreadable file
+                    self._failure = f"other colours are not available here: {err}"
 
     @property
     def ready(self) -> bool:
@@ -52,13 +92,13 @@ class LazyInstance:
         return self._search is not None
 
     def get(self):
+        if self.status == "preparing":
+            raise InstancePreparing(
+                "other colours are still being prepared (the colour index of the catalogue is "
+                "being built): try again in a minute"
+            )
         if self._search is None and self._failure is None:
-            with self._lock:
-                if self._search is None and self._failure is None:
-                    try:
-                        self._search = self._opener()
-                    except (OSError, ValueError) as err:  # a missing head, an unreadable file
-                        self._failure = f"other colours are not available here: {err}"
+            self._open()
         if self._failure:
             raise InstanceUnavailable(self._failure)
         return self._search

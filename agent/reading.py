@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from agent.constraints import merge_constraints
 from agent.initiative import hold_back_ambiguous
-from agent.language.intent import what_to_say
+from agent.language.intent import refers_to_shown, what_to_say
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
@@ -50,7 +50,7 @@ class TurnReader:
         if turn.text.strip() and _unread(rewrite, turn.text):
             raise TurnError(f"I could not read that; try describing {what_to_say(self.schema)}")
         restart = self._starts_new_search(new, turn, rewrite)
-        dropped = self._restart(new) if restart else []
+        dropped = self._restart(new, keep_reference=turn.image is not None) if restart else []
         held_back, question = [], None
         if self.initiative:
             rewrite, held_back, question = hold_back_ambiguous(rewrite, new.constraints)
@@ -82,6 +82,10 @@ class TurnReader:
         or for attributes the current search does not constrain. "in blue" is a refinement."""
         if rewrite.reset:
             return True
+        if turn.image is not None:  # an upload: a search from the photo (its words refine it)
+            return bool(state.constraints or state.liked or state.rejected)
+        if turn.select and self._asks_another_kind(state, turn, rewrite):
+            return True
         picked = turn.select or turn.item or turn.image is not None or turn.none_of_these
         if (
             picked
@@ -101,12 +105,30 @@ class TurnReader:
         overlap = {c.attribute for c in asked} & {a for a, _ in active}
         return new_kind or rewrite.indefinite or not overlap
 
+    def _asks_another_kind(self, state: DialogueState, turn: Turn, rewrite: Rewrite) -> bool:
+        """True when words sent with a pick ask for another kind of item than the pick's, as a
+        request of its own (with another value, or opening like one: "striped t-shirt for
+        men", "I'm looking for a bag" after a dress), and do not point at the pick ("this as a
+        t-shirt", "same but a skirt", "a bag instead"): a new search, not a refinement."""
+        pick = next((r for r in state.last_results if r.id == turn.select), None)
+        family = self.schema.family(self.schema.kind) if self.schema.kind else set()
+        if pick is None or not family or refers_to_shown(turn.text):
+            return False
+        asked = [c for c in rewrite.constraints if c.polarity == "require"]
+        other_kind = any(
+            c.attribute in family and pick.attributes.get(c.attribute, c.value) != c.value
+            for c in asked
+        )
+        whole_request = rewrite.new_search or any(c.attribute not in family for c in asked)
+        return other_kind and whole_request
+
     @staticmethod
-    def _restart(state: DialogueState) -> list[Constraint]:
-        """Drop the earlier search from `state` (not its turns or undo history); returns the
-        constraints it had."""
+    def _restart(state: DialogueState, keep_reference: bool = False) -> list[Constraint]:
+        """Drop the earlier search from `state` (not its turns or undo history; the reference
+        too unless `keep_reference`: an upload's); returns the constraints it had."""
         dropped = list(state.constraints)
-        state.constraints, state.reference = [], None
+        state.constraints = []
+        state.reference = state.reference if keep_reference else None
         state.liked, state.rejected, state.shown, state.last_query = [], [], [], None
         state.anchor_query = None
         return dropped

@@ -17,6 +17,8 @@ from retrieval.catalogues import CatalogueRef
 from retrieval.compose import list_models
 from ui import CONCURRENCY, handlers, view
 from ui.handlers import AppContext, Session, Update
+from ui.ordering import SessionOrder
+from ui.readiness import REFRESH_S, Readiness, colours_button, prepare, refresh
 
 TITLE = "circhat: chat with a catalogue"
 # product cards show their text in full, under the image, line by line
@@ -29,6 +31,7 @@ CSS = """
   text-align: left;
 }
 #chips button { flex: 0 1 auto; }
+#chat img { max-height: 72px; width: auto; }
 """
 
 
@@ -60,54 +63,95 @@ def page_outputs(update: Update) -> tuple:
         gr.update(value=update.reference, label=update.reference_label),
         *filters,
         update.composer,
-        update.message,
+        update.sent,
         *chips,
     )
+
+
+def _key(request: gr.Request | None) -> str | None:
+    """The browser session an event came from (None when called without the page)."""
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+def _clicked_file(value) -> str:
+    """The file name of the gallery image a select event reports (its path or URL)."""
+    image = value.get("image", value) if isinstance(value, dict) else {}
+    where = (image.get("path") or image.get("url") or "") if isinstance(image, dict) else ""
+    return where.rsplit("/", 1)[-1]
 
 
 class Events:
     """The page's event functions over one AppContext. A turn reads the composer from the
     page; the filters are the dialogue's own (a filter the shopper changes searches at once,
-    through `filter`), so API clients may leave everything but the message out."""
+    through `filter`), so API clients may leave everything but the message out. Every event
+    of a browser session runs in the order it was sent, on the session the last one left
+    (`SessionOrder`)."""
 
-    def __init__(self, ctx: AppContext):
-        self.ctx = ctx
+    def __init__(self, ctx: AppContext, order: SessionOrder):
+        self.ctx, self.order = ctx, order
 
-    def send(self, text: str, session: Session, composer: str):
-        return page_outputs(handlers.send(self.ctx, session, text, None, composer))
+    def _page(self, request, session: Session, act) -> tuple:
+        return page_outputs(self.order.run(_key(request), session, act))
 
-    def caption(self, caption: str, session: Session, composer: str):
-        return page_outputs(handlers.search_caption(self.ctx, session, caption, None, composer))
+    def send(self, text: str, session: Session, composer: str, request: gr.Request):
+        ctx = self.ctx
+        return self._page(request, session, lambda s: handlers.send(ctx, s, text, None, composer))
 
-    def none(self, session: Session, composer: str):
-        return page_outputs(handlers.none_of_these(self.ctx, session, None, composer))
+    def caption(self, caption: str, session: Session, composer: str, request: gr.Request):
+        ctx = self.ctx
+        return self._page(
+            request, session, lambda s: handlers.search_caption(ctx, s, caption, None, composer)
+        )
 
-    def colours(self, session: Session, composer: str):
-        return page_outputs(handlers.other_colours(self.ctx, session, None, composer))
+    def none(self, session: Session, composer: str, request: gr.Request):
+        ctx = self.ctx
+        return self._page(
+            request, session, lambda s: handlers.none_of_these(ctx, s, None, composer)
+        )
 
-    def filter(self, session: Session, *rest):
+    def colours(self, session: Session, composer: str, request: gr.Request):
+        ctx = self.ctx
+        return self._page(
+            request, session, lambda s: handlers.other_colours(ctx, s, None, composer)
+        )
+
+    def filter(self, request: gr.Request, session: Session, *rest):
         filters, composer = list(rest[:-1]), rest[-1]
-        return page_outputs(handlers.refilter(self.ctx, session, filters, composer))
+        ctx = self.ctx
+        return self._page(request, session, lambda s: handlers.refilter(ctx, s, filters, composer))
 
-    def upload(self, file: str, text: str, session: Session, composer: str):
-        return page_outputs(handlers.upload(self.ctx, session, file, text, None, composer))
+    def upload(self, file: str, text: str, session: Session, composer: str, request: gr.Request):
+        ctx = self.ctx
+        return self._page(
+            request, session, lambda s: handlers.upload(ctx, s, file, text, None, composer)
+        )
 
-    def pick(self, session: Session, evt: gr.SelectData):
-        picked = handlers.pick(self.ctx, session, evt.index)
+    def pick(self, session: Session, evt: gr.SelectData, request: gr.Request):
+        seen = _clicked_file(evt.value)
+        picked = self.order.run(
+            _key(request),
+            session,
+            lambda s: handlers.pick(self.ctx, s, evt.index, seen),
+            computes=False,
+        )
         image = gr.update(value=picked.reference, label=picked.reference_label)
         return picked.session, picked.chat, image
 
     def chip(self, index: int):
-        def clicked(session: Session, composer: str):
-            return page_outputs(handlers.choose(self.ctx, session, index, None, composer))
+        ctx = self.ctx
+
+        def clicked(session: Session, composer: str, request: gr.Request):
+            return self._page(
+                request, session, lambda s: handlers.choose(ctx, s, index, None, composer)
+            )
 
         return clicked
 
-    def undo(self, session: Session):
-        return page_outputs(handlers.undo(self.ctx, session))
+    def undo(self, session: Session, request: gr.Request):
+        return self._page(request, session, lambda s: handlers.undo(self.ctx, s))
 
-    def reset(self, session: Session):
-        return page_outputs(handlers.reset(self.ctx, session))
+    def reset(self, session: Session, request: gr.Request):
+        return self._page(request, session, lambda s: handlers.reset(self.ctx, s))
 
 
 @dataclass
@@ -126,20 +170,23 @@ class Page:
     none: gr.Button
     colours: gr.Button
     upload: gr.UploadButton
+    sent: gr.Textbox  # hidden: the message whose turn ran (the box is emptied if it holds it)
     gallery: gr.Gallery = None
     reference: gr.Image = None
     filters: list[gr.Dropdown] = field(default_factory=list)
     composer: gr.Dropdown = None
     details: gr.Markdown = None
+    status: gr.Markdown = None  # ready, and whether other colours are
 
     def shown(self) -> list:
         """The outputs of every turn, in page_outputs' order."""
         head = [self.session, self.chatbot, self.gallery, self.caption, self.details]
-        return [*head, self.reference, *self.filters, self.composer, self.message, *self.chips]
+        return [*head, self.reference, *self.filters, self.composer, self.sent, *self.chips]
 
 
-def _chat_column(ctx: AppContext) -> Page:
+def _chat_column(ctx: AppContext, readiness: Readiness, examples: list[str]) -> Page:
     session = gr.State(ctx.new_session())
+    status = gr.Markdown(readiness.status_line(), elem_id="status")
     chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=380, buttons=[])
     with gr.Row(elem_id="chips"):
         chips = [
@@ -155,7 +202,6 @@ def _chat_column(ctx: AppContext) -> Page:
             max_lines=4,
         )
         send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
-    examples = view.examples(ctx.agent.schema, ctx.agent.index.items)
     gr.Examples([[e] for e in examples], inputs=[message], label="Try")
     with gr.Row():
         caption = gr.Textbox(
@@ -166,8 +212,9 @@ def _chat_column(ctx: AppContext) -> Page:
         undo = gr.Button("Undo", elem_id="undo", size="sm")
         reset = gr.Button("Reset", elem_id="reset", size="sm")
         none = gr.Button("None of these", elem_id="none", size="sm")
-        colours = gr.Button("Other colours of the pick", elem_id="other-colours", size="sm")
+        colours = gr.Button(elem_id="other-colours", size="sm", **_button(readiness))
         upload = gr.UploadButton("Upload a reference", elem_id="upload", size="sm")
+    sent = gr.Textbox(visible="hidden", elem_id="sent")
     return Page(
         session,
         chatbot,
@@ -181,7 +228,14 @@ def _chat_column(ctx: AppContext) -> Page:
         none,
         colours,
         upload,
+        sent,
+        status=status,
     )
+
+
+def _button(readiness: Readiness) -> dict:
+    state = colours_button(readiness)
+    return {"value": state["value"], "interactive": state["interactive"]}
 
 
 def _results_column(ctx: AppContext, page: Page) -> None:
@@ -219,12 +273,40 @@ def _results_column(ctx: AppContext, page: Page) -> None:
     page.details = gr.Markdown(view.details_markdown(agent, agent.new_state()), elem_id="details")
 
 
+# after a turn, the box is emptied only if it still holds the message that turn ran: a
+# message typed (or sent, and waiting for its turn) meanwhile stays where it is
+CLEAR_IF_SENT = "(box, sent) => (sent && box === sent) ? '' : box"
+
+
 def _wire(page: Page, events: Events) -> None:
     shown = page.shown()
 
     def turn(triggers: list, fn, inputs: list, api_name: str) -> None:
-        gr.on(triggers, fn, inputs, shown, api_name=api_name).then(
-            unselect, None, page.gallery, api_visibility="private", show_progress="hidden"
+        # every event runs, none is dropped while another is pending ("multiple"); they wait
+        # for their session's earlier events in SessionOrder, not in Gradio's queue
+        gr.on(
+            triggers,
+            fn,
+            inputs,
+            shown,
+            api_name=api_name,
+            trigger_mode="multiple",
+            concurrency_limit=None,
+        ).then(
+            None,
+            [page.message, page.sent],
+            page.message,
+            js=CLEAR_IF_SENT,
+            api_visibility="private",
+            show_progress="hidden",
+            trigger_mode="multiple",
+        ).then(
+            unselect,
+            None,
+            page.gallery,
+            api_visibility="private",
+            show_progress="hidden",
+            trigger_mode="multiple",
         )
 
     session, composer = page.session, page.composer
@@ -254,25 +336,50 @@ def _wire(page: Page, events: Events) -> None:
     for i, chip in enumerate(page.chips):
         turn([chip.click], events.chip(i), [session, composer], f"chip_{i}")
     page.gallery.select(
-        events.pick, [session], [session, page.chatbot, page.reference], api_visibility="private"
+        events.pick,
+        [session],
+        [session, page.chatbot, page.reference],
+        api_visibility="private",
+        trigger_mode="multiple",
+        concurrency_limit=None,
     )
 
 
+def _wire_readiness(demo: gr.Blocks, page: Page, readiness: Readiness) -> None:
+    """The "Other colours" button and the status line follow the instance index's status."""
+    timer = gr.Timer(REFRESH_S, active=readiness.colours == "preparing")
+    outputs = [page.colours, page.status, timer]
+    for trigger in (demo.load, timer.tick):
+        trigger(
+            lambda: refresh(readiness),
+            None,
+            outputs,
+            api_visibility="private",
+            show_progress="hidden",
+            concurrency_limit=None,
+        )
+
+
 def build_app(agent, catalogue, concurrency: int = CONCURRENCY) -> gr.Blocks:
-    """The app for an agent and its catalogue; `concurrency` events run at once, plus one
-    for each LLM call the rewriter may have in flight (a turn waiting on the LLM holds a
-    slot but no CPU, so the rule-based turns keep theirs)."""
+    """The app for an agent and its catalogue, warmed up before it is served (see
+    ui/readiness.py); `concurrency` turns run at once, plus one for each LLM call the
+    rewriter may have in flight (a turn waiting on the LLM holds a slot but no CPU, so the
+    rule-based turns keep theirs). A browser session's events run one at a time, in order."""
     ctx = AppContext(agent, catalogue)
     ctx.thumbnails.folder.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([ctx.thumbnails.folder])  # served as they are, cached by the browser
+    examples = view.examples(agent.schema, agent.index.items)
+    readiness = prepare(agent, examples)
+    order = SessionOrder(concurrency + agent.rewriter.llm_slots)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(intro(catalogue))
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=360):
-                page = _chat_column(ctx)
+                page = _chat_column(ctx, readiness, examples)
             with gr.Column(scale=3, min_width=420):
                 _results_column(ctx, page)
-        _wire(page, Events(ctx))
+        _wire(page, Events(ctx, order))
+        _wire_readiness(demo, page, readiness)
     demo.queue(default_concurrency_limit=concurrency + agent.rewriter.llm_slots)
     return demo
 

@@ -31,8 +31,9 @@ class Session(BaseModel):
     """One browser session: the dialogue, the chat shown, and a result picked for the next turn."""
 
     dialogue: DialogueState
-    chat: list[dict[str, str]] = Field(default_factory=list)  # {"role": ..., "content": ...}
+    chat: list[dict[str, Any]] = Field(default_factory=list)  # {"role": ..., "content": ...}
     picked: str | None = None
+    version: int = 0  # one more per event: which of two copies is the newer (ui/ordering.py)
 
 
 @dataclass
@@ -73,11 +74,11 @@ class Update(NamedTuple):
     reference_label: str
     filters: list[tuple[list, str]]  # (choices, selected value) per main attribute
     composer: str
-    message: str
+    sent: str  # the message whose turn ran: the page empties the box if it still holds it
     chips: list[str]  # chip labels; "" for a hidden button
 
 
-def _line(role: str, content: str) -> dict[str, str]:
+def _line(role: str, content: Any) -> dict[str, Any]:
     return {"role": role, "content": content}
 
 
@@ -91,8 +92,22 @@ def chip_labels(dialogue: DialogueState) -> list[str]:
     return (labels + [""] * view.MAX_CHIPS)[: view.MAX_CHIPS]
 
 
+class Said(NamedTuple):
+    """What the shopper's bubble shows: their own words, and a small picture of what the turn
+    starts from (a pick, an upload) where there is one."""
+
+    text: str
+    picture: str | None = None  # an image file the page may serve
+
+
+def _user_lines(said: Said | str) -> list[dict[str, Any]]:
+    said = said if isinstance(said, Said) else Said(said)
+    picture = [_line("user", {"path": said.picture})] if said.picture else []
+    return [*picture, _line("user", said.text)]
+
+
 def render(
-    ctx: AppContext, session: Session, composer: str | None = None, message: str = ""
+    ctx: AppContext, session: Session, composer: str | None = None, sent: str = ""
 ) -> Update:
     """Everything the page shows for `session`; the filters and composer follow the dialogue."""
     dialogue = session.dialogue
@@ -111,7 +126,7 @@ def render(
             for n in ctx.filters
         ],
         composer=composer or dialogue.composer,
-        message=message,
+        sent=sent,
         chips=chip_labels(dialogue),
     )
 
@@ -140,12 +155,13 @@ def with_settings(
 
 
 def failed(
-    ctx: AppContext, session: Session, said: str, error: str, composer: str, message: str = ""
+    ctx: AppContext, session: Session, said: Said | str, error: str, composer: str
 ) -> Update:
-    """The session unchanged, with the user's line and the reason in the chat."""
-    chat = [*session.chat, _line("user", said), _line("assistant", f"⚠️ {error}")]
+    """The session unchanged, with the user's line and the reason in the chat; the message
+    box keeps what it holds (nothing ran)."""
+    chat = [*session.chat, *_user_lines(said), _line("assistant", f"⚠️ {error}")]
     kept = session.model_copy(update={"chat": chat})
-    return render(ctx, kept, composer, message)
+    return render(ctx, kept, composer)
 
 
 def composer_problem(ctx: AppContext, name: str) -> str:
@@ -161,10 +177,10 @@ def run_turn(
     ctx: AppContext,
     session: Session,
     turn: Turn,
-    said: str,
+    said: Said | str,
     filters: list[str] | None,
     composer: str,
-    message: str = "",
+    sent: str = "",
     revised_caption: str | None = None,
 ) -> Update:
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
@@ -175,31 +191,31 @@ def run_turn(
             return ctx.conversation.turn(session.dialogue, turn, ready)
         return ctx.conversation.revise(session.dialogue, revised_caption)
 
-    return run_action(ctx, session, act, said, filters, composer, message)
+    return run_action(ctx, session, act, said, filters, composer, sent)
 
 
 def run_action(
     ctx: AppContext,
     session: Session,
     act: Callable[[DialogueState], tuple[DialogueState, str]],
-    said: str,
+    said: Said | str,
     filters: list[str] | None,
     composer: str,
-    message: str = "",
+    sent: str = "",
 ) -> Update:
     """Run one of the session's turns, `act(dialogue with the page's settings)` (undo goes
     back to the dialogue as it was before them); its reply goes to the chat, or on failure
-    the reason."""
+    the reason. `sent`: the message box's text this turn ran (the page empties the box)."""
     ready = with_settings(ctx, session.dialogue, filters, composer)
     problem = composer_problem(ctx, ready.composer)
     if problem:
-        return failed(ctx, session, said, problem, composer, message)
+        return failed(ctx, session, said, problem, composer)
     try:
         dialogue, reply = act(ready)
     except TurnError as err:
-        return failed(ctx, session, said, str(err), composer, message)
-    chat = [*session.chat, _line("user", said), _line("assistant", reply)]
-    return render(ctx, Session(dialogue=dialogue, chat=chat))
+        return failed(ctx, session, said, str(err), composer)
+    chat = [*session.chat, *_user_lines(said), _line("assistant", reply)]
+    return render(ctx, Session(dialogue=dialogue, chat=chat, version=session.version), sent=sent)
 
 
 def send(
@@ -209,13 +225,14 @@ def send(
     filters: list[str] | None = None,
     composer: str = "",
 ) -> Update:
-    """A chat message; it refines the picked result when one was clicked."""
+    """A chat message; it refines the picked result when one was clicked (the bubble shows a
+    small picture of it beside the shopper's words)."""
     text = text or ""
-    said = _as_shown(text) or "(empty message)"
+    said = Said(_as_shown(text) or "(empty message)")
     if session.picked:
-        said = f"[{session.picked}] {_as_shown(text)}".strip()
+        said = Said(_as_shown(text) or "More like this", str(ctx.thumbnails.path(session.picked)))
     turn = Turn(text=text, select=session.picked)
-    return run_turn(ctx, session, turn, said, filters, composer, message=text)
+    return run_turn(ctx, session, turn, said, filters, composer, sent=text)
 
 
 def choose(
@@ -271,12 +288,13 @@ def other_colours(
     item = session.picked or (dialogue.reference.item_id if dialogue.reference else None)
     if item is None:
         problem = "pick a result first, then ask for its other colours"
-        return failed(ctx, session, "Other colours", problem, composer)
+        return failed(ctx, session, "Other colours of this", problem, composer)
 
     def act(ready: DialogueState) -> tuple[DialogueState, str]:
         return ctx.conversation.other_colours(session.dialogue, item, ready)
 
-    return run_action(ctx, session, act, f"[{item}] Other colours", filters, composer)
+    said = Said("Other colours of this", str(ctx.thumbnails.path(item)))
+    return run_action(ctx, session, act, said, filters, composer)
 
 
 def none_of_these(
@@ -301,28 +319,34 @@ def upload(
     filters: list[str] | None = None,
     composer: str = "",
 ) -> Update:
-    """An uploaded picture becomes the reference; the message box, if filled, refines it."""
+    """An uploaded picture becomes the reference of a new search; the message box, if filled,
+    says what to change ("this but in white") and its turn runs with the upload."""
     if file is None:
-        return failed(ctx, session, "(upload)", "no file arrived: upload it again", composer, text)
+        return failed(ctx, session, "(upload)", "no file arrived: upload it again", composer)
     data, name = read_upload(file)
-    said = f"[uploaded {name}] {_as_shown(text or '')}".strip()
+    picture = None if isinstance(file, bytes) else str(file)
+    said = Said(_as_shown(text or "") or "Find this", picture)
     try:
         image = decode_image(data, name)
     except ValueError as err:
-        return failed(ctx, session, said, str(err), composer, text)
-    return run_turn(ctx, session, Turn(image=image, text=text or ""), said, filters, composer)
+        return failed(ctx, session, Said(f"{said.text} ({name})"), str(err), composer)
+    turn = Turn(image=image, text=text or "")
+    return run_turn(ctx, session, turn, said, filters, composer, sent=text or "")
 
 
 class Picked(NamedTuple):
     session: Session
-    chat: list[dict[str, str]]
+    chat: list[dict[str, Any]]
     reference: Any
     reference_label: str
 
 
-def pick(ctx: AppContext, session: Session, index: int) -> Picked:
-    """A click on the `index`-th result: the next message starts from it."""
+def pick(ctx: AppContext, session: Session, index: int, seen: str | None = None) -> Picked:
+    """A click on the `index`-th result: the next message starts from it. `seen`: the image
+    file (or its URL) the shopper clicked; a pick of results that changed since is refused."""
     chosen = ctx.conversation.shown(session.dialogue, index)
+    if chosen is not None and seen and Path(ctx.thumbnails.path(chosen.id)).name not in seen:
+        chosen = None  # the results changed while the click was on its way
     if chosen is None:
         chat = [*session.chat, _line("assistant", "⚠️ that result is gone: pick one shown now")]
         kept = session.model_copy(update={"chat": chat, "picked": None})

@@ -110,7 +110,8 @@ def _what_was_searched(state: DialogueState, turn: TurnRecord, schema) -> str:
             f"Here are others{f' among {asked}' if asked else ''}, away from the ones you passed on"
         )
     if turn.action in ("select", "item", "upload") and not turn.caption:
-        return "Here are items like your pick" + (f", {asked}" if asked else "")
+        like = "your photo" if turn.action == "upload" else "your pick"
+        return f"Here are items like {like}" + (f", {asked}" if asked else "")
     said = ", ".join(extra)
     start = "Showing" if not turn.new_search else "Searching for"
     if asked and said:
@@ -121,6 +122,13 @@ def _what_was_searched(state: DialogueState, turn: TurnRecord, schema) -> str:
 
 
 def _kept_or_dropped(state: DialogueState, turn: TurnRecord) -> str:
+    if turn.new_search and len(state.turns) > 1 and turn.action == "upload":
+        let_go = _words([c.value for c in turn.dropped])
+        return f"A new search from your photo: I let go of {let_go} from before." if let_go else ""
+    if turn.new_search and turn.action == "select" and turn.reference_id is None:
+        return (
+            f"A new search: I let go of {_words([*(c.value for c in turn.dropped), 'your pick'])}."
+        )
     if turn.dropped:
         return f"A new search: I let go of {_words([c.value for c in turn.dropped])}."
     if len(state.turns) < 2 or turn.new_search or turn.action == "choose":

@@ -74,6 +74,16 @@ def read_intent(text: str) -> Intent:
     )
 
 
+CHANGE_WORDS = frozenset({"instead", "rather", "like"})  # "a bag instead": the pick, changed
+
+
+def refers_to_shown(text: str) -> bool:
+    """True when a message points at what is shown or picked ("this in red", "same but
+    striped", "more like it", "a bag instead"): it changes that item rather than asking for
+    another."""
+    return any(t in REFINEMENT_WORDS or t in CHANGE_WORDS for t in tokenize(text))
+
+
 ROLE_WORDS = _WORDS["role_words"]  # an attribute role -> how a reply names it
 
 

@@ -36,13 +36,22 @@ class E2EConfig:
     llm_sessions: int = 4
     llm_turns: int = 2  # each waits for the LLM's 10 s timeout, or falls back when busy
     concurrency: int = 4  # the app's --concurrency (its default)
+    starts: int = 5  # app starts whose first turn is timed against the turns after it
+    first_later_turns: int = 4  # turns after the first, per start
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
 
 def quick_e2e() -> E2EConfig:
     return E2EConfig(
-        single_turns=6, loads=((4, 2),), hung_sessions=3, hung_turns=2, llm_sessions=2, llm_turns=1
+        single_turns=6,
+        loads=((4, 2),),
+        hung_sessions=3,
+        hung_turns=2,
+        llm_sessions=2,
+        llm_turns=1,
+        starts=2,
+        first_later_turns=3,
     )
 
 
@@ -156,11 +165,39 @@ def _summary(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "per_session_ms"}
 
 
+def first_turns(app_args: list[str], schema, config: E2EConfig) -> dict:
+    """The first turn after the app answers, against the turns after it: `config.starts`
+    fresh apps, each driven by one session from its first HTTP 200 (nothing untimed
+    before), p95 of the first turns over p95 of the later ones."""
+    first, later = [], []
+    for start in range(config.starts):
+        script = _rule_scripts(schema, 1, 1 + config.first_later_turns, config.seed + start)
+        with serve(app_args) as url:
+            row = drive(url, script)
+        times = row["per_session_ms"][0]
+        if len(times) == len(script[0]) and not row["errors"]:
+            first.append(times[0])
+            later += times[1:]
+    if not first or not later:
+        return {"starts": config.starts, "error": "no start answered every turn"}
+    p_first, p_later = percentiles(first)["p95"], percentiles(later)["p95"]
+    return {
+        "starts": config.starts,
+        "first_p95_ms": p_first,
+        "later_p95_ms": p_later,
+        "ratio": round(p_first / p_later, 2),
+        "first_ms": [round(t, 1) for t in first],
+    }
+
+
 def bench_e2e(app_args: list[str], schema, config: E2EConfig) -> dict:
     """One session, the concurrent loads, then rule sessions beside sessions waiting on a hung
-    LLM endpoint against the same rule sessions on the rules-only app."""
+    LLM endpoint against the same rule sessions on the rules-only app; and the first turn
+    after a start against the later ones."""
     report: dict = {"concurrency": config.concurrency}
     args = [*app_args, "--concurrency", str(config.concurrency)]
+    if config.starts:
+        report["first_turn"] = first_turns(args, schema, config)
     with serve(args) as url:
         drive(url, _rule_scripts(schema, 1, 3, config.seed + 99))  # warm-up, untimed
         report["single"] = _summary(drive(url, _rule_scripts(schema, 1, config.single_turns, 0)))

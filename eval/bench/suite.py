@@ -46,6 +46,7 @@ TARGETS = {
     "e2e_single_p50_ms": 120.0,  # one session through the app
     "e2e_single_p95_ms": 200.0,
     "e2e_20_p95_ms": 600.0,  # 20 sessions x 5 turns at once
+    "first_turn_ratio": 1.5,  # the first turn after a start, p95 over a later turn's
     "hung_llm_ratio": 1.5,  # rule sessions' p95 beside a hung LLM / without an LLM
 }
 
@@ -242,6 +243,14 @@ def _e2e_rows(e: dict | None, turn: dict, T: dict) -> list[str]:  # noqa: N803 (
         f"| {step} | {one['p95'] / turn['p95']:.1f}x | <= {T['e2e_single_p50_ms']:g}/"
         f"{T['e2e_single_p95_ms']:g} ms | {_met(one['p50'] <= T['e2e_single_p50_ms'] and one['p95'] <= T['e2e_single_p95_ms'])} |"
     ]
+    first = e.get("first_turn", {})
+    if "ratio" in first:
+        rows.append(
+            f"| first turn after start p95 (ms, {first['starts']} starts) | "
+            f"{first['first_p95_ms']:.0f} | a later turn {first['later_p95_ms']:.0f} | "
+            f"{first['ratio']:.2f}x | <= {T['first_turn_ratio']}x | "
+            f"{_met(first['ratio'] <= T['first_turn_ratio'])} |"
+        )
     for name, row in e.items():
         if not name.startswith("load_"):
             continue

@@ -77,6 +77,12 @@ def _catalogue_flags(catalogue: CatalogueRef | None) -> str:
     return " " + catalogue.whole().command_line()
 
 
+def _shown(catalogue: CatalogueRef) -> str:
+    """A catalogue as the flags that name it (`--catalogue /shop --metadata /shop/m.csv`)."""
+    whole = catalogue.whole()
+    return f"`{whole.command_line()}`" if whole.is_folder else whole.display_name
+
+
 class TrainedComposer(Composer):
     def __init__(
         self,
@@ -105,11 +111,11 @@ class TrainedComposer(Composer):
             )
         module, info = load_composer(path, encoder, config)
         stored = info.get("catalogue")
-        trained_for = CatalogueRef.read(stored).family if stored else None
-        if catalogue and trained_for and trained_for != catalogue.family:
+        trained_for = CatalogueRef.read(stored) if stored else None
+        if catalogue and trained_for and trained_for.family != catalogue.family:
             raise ValueError(
-                f"composition model {name!r} of {encoder.model_id} was trained for {trained_for}, "
-                f"not {catalogue.family}: retrain it with `{retrain}`"
+                f"composition model {name!r} of {encoder.model_id} was trained for "
+                f"{_shown(trained_for)}, not {_shown(catalogue)}: retrain it with `{retrain}`"
             )
         return cls(encoder, config, module, info)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.catalogues.ref import CatalogueRef
 from retrieval.encoders import Encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS, IndexMismatchError, Manifest
@@ -75,8 +76,9 @@ def build_instance(
     main = _main_manifest(main_folder)
     if catalogue.fingerprint() != main.catalogue_fingerprint:
         raise IndexMismatchError(
-            f"catalogue {catalogue.name} is not the one indexed in {main_folder} "
-            f"({main.catalogue.name}): open the index of that catalogue"
+            f"the catalogue `{CatalogueRef.of(catalogue).command_line()}` is not the one "
+            f"indexed in {main_folder} (`{CatalogueRef.read(main.catalogue).command_line()}`): "
+            "open the index of that catalogue"
         )
     settings = settings or ExpansionSettings()
     folder = main_folder / INSTANCE_DIR

@@ -332,3 +332,68 @@ def test_an_observer_sees_each_search_and_the_turn_record_keeps_no_evaluation(ag
     assert not {"ranking", "target_ranks"} & set(state.turns[-1].model_dump())
     agent.step(state, Turn(text="start over"), seen)  # no search: nothing to observe
     assert len(seen.calls) == 1
+
+
+@pytest.fixture(scope="module")
+def shoe_agent(tmp_path_factory, tiny_encoder):
+    """An agent on a tiny photo shop with a gender and a kind (Casual/Sports Shoes, Handbags)."""
+    from catalogue_fixtures import write_shoe_shop
+
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.local import build_index
+
+    catalogue = FolderCatalogue(write_shoe_shop(tmp_path_factory.mktemp("shoes")))
+    index = build_index(catalogue, tiny_encoder, progress=False)
+    return Agent(tiny_encoder, index, "sum", schema=catalogue.schema)
+
+
+def required(state: DialogueState) -> dict[str, str]:
+    return {c.attribute: c.value for c in state.constraints if c.polarity == "require"}
+
+
+def test_a_later_gender_keeps_the_kind_the_shopper_did_not_change(shoe_agent):
+    state, _ = shoe_agent.step(shoe_agent.new_state(), Turn(text="red sports shoes for men"))
+    assert required(state) == {"articleType": "Sports Shoes", "baseColour": "Red", "gender": "Men"}
+    for turn in (
+        Turn(text="for women instead"),
+        Turn(text="for women instead", select=state.last_results[0].id),
+    ):
+        after, shown = shoe_agent.step(state, turn)
+        assert required(after) == {
+            "articleType": "Sports Shoes",
+            "baseColour": "Red",
+            "gender": "Women",
+        }
+        assert shown and all(
+            r.attributes["articleType"] == "Sports Shoes" and r.attributes["gender"] == "Women"
+            for r in shown
+        )
+        assert not after.turns[-1].new_search
+
+
+def test_a_new_kind_after_a_pick_starts_over_unless_the_words_point_at_the_pick(shoe_agent):
+    state, _ = shoe_agent.step(shoe_agent.new_state(), Turn(text="red sports shoes for men"))
+    pick = state.last_results[0].id
+    bags, shown = shoe_agent.step(state, Turn(text="blue handbags for women", select=pick))
+    assert bags.turns[-1].new_search and bags.reference is None and bags.liked == []
+    assert {c.value for c in bags.turns[-1].dropped} == {"Sports Shoes", "Red", "Men"}
+    assert required(bags) == {"articleType": "Handbags", "baseColour": "Blue", "gender": "Women"}
+    assert all(r.attributes["articleType"] == "Handbags" for r in shown)
+    for words in ("this as handbags", "same but handbags", "handbags instead"):
+        kept, _ = shoe_agent.step(state, Turn(text=words, select=pick))
+        assert not kept.turns[-1].new_search and kept.reference.item_id == pick, words
+        assert required(kept)["baseColour"] == "Red", words
+
+
+def test_an_upload_starts_over_from_the_photo_and_its_words_refine_it(shoe_agent):
+    state, _ = shoe_agent.step(shoe_agent.new_state(), Turn(text="red sports shoes for men"))
+    photo = np.full((64, 64, 3), 250, np.uint8)
+    photo[20:44, 20:44] = (30, 60, 200)  # a blue square on white
+    fresh, _ = shoe_agent.step(state, Turn(image=photo))
+    assert fresh.turns[-1].new_search and fresh.reference.kind == "upload"
+    assert fresh.constraints == [] and len(fresh.turns[-1].dropped) == 3
+    words, shown = shoe_agent.step(state, Turn(image=photo, text="this but in green"))
+    assert words.reference.kind == "upload" and required(words) == {"baseColour": "Green"}
+    assert shown and all(r.attributes["baseColour"] == "Green" for r in shown)
+    undone = shoe_agent.undo(words)
+    assert undone == state

@@ -68,11 +68,15 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert 0 < e2e["single"]["p50"] <= e2e["single"]["p95"]
     load = e2e["load_4x2"]
     assert (load["turns"], load["errors"], load["mixed_up"]) == (8, 0, 0)
+    first = e2e["first_turn"]  # the first turn after a start against the later ones
+    assert first["starts"] == 2 and len(first["first_ms"]) == 2
+    assert first["first_p95_ms"] > 0 and first["later_p95_ms"] > 0 and first["ratio"] > 0
     hung = e2e["hung_llm"]
     assert "skipped" in hung or (hung["errors"] == 0 and hung["ratio_to_no_llm"] > 0)
     table = markdown_table(report)
     assert "end to end, 1 session" in table and "other colours p50/p95" in table
-    assert "turn with suggestions" in table and "rebuild after 3 of 300 photos" in table
+    assert "turn with suggestions" in table and "first turn after start p95" in table
+    assert "rebuild after 3 of 300 photos" in table
 
 
 def test_the_paired_timer_runs_each_case_in_order_and_drops_the_warmup():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 # gradio's queue uses pandas options that pandas 3 deprecates: noise, not ours
 pytestmark = pytest.mark.filterwarnings(
@@ -86,6 +87,20 @@ def wait_for_gallery(page, count: int, unlike: list[str] | None = None) -> list[
     return captions(page)
 
 
+# types and sends each message as a shopper would (input, then Send), one right after the
+# other; returns the chat's text when the last was sent
+SEND_ALL = """async (messages) => {
+    const box = document.querySelector('#message textarea');
+    for (const text of messages) {
+        box.value = text;
+        box.dispatchEvent(new Event('input', {bubbles: true}));
+        await new Promise(r => setTimeout(r, 0));
+        document.querySelector('#send').click();
+    }
+    return document.querySelector('#chat').innerText;
+}"""
+
+
 def chips(page) -> list[str]:
     """The labels of the suggestion chips shown."""
     return [
@@ -114,6 +129,8 @@ def test_request_pick_refine_undo_reset_in_the_browser(page):
     send(page, "with stripes")
     wait_for_chat(page, "I kept dress from before")
     refined = wait_for_gallery(page, 10, unlike=first)
+    assert page.locator("#chat img").count() >= 1  # a small picture of the pick, no item id
+    assert "[" not in page.locator("#chat").inner_text()
     assert all("striped" in c.split("\n")[0] and "dress" in c for c in refined)
     assert page.locator("#caption textarea").input_value() == "striped"
     shoot(page, "03-refined")
@@ -166,7 +183,9 @@ def shoe_shop_url(tmp_path_factory, tiny_encoder):
 
 
 @pytest.mark.slow
-def test_chips_questions_and_product_cards_on_a_photo_catalogue(browser, shoe_shop_url):
+def test_chips_questions_and_product_cards_on_a_photo_catalogue(
+    browser, shoe_shop_url, tmp_path_factory
+):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -195,4 +214,99 @@ def test_chips_questions_and_product_cards_on_a_photo_catalogue(browser, shoe_sh
     narrowed = wait_for_gallery(page, 4, unlike=answered)
     assert all(" Sports Shoes " in c for c in narrowed)
     shoot(page, "13-photo-chip")
+
+    photo = tmp_path_factory.mktemp("upload") / "blue-square.png"
+    picture = Image.new("RGB", (96, 96), (250, 250, 250))
+    picture.paste((30, 60, 200), (28, 28, 68, 68))  # the shop's Handbags are blue squares too
+    picture.save(photo)
+    with page.expect_file_chooser() as chooser:  # as a shopper picks a file
+        page.locator("#upload").click()
+    chooser.value.set_files(str(photo))
+    wait_for_chat(page, "A new search from your photo: I let go of")
+    wait_for_gallery(page, 10, unlike=narrowed)
+    assert page.locator("#chat img").count() >= 1  # the upload, small, in the shopper's bubble
+    assert "Find this" in page.locator("#chat").inner_text()
+    shoot(page, "14-photo-upload")
+    context.close()
+
+
+@pytest.mark.slow
+def test_a_message_sent_while_a_turn_runs_is_answered_after_it(page):
+    box = page.locator("#message textarea")
+    # both sent within one task of the page: the second surely while the first turn runs
+    when_sent = page.evaluate(SEND_ALL, ["a dress", "with stripes"])
+    overlapped = "Searching for" not in when_sent  # no answer yet when the second was sent
+    wait_for_chat(page, "I kept dress from before")
+    chat = page.locator("#chat").inner_text()
+    order = [chat.find(t) for t in ("a dress", "Searching for dress", "with stripes", "I kept")]
+    assert overlapped and -1 not in order and order == sorted(order), chat
+    assert chat.count("with stripes") == 1 and chat.count("Searching for dress") == 1
+    assert all("striped" in c.split("\n")[0] for c in wait_for_gallery(page, 10))
+    page.wait_for_function("document.querySelector('#message textarea').value === ''")
+
+    box.fill("in red")  # typed, not sent: a turn that ends meanwhile leaves it alone
+    page.locator("#chips button").first.click()
+    wait_for_chat(page, "Narrowed to")
+    page.locator("#none").click()
+    wait_for_chat(page, "away from the ones you passed on")
+    assert box.input_value() == "in red"
+    shoot(page, "06-queued-message")
+
+
+@pytest.fixture(scope="module")
+def held_colours(app_agent, tmp_path_factory):
+    """(app URL, gate): the app with its instance index built in the background only once the
+    test opens the gate (the real build, held back so its waiting can be seen)."""
+    import threading
+
+    from agent.agent import Agent
+    from agent.other_colours import LazyInstance
+    from eval.bench.app import free_port
+    from retrieval.instance.descriptors import HeadDescriptorEncoder
+    from retrieval.instance.query import ExpansionSettings
+    from retrieval.instance.store import build_instance
+    from ui.app import build_app, launch
+
+    agent, catalogue = app_agent
+    folder = tmp_path_factory.mktemp("held-index")
+    agent.index.save(folder)
+    gate = threading.Event()
+
+    def open_instance():
+        gate.wait(120)
+        encoder = HeadDescriptorEncoder(agent.encoder)
+        return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
+
+    held = Agent(agent.encoder, agent.index, "sum", instance=LazyInstance(open_instance))
+    demo = build_app(held, catalogue)
+    launch(
+        demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
+    )
+    yield demo.local_url.rstrip("/"), gate
+    gate.set()
+    demo.close()
+
+
+@pytest.mark.slow
+def test_other_colours_says_it_is_getting_ready_until_it_is(browser, held_colours):
+    url, gate = held_colours
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    button = page.locator("#other-colours")
+    button.wait_for()
+    assert button.is_disabled() and "getting ready" in button.inner_text()
+    assert "Ready (warmed up in" in page.locator("#status").inner_text()
+    assert "other colours are getting ready" in page.locator("#status").inner_text()
+    send(page, "a dress")
+    wait_for_gallery(page, 10)
+    page.locator("#results .thumbnail-item").nth(0).click()
+    wait_for_chat(page, "Picked ")
+    gate.set()  # the build runs; the page's timer enables the button once it has
+    page.wait_for_function("!document.querySelector('#other-colours').disabled")
+    assert button.inner_text().strip() == "Other colours of the pick"
+    assert "other colours are ready" in page.locator("#status").inner_text()
+    button.click()
+    wait_for_chat(page, "Here is the same style in other colours")
     context.close()

@@ -31,7 +31,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     m = index.manifest
     left_out = ", ".join(f"{n} {kind}" for kind, n in m.left_out.items())
     print(
-        f"indexed {m.count} items of {m.catalogue.name} with {m.model_id} ({m.factory}) in "
+        f"indexed {m.count} items of {m.catalogue.display_name} with {m.model_id} ({m.factory}) in "
         f"{m.build_seconds:.1f} s: {m.encoded} encoded, {m.count - m.encoded} from the cache, "
         f"{len(m.skipped)} skipped{f' (metadata: {left_out})' if left_out else ''} -> {out}"
     )
