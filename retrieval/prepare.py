@@ -64,11 +64,13 @@ def prepare(
     say: Callable[[str], None] = log.info,
 ) -> Prepared:
     """Make what serving `ref` needs and is missing: with model `auto`, the folder's photo
-    encoder; the trainable `composer`'s weights; the index; the instance index."""
+    encoder and the trainable `composer`'s weights (a model named by the user is served as it
+    is: a composer without weights falls back to 'sum'); the index; the instance index."""
     prepared = Prepared(resolve_model(ref, model_id))
-    if model_id == AUTO_MODEL and ref.is_folder:
+    auto = model_id == AUTO_MODEL
+    if auto and ref.is_folder:
         _stage(prepared, "photo encoder", say, lambda: _photo_encoder(ref))
-    if composer:
+    if auto and composer:
         made = lambda: _composer(ref, prepared, composer)  # noqa: E731
         _stage(prepared, f"composition model {composer}", say, made)
     gallery = {}

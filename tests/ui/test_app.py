@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 import agent.factory
+import retrieval.prepare
 import ui.app
 from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
+from retrieval.prepare import Prepared
 from ui.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,12 @@ def started(monkeypatch) -> dict:
         calls["build_app"] = (agent, catalogue, concurrency)
         return "demo"
 
+    def fake_prepare(ref, model, composer, index, say=None):
+        calls["prepare"] = (ref, model, composer, index)
+        return Prepared("fashion-mini")
+
     monkeypatch.setattr(agent.factory, "build_agent", fake_build_agent)
+    monkeypatch.setattr(retrieval.prepare, "prepare", fake_prepare)
     monkeypatch.setattr(ui.app, "build_app", fake_build_app)
     monkeypatch.setattr(ui.app, "launch", lambda demo, **kw: calls.setdefault("launch", kw))
     return calls
@@ -41,7 +48,7 @@ def test_app_verb_defaults():
     assert (args.host, args.port, args.model, args.catalogue) == (
         "127.0.0.1",
         7860,
-        "fashion-mini",
+        "auto",
         "fmnist-color",
     )
     assert (args.composer, args.index, args.rewriter) == (DEFAULT_COMPOSER, None, "rules")
@@ -50,6 +57,12 @@ def test_app_verb_defaults():
 def test_circhat_app_builds_the_agent_and_launches(started):
     code = main(["app", "--port", "7999", "--composer", "text-only", "--index", "/tmp/idx"])
     assert code == 0
+    assert started["prepare"] == (
+        CatalogueRef.parse("fmnist-color"),
+        "auto",
+        "text-only",
+        "/tmp/idx",
+    )
     assert started["build_agent"] == (
         "fashion-mini",
         CatalogueRef.parse("fmnist-color"),

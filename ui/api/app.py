@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.encoders import DEFAULT_MODEL
+from retrieval.prepare import resolve_model
 from ui.api import errors, routes
 from ui.api.limits import ApiKeys, BodyLimit, Limits, RateLimiter
 from ui.api.store import DEFAULT_MAX_BYTES, DEFAULT_TTL_S, open_store
@@ -165,16 +166,17 @@ def app_from_env() -> FastAPI:
     return create_app(ServeConfig.model_validate_json(os.environ[CONFIG_ENV]))
 
 
-def _prepare(config_json: str) -> None:
-    """Build the index where missing (run once in a child process before the workers start,
-    so they do not race to build it and the supervisor holds no model)."""
+def _prepare(config_json: str, model: str) -> None:
+    """Find or make what serving needs (retrieval.prepare: with model 'auto' the photo encoder
+    and composition model, then the index and instance index), once in a child process before
+    the workers start, so they do not race to build it and the supervisor holds no model."""
     import sys
 
-    from retrieval.indexing.gallery import open_gallery
+    from retrieval.prepare import prepare
 
     config = ServeConfig.model_validate_json(config_json)
     try:
-        open_gallery(config.catalogue, config.model, config.index)
+        prepare(config.catalogue, model, config.composer, config.index)
     except (ValueError, FileNotFoundError, KeyError) as err:
         print(f"circhat: error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -192,9 +194,12 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, worker
         raise ValueError(f"--store {config.store}: cannot reach it ({err})") from None
     if config.api_keys:
         ApiKeys.read(config.api_keys)
+    wanted = config.model  # 'auto': found or trained by _prepare, served as its model id
+    config = config.model_copy(update={"model": resolve_model(config.catalogue, wanted)})
     os.environ[CONFIG_ENV] = config.model_dump_json()
     if workers == 1:
         config.catalogue.open()  # a missing folder or metadata file: one line, before serving
+        _prepare(config.model_dump_json(), wanted)
         uvicorn.run(
             "ui.api.app:app_from_env",
             factory=True,
@@ -205,7 +210,7 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, worker
         )
         return
     child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(config.model_dump_json(),)
+        target=_prepare, args=(config.model_dump_json(), wanted)
     )
     child.start()
     child.join()

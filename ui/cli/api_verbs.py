@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from retrieval.prepare import AUTO_MODEL
 from ui.cli import options
 
 
@@ -45,7 +46,7 @@ def register(verbs) -> None:
         "serve",
         parents=[
             options.catalogue(),
-            options.model(),
+            options.model(AUTO_MODEL),
             options.index(),
             options.composer(),
             options.rewriter(),

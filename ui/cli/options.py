@@ -20,9 +20,17 @@ def _parent() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(add_help=False)
 
 
-def model() -> argparse.ArgumentParser:
+def model(default: str = DEFAULT_MODEL) -> argparse.ArgumentParser:
     parser = _parent()
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="encoder model id (fashion-mini)")
+    if default == DEFAULT_MODEL:
+        parser.add_argument("--model", default=default, help="encoder model id (fashion-mini)")
+    else:  # 'auto': what `retrieval.prepare` finds or trains for the catalogue
+        parser.add_argument(
+            "--model",
+            default=default,
+            help="encoder model id; default 'auto': a folder catalogue's own photo encoder "
+            "(trained on first use, with its composition model), else fashion-mini",
+        )
     return parser
 
 

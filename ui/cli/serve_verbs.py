@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from retrieval.prepare import AUTO_MODEL
 from ui import CONCURRENCY
 from ui.cli import options
 
@@ -41,11 +42,23 @@ def cmd_app(args: argparse.Namespace) -> int:
     from ui.app import build_app, launch
 
     ref = options.catalogue_ref(args)
-    agent, catalogue = build_agent(args.model, ref, args.index, args.composer, args.rewriter)
+    model = prepared_model(ref, args.model, args.composer, args.index)
+    agent, catalogue = build_agent(model, ref, args.index, args.composer, args.rewriter)
     launch(
         build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
     )
     return 0
+
+
+def prepared_model(ref, model: str, composer: str, index: str | None) -> str:
+    """The model id to serve `ref` with; with model 'auto', what it needs is found or made
+    first (retrieval.prepare: photo encoder, composition model, index, instance index), each
+    stage and its seconds said as it goes."""
+    from retrieval.prepare import prepare
+
+    if model != AUTO_MODEL:
+        return model
+    return prepare(ref, model, composer, index).model_id
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -83,7 +96,13 @@ def register(verbs) -> None:
 
     app = verbs.add_parser(
         "app",
-        parents=[options.catalogue(), model, options.index(), options.composer(), rewriter],
+        parents=[
+            options.catalogue(),
+            options.model(AUTO_MODEL),
+            options.index(),
+            options.composer(),
+            rewriter,
+        ],
         help="serve the chat app in the browser",
     )
     app.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import png_bytes
+from api_fixtures import png_bytes
 
 from eval.bench.app import free_port
 from ui.api.app import ServeConfig, create_app

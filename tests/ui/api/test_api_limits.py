@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import make_client, png_bytes
+from api_fixtures import make_client, png_bytes
 from PIL import Image
 
 from ui.api.limits import ApiKeys, Limits, hash_key

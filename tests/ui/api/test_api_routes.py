@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from conftest import png_bytes
+from api_fixtures import png_bytes
 from PIL import Image
 
 from ui.thumbnails import display_image

@@ -100,7 +100,7 @@ def test_a_long_dialogue_drops_its_oldest_undo_steps_to_fit(app_agent, tmp_path)
 
 
 def test_a_store_that_goes_away_is_503_not_a_traceback(app_agent, tmp_path):
-    from conftest import make_client
+    from api_fixtures import make_client
 
     with redis_server(tmp_path) as url, make_client(app_agent, tmp_path, store=url) as client:
         assert client.get("/readyz").status_code == 200
