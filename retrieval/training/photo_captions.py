@@ -1,6 +1,7 @@
 """Captions of a catalogue's items for training its photo encoder, from the item's attribute
-values (by the role of each attribute), its product title, and paraphrases of the values from
-the schema's synonyms and the shipped lexicon (templates: phrasebooks/photo-captions.json)."""
+values (by the role of each attribute), the shop's own words (its product title and the
+opening of its description), and paraphrases of the values from the schema's synonyms and
+the shipped lexicon (templates: phrasebooks/photo-captions.json)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def attribute_prompts(schema: CatalogueSchema) -> dict[str, list[str]]:
     }
 
 
+DESCRIPTION_WORDS = 40  # of a description, as a caption: its opening, where the product is said
+
+
+def description_caption(description: str) -> str:
+    """The opening words of a product's description (plain text), up to DESCRIPTION_WORDS."""
+    words = description.split()
+    return " ".join(words[:DESCRIPTION_WORDS])
+
+
 class CaptionMaker:
     """Every caption of an item: its title, the templates its values fill, one prompt per
     attribute; with `paraphrase_share`, some template slots say a value by a synonym."""
@@ -68,11 +78,10 @@ class CaptionMaker:
 
     def captions(self, item: Item) -> list[Caption]:
         out: list[Caption] = []
-        if item.title:  # the product's name: this item (and what it is, for shared names)
-            said = {
-                a: item.attributes[a] for a in self.schema.categorical if item.attributes.get(a)
-            }
-            out.append((item.title, {"id": item.id, **said}))
+        said = {a: item.attributes[a] for a in self.schema.categorical if item.attributes.get(a)}
+        for text in (item.title, description_caption(item.description)):
+            if text:  # the shop's own words: this item (and what it is, for shared names)
+                out.append((text, {"id": item.id, **said}))
         for template in _data()["item_templates"]:
             slots = SLOT.findall(template)
             names = [self.roles.get(s) for s in slots]
