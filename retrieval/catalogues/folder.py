@@ -110,9 +110,18 @@ class FolderCatalogue(CatalogueBase):
         images: str | Path | None = None,
     ):
         self.root = Path(root)
+        if self.root.is_file():
+            raise ValueError(
+                f"catalogue folder {self.root} is a file: give --catalogue the folder of the "
+                "photos, and this file as --metadata"
+            )
         if not self.root.is_dir():
             raise FileNotFoundError(f"catalogue folder {self.root} does not exist")
         self.images_root = Path(images) if images else self.root
+        if self.images_root.is_file():
+            raise ValueError(
+                f"image folder {images} is a file: give --images the folder of the photos"
+            )
         if not self.images_root.is_dir():
             raise FileNotFoundError(f"image folder {images} does not exist: check --images")
         self.metadata_path = find_metadata(self.root, metadata)

@@ -88,6 +88,10 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
     file (a product feed)."""
     if metadata:
         path = Path(metadata)
+        if path.is_dir():
+            raise ValueError(
+                f"metadata file {path} is a folder: give --metadata the CSV or JSONL file in it"
+            )
         if not path.is_file():
             raise FileNotFoundError(f"metadata file {path} does not exist: check --metadata")
         return path

@@ -183,6 +183,8 @@ def open_gallery(
     """The gallery of `catalogue` with model `model_id`, its index in `folder` (default: the
     catalogue's own); builds and saves the index if absent. With `mmap`, a saved index is
     memory-mapped where FAISS supports it."""
+    if folder:
+        _check_index_folder(Path(folder), catalogue)
     encoder = load_encoder(model_id)
     folder = Path(folder) if folder else catalogue.index_dir(model_id)
     if not (folder / MANIFEST_FILE).exists():
@@ -190,11 +192,42 @@ def open_gallery(
         index = build_and_save(catalogue, encoder, folder, factory)
         return Gallery(catalogue, encoder, index, folder)
     index = SearchIndex.load(folder, encoder, mmap=mmap)
+    _check_built_from(folder, catalogue, index.manifest.catalogue)
     checked = check_current(index, folder)  # never answer from photos that are gone or changed
     gallery = Gallery(catalogue, encoder, index, folder)
     if checked is not None and _same_folder(catalogue, index.manifest.catalogue):
         gallery.catalogue = checked  # opened once: the check's copy is the gallery's
     return gallery
+
+
+def _check_index_folder(folder: Path, catalogue: CatalogueRef) -> None:
+    """ValueError for an `--index` that is a file, or the catalogue's own folder (an index
+    built there would mix its files with the photos and the metadata)."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"--index {folder} is a file: give an index folder "
+            "(`circhat index build --out <folder>` writes one)"
+        )
+    own = catalogue.is_folder and folder.resolve() == Path(catalogue.source).resolve()
+    if own and not (folder / MANIFEST_FILE).exists():
+        raise ValueError(
+            f"--index {folder} is the catalogue's own folder: give the index a folder of its "
+            "own, or leave --index out"
+        )
+
+
+def _check_built_from(folder: Path, asked: CatalogueRef, built_from: CatalogueRef) -> None:
+    """ValueError when the index at `folder` was built from another folder catalogue than the
+    one asked for: its answers would be the other catalogue's photos."""
+    if not (asked.is_folder and built_from.is_folder):
+        return
+    asked_source, built_source = Path(asked.source).resolve(), Path(built_from.source).resolve()
+    if asked_source != built_source:
+        raise ValueError(
+            f"index {folder} was built from the catalogue {built_source}, not {asked_source}: "
+            f"give --catalogue {built_source}, or build this catalogue's index with "
+            f"`circhat index build --catalogue {asked_source} --out <folder>`"
+        )
 
 
 def _same_folder(asked: CatalogueRef, built_from: CatalogueRef) -> bool:
