@@ -17,7 +17,13 @@ from retrieval.catalogues import Catalogue, CatalogueRef, Item
 from retrieval.catalogues.columns import cell_values
 from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
-from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
+from retrieval.index.store import (
+    INDEX_FILE,
+    ITEMS_FILE,
+    MANIFEST_FILE,
+    SCRATCH_VECTORS,
+    VECTORS_FILE,
+)
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.freshness import check_current
 from retrieval.indexing.local import build_index
@@ -184,7 +190,7 @@ def open_gallery(
     catalogue's own); builds and saves the index if absent. With `mmap`, a saved index is
     memory-mapped where FAISS supports it."""
     if folder:
-        _check_index_folder(Path(folder), catalogue)
+        _check_index_folder(Path(folder), catalogue, model_id)
     encoder = load_encoder(model_id)
     folder = Path(folder) if folder else catalogue.index_dir(model_id)
     if not (folder / MANIFEST_FILE).exists():
@@ -200,9 +206,10 @@ def open_gallery(
     return gallery
 
 
-def _check_index_folder(folder: Path, catalogue: CatalogueRef) -> None:
-    """ValueError for an `--index` that is a file, or the catalogue's own folder (an index
-    built there would mix its files with the photos and the metadata)."""
+def _check_index_folder(folder: Path, catalogue: CatalogueRef, model_id: str) -> None:
+    """ValueError for an `--index` that is a file, the catalogue's own folder (an index
+    built there would mix its files with the photos and the metadata), or an index whose
+    manifest is gone (built over, its files would be lost without a word of why)."""
     if folder.exists() and not folder.is_dir():
         raise ValueError(
             f"--index {folder} is a file: give an index folder "
@@ -213,6 +220,14 @@ def _check_index_folder(folder: Path, catalogue: CatalogueRef) -> None:
         raise ValueError(
             f"--index {folder} is the catalogue's own folder: give the index a folder of its "
             "own, or leave --index out"
+        )
+    left = [name for name in (INDEX_FILE, ITEMS_FILE, VECTORS_FILE) if (folder / name).exists()]
+    if left and not (folder / MANIFEST_FILE).exists():
+        metadata = f" --metadata {catalogue.metadata}" if catalogue.metadata else ""
+        raise ValueError(
+            f"{folder / MANIFEST_FILE} is missing (the index's {', '.join(left)} are there): "
+            f"rebuild the index with `circhat index build --out {folder} --catalogue "
+            f"{catalogue.source}{metadata} --model {model_id}`"
         )
 
 
