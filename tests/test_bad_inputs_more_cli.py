@@ -188,7 +188,7 @@ def test_a_bad_chat_line_is_answered_and_the_dialogue_goes_on(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="degraded: an empty line gets no answer line, breaking one JSON line out per line in",
+    reason="degraded, left as is: run_json skips blank lines on purpose (ui/chat.py), so a client counting one answer per line loses count; answering them changes the protocol for scripts whose files end in blank lines, a decision for the lead",
 )
 def test_an_empty_chat_line_asks_for_words(shop, monkeypatch, capsys):
     (answer,) = chat(shop, monkeypatch, capsys, [""])
