@@ -47,6 +47,13 @@ class ChatLine:
     command: str = ""  # help / quit
 
 
+def _json_array(line: str) -> bool:
+    """Whether a line is a JSON array (a script's mistake), not words in brackets."""
+    with contextlib.suppress(json.JSONDecodeError):
+        return isinstance(json.loads(line), list)
+    return False
+
+
 def parse_line(line: str) -> ChatLine:
     line = line.strip()
     if line.startswith("{"):
@@ -60,6 +67,8 @@ def parse_line(line: str) -> ChatLine:
         unknown = set(data) - set(keys) if isinstance(data, dict) else {"(not an object)"}
         if unknown:
             raise ChatInputError(f"unknown keys {sorted(unknown)}: use {', '.join(keys)}")
+        if not isinstance(data.get("text") or "", str):
+            raise ChatInputError(f"'text' must be a string, not {data['text']!r}")
         return ChatLine(
             text=str(data.get("text") or ""),
             pick=data.get("pick"),
@@ -69,6 +78,8 @@ def parse_line(line: str) -> ChatLine:
             undo=bool(data.get("undo")),
             reset=bool(data.get("reset")),
         )
+    if line.startswith("[") and _json_array(line):
+        raise ChatInputError("not a valid JSON object (an array): send one object per line")
     if not line.startswith(":"):
         return ChatLine(text=line)
     verb, _, rest = line[1:].partition(" ")

@@ -33,7 +33,7 @@ from retrieval.catalogues.layouts import (
     recognise,
 )
 from retrieval.catalogues.layouts.photos import PhotoFinder
-from retrieval.catalogues.layouts.rows import ProductRow
+from retrieval.catalogues.layouts.rows import ProductRow, plain_text
 from retrieval.catalogues.layouts.variants import collapse
 from retrieval.catalogues.metadata import Metadata, Problems, find_metadata, read_metadata
 from retrieval.catalogues.schema import (
@@ -110,9 +110,18 @@ class FolderCatalogue(CatalogueBase):
         images: str | Path | None = None,
     ):
         self.root = Path(root)
+        if self.root.is_file():
+            raise ValueError(
+                f"catalogue folder {self.root} is a file: give --catalogue the folder of the "
+                "photos, and this file as --metadata"
+            )
         if not self.root.is_dir():
             raise FileNotFoundError(f"catalogue folder {self.root} does not exist")
         self.images_root = Path(images) if images else self.root
+        if self.images_root.is_file():
+            raise ValueError(
+                f"image folder {images} is a file: give --images the folder of the photos"
+            )
         if not self.images_root.is_dir():
             raise FileNotFoundError(f"image folder {images} does not exist: check --images")
         self.metadata_path = find_metadata(self.root, metadata)
@@ -145,6 +154,12 @@ class FolderCatalogue(CatalogueBase):
         if not file_column and image_column(table.columns):  # 'image_url': paths or URLs
             file_column = image_column(table.columns)
             override = override.with_keys(file=file_column)
+        if not images and table.rows:
+            raise ValueError(
+                f"{self.images_root}: no images in it or in its folders, for the "
+                f"{len(table.rows)} rows of {table.path}: put the photos there, or give "
+                "their folder with --images"
+            )
         matched = self._match(table, images, id_column, file_column)
         if images and not matched:
             raise ValueError(self._nothing_matched(table, id_column, file_column))
@@ -323,7 +338,7 @@ class FolderCatalogue(CatalogueBase):
     def _item(self, row: dict[str, str], item_id: str, path: Path, group: str = "") -> Item:
         schema = self.schema
         attributes = {n: row[n] for n in schema.attributes if row.get(n)}
-        title = row.get(schema.title_column or "", "")
+        title = plain_text(row.get(schema.title_column or "", ""))  # '<b>Tee</b>': 'Tee'
         caption = row.get(schema.caption_column or "", "") or title or schema.caption(attributes)
         return Item(item_id, attributes, caption, str(path), title, group)
 

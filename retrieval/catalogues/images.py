@@ -96,6 +96,10 @@ def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
             return to_rgb(ImageOps.exif_transpose(img) if turned else img), turned
     except ValueError:
         raise
+    except Image.DecompressionBombError:  # raised by Image.open, before the check above
+        raise ValueError(
+            f"{name}: more pixels than {MAX_IMAGE_PIXELS:,} is too large; resize it first"
+        ) from None
     except Exception as err:  # PIL raises many types for bad files
         raise ValueError(f"{name}: not a readable image ({type(err).__name__})") from None
 

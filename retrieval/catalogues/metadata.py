@@ -88,6 +88,10 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
     file (a product feed)."""
     if metadata:
         path = Path(metadata)
+        if path.is_dir():
+            raise ValueError(
+                f"metadata file {path} is a folder: give --metadata the CSV or JSONL file in it"
+            )
         if not path.is_file():
             raise FileNotFoundError(f"metadata file {path} does not exist: check --metadata")
         return path
@@ -125,6 +129,7 @@ def read_metadata(path: Path) -> Metadata:
         return _read_jsonl(path, text, problems)
     if path.suffix.lower() == ".xml":  # a product feed (Google Merchant Center RSS / Atom)
         return _read_xml(path, text, problems)
+    _refuse_json(path, text)
     return _read_csv(path, text, problems)
 
 
@@ -191,6 +196,34 @@ def clean_cell(value: object) -> str:
     return "" if text.lower() in MISSING else text
 
 
+def _refuse_repeated_columns(path: Path, header: list[str]) -> None:
+    """ValueError for a header naming a column twice: one would silently replace the other."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        if name and name in first:
+            raise ValueError(
+                f"metadata file {path}: the column {name!r} is named twice (columns "
+                f"{first[name]} and {number}): give each column its own name"
+            )
+        first.setdefault(name, number)
+
+
+def _refuse_json(path: Path, text: str) -> None:
+    """ValueError for JSON saved under a CSV name: read as CSV, it has no columns."""
+    start = text.lstrip()
+    if not start.startswith(("[", "{")):
+        return
+    for candidate in (start, start.splitlines()[0]):
+        try:
+            json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        raise ValueError(
+            f"metadata file {path} holds JSON, not CSV: save it as JSON lines (one object "
+            "per line) in a .jsonl file, or as CSV"
+        )
+
+
 def _read_csv(path: Path, text: str, problems: Problems) -> Metadata:
     delimiter = sniff_delimiter(text)
     raw = io.StringIO(text, newline="").readlines()  # the lines as the reader counts them
@@ -212,6 +245,7 @@ def _read_csv(path: Path, text: str, problems: Problems) -> Metadata:
             continue
         if header is None:
             header = [cell.strip() for cell in record]
+            _refuse_repeated_columns(path, header)
             continue
         if end > line and end == len(raw) and _never_closed(raw[line - 1 : end], delimiter):
             problems.add(

@@ -276,8 +276,9 @@ def _check_override_columns(override: SchemaOverride, columns: list[str]) -> Non
     named = {"id": override.id, "file": override.file, "title": override.title}
     named.update({"caption": override.caption, "kind": override.kind})
     named.update({f"attributes.{a}": a for a in override.attributes or {}})
+    others = {column for key, column in named.items() if key != "kind"}  # kind may name one
     for key, column in named.items():
-        if column and column not in columns and not (key == "kind" and column in named.values()):
+        if column and column not in columns and not (key == "kind" and column in others):
             raise ValueError(
                 f"{key} names {column!r}, which is not a column of the metadata "
                 f"(columns: {', '.join(columns)})"

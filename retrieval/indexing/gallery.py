@@ -17,7 +17,13 @@ from retrieval.catalogues import Catalogue, CatalogueRef, Item
 from retrieval.catalogues.columns import cell_values
 from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
-from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS
+from retrieval.index.store import (
+    INDEX_FILE,
+    ITEMS_FILE,
+    MANIFEST_FILE,
+    SCRATCH_VECTORS,
+    VECTORS_FILE,
+)
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.freshness import check_current
 from retrieval.indexing.local import build_index
@@ -183,6 +189,8 @@ def open_gallery(
     """The gallery of `catalogue` with model `model_id`, its index in `folder` (default: the
     catalogue's own); builds and saves the index if absent. With `mmap`, a saved index is
     memory-mapped where FAISS supports it."""
+    if folder:
+        _check_index_folder(Path(folder), catalogue, model_id)
     encoder = load_encoder(model_id)
     folder = Path(folder) if folder else catalogue.index_dir(model_id)
     if not (folder / MANIFEST_FILE).exists():
@@ -190,11 +198,51 @@ def open_gallery(
         index = build_and_save(catalogue, encoder, folder, factory)
         return Gallery(catalogue, encoder, index, folder)
     index = SearchIndex.load(folder, encoder, mmap=mmap)
+    _check_built_from(folder, catalogue, index.manifest.catalogue)
     checked = check_current(index, folder)  # never answer from photos that are gone or changed
     gallery = Gallery(catalogue, encoder, index, folder)
     if checked is not None and _same_folder(catalogue, index.manifest.catalogue):
         gallery.catalogue = checked  # opened once: the check's copy is the gallery's
     return gallery
+
+
+def _check_index_folder(folder: Path, catalogue: CatalogueRef, model_id: str) -> None:
+    """ValueError for an `--index` that is a file, the catalogue's own folder (an index
+    built there would mix its files with the photos and the metadata), or an index whose
+    manifest is gone (built over, its files would be lost without a word of why)."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"--index {folder} is a file: give an index folder "
+            "(`circhat index build --out <folder>` writes one)"
+        )
+    own = catalogue.is_folder and folder.resolve() == Path(catalogue.source).resolve()
+    if own and not (folder / MANIFEST_FILE).exists():
+        raise ValueError(
+            f"--index {folder} is the catalogue's own folder: give the index a folder of its "
+            "own, or leave --index out"
+        )
+    left = [name for name in (INDEX_FILE, ITEMS_FILE, VECTORS_FILE) if (folder / name).exists()]
+    if left and not (folder / MANIFEST_FILE).exists():
+        metadata = f" --metadata {catalogue.metadata}" if catalogue.metadata else ""
+        raise ValueError(
+            f"{folder / MANIFEST_FILE} is missing (the index's {', '.join(left)} are there): "
+            f"rebuild the index with `circhat index build --out {folder} --catalogue "
+            f"{catalogue.source}{metadata} --model {model_id}`"
+        )
+
+
+def _check_built_from(folder: Path, asked: CatalogueRef, built_from: CatalogueRef) -> None:
+    """ValueError when the index at `folder` was built from another folder catalogue than the
+    one asked for: its answers would be the other catalogue's photos."""
+    if not (asked.is_folder and built_from.is_folder):
+        return
+    asked_source, built_source = Path(asked.source).resolve(), Path(built_from.source).resolve()
+    if asked_source != built_source:
+        raise ValueError(
+            f"index {folder} was built from the catalogue {built_source}, not {asked_source}: "
+            f"give --catalogue {built_source}, or build this catalogue's index with "
+            f"`circhat index build --catalogue {asked_source} --out <folder>`"
+        )
 
 
 def _same_folder(asked: CatalogueRef, built_from: CatalogueRef) -> bool:

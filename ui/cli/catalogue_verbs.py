@@ -19,6 +19,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
     ref = options.catalogue_ref(args, args.part)
     out = Path(args.out) if args.out else ref.index_dir(args.model)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: give a folder for the index (new or its own)")
     index = build_and_save(
         ref,
         load_encoder(args.model),

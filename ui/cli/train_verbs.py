@@ -9,6 +9,8 @@ from ui.cli import options
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
+    options.positive("--epochs", args.epochs)  # 0 must not mean "the default"
+    options.positive("--limit", args.limit)
     if args.catalogue:
         return _train_photo_encoder(args)
     from retrieval.encoders.fashion_mini import DEFAULT_WEIGHTS

@@ -30,6 +30,7 @@ from retrieval.catalogues.metadata import Metadata
 FACTS = Path(__file__).parent / "layouts.json"
 PLAIN = "plain"
 PRICE_COLUMN = "price"  # the attribute an item's price is in (a number), whatever the layout
+PRICED_SHARE = 0.8  # share of a price column's cells that must read as prices for it to be one
 MAX_OPTIONS = 9  # 'Option{n} Name' columns looked for
 CATEGORY_LEVEL = "\x00category:"  # a row's category levels, held apart until all are read
 FLAG_VALUES = {"0", "1", "yes", "no", "true", "false", "y", "n"}
@@ -216,16 +217,22 @@ def read_products(table: Metadata, layout: Layout) -> Products:
 
 
 def clean_prices(table: Metadata) -> str:
-    """A plain file's `price` column as numbers ('$15.00' -> '15'), where every cell it fills
-    reads as one; returns the prices' currency ('' when none is written)."""
+    """A plain file's `price` column as numbers ('$15.00' -> '15'), where most cells it fills
+    read as one (PRICED_SHARE); a cell that does not ('abc') is emptied and reported; returns
+    the prices' currency ('' when none is written)."""
     column = next((c for c in table.columns if c.strip().lower() == PRICE_COLUMN), None)
     cells = [row[column] for row in table.rows if row.get(column)] if column else []
     read = [read_price(cell) for cell in cells]
-    if not read or any(number is None for number, _ in read):
+    if not read or sum(number is not None for number, _ in read) < PRICED_SHARE * len(read):
         return ""
-    for row in table.rows:
+    for row, line in zip(table.rows, table.lines):
         if row.get(column) and not _is_number(row[column]):  # numbers kept as written
-            row[column] = price_text(read_price(row[column])[0])
+            number = read_price(row[column])[0]
+            if number is None:
+                table.problems.add(
+                    "prices not read (left empty)", f"line {line}", repr(row[column])
+                )
+            row[column] = price_text(number) if number is not None else ""
     currencies = Counter(code for _, code in read if code)
     return currencies.most_common(1)[0][0] if currencies else ""
 
