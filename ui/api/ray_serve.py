@@ -18,6 +18,9 @@ import sys
 from ui.api.app import ServeConfig, checked, create_app, prepare_in_child
 
 APP_NAME = "circhat"
+# requests a replica takes at once (Serve's default, 5, queues a burst in the proxy; turns of
+# one replica run in its thread pool, as under uvicorn)
+MAX_ONGOING = 32
 
 
 def deployment(config: ServeConfig, replicas: int, cpus: float = 1.0):
@@ -33,6 +36,7 @@ def deployment(config: ServeConfig, replicas: int, cpus: float = 1.0):
         name="api",
         num_replicas=replicas,
         ray_actor_options={"num_cpus": cpus},
+        max_ongoing_requests=MAX_ONGOING,
         health_check_period_s=10,
         health_check_timeout_s=60,
         logging_config={"log_level": "WARNING", "enable_access_log": False},
