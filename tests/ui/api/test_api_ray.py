@@ -1,13 +1,16 @@
-"""`circhat serve --ray`: two Ray Serve replicas of the API on this machine; a dialogue whose
-turns go to both replicas gets exactly the answers of one in-process app on the same turns."""
+"""`circhat serve --ray`: two Ray Serve replicas of the API on this machine, their sessions in
+SQLite or a real redis-server; dialogues whose turns go to both replicas get exactly the
+answers of one in-process app on the same turns."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from redis_server import redis_server
 
 from eval.bench.app import free_port
 from retrieval.catalogues import CatalogueRef
@@ -42,9 +45,19 @@ def _answer(response) -> dict:
     return {k: v for k, v in response.json().items() if k not in UNSHARED}
 
 
-@pytest.fixture
-def replicas(tmp_path, monkeypatch):
-    """The URL of two Ray Serve replicas (Ray started here, two CPUs) and their config."""
+@contextlib.contextmanager
+def _shared_store(kind: str, folder):
+    if kind == "redis":
+        with redis_server(folder) as url:
+            yield url
+    else:
+        yield f"sqlite:{folder / 'replicas.db'}"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def replicas(request, tmp_path, monkeypatch):
+    """The URL of two Ray Serve replicas (Ray started here, two CPUs), their sessions in the
+    store of the param, and the test's folder."""
     pytest.importorskip("ray.serve", reason="Ray Serve needs the ray[serve] extra (grpc)")
     import ray
 
@@ -52,7 +65,8 @@ def replicas(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CIRCHAT_HOME", str(tmp_path / "home"))  # the replicas inherit it
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    config = _config(f"sqlite:{tmp_path / 'replicas.db'}")
+    store = contextlib.ExitStack()
+    config = _config(store.enter_context(_shared_store(request.param, tmp_path)))
     with TestClient(create_app(_config(f"sqlite:{tmp_path / 'one.db'}"))):
         pass  # builds the catalogue's index once, before the replicas memory-map it
     port = free_port()
@@ -61,12 +75,14 @@ def replicas(tmp_path, monkeypatch):
         ray_serve.start(config, replicas=2, port=port)
     except Exception as err:  # noqa: BLE001 (the reason is the skip's)
         ray.shutdown()
+        store.close()
         pytest.skip(f"Ray Serve cannot start here: {str(err).splitlines()[0]}")
     try:
         yield f"http://127.0.0.1:{port}", tmp_path
     finally:
         ray_serve.stop()
         ray.shutdown()
+        store.close()
 
 
 def test_turns_served_by_two_replicas_equal_one_process(replicas):
