@@ -23,12 +23,14 @@ def build_agent(
     composer: str = DEFAULT_COMPOSER,
     rewriter: str = "rules",
     config: AgentConfig | None = None,
+    mmap: bool = False,
 ) -> tuple[Agent, Catalogue]:
     """(agent, catalogue) of a catalogue (default: fmnist-color); the index is built first if
     it is missing. The agent reads the catalogue's schema: its attributes, values and synonyms
     drive the rewriter and filters. A ref with a part ('test') searches only that part
-    (evaluation)."""
-    gallery = open_gallery(catalogue or CatalogueRef(), model_id, index_dir)
+    (evaluation). With `mmap`, a saved index is memory-mapped where FAISS supports it (the
+    processes of one machine share its pages)."""
+    gallery = open_gallery(catalogue or CatalogueRef(), model_id, index_dir, mmap=mmap)
     items = gallery.catalogue
 
     def load_image(item_id: str):

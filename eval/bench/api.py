@@ -28,6 +28,7 @@ from eval.bench.app import free_port
 from eval.bench.timing import percentiles
 
 ROOT = Path(__file__).resolve().parents[2]
+RAY_REPLICA = "ray::ServeReplica"  # the process title of a Ray Serve replica
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ApiBenchConfig:
     single_turns: int = 30
     loads: tuple[tuple[int, int], ...] = ((20, 5), (100, 3))
     workers: int = 1
+    replicas: int = 0  # > 0: `circhat serve --ray --replicas N` instead of uvicorn's workers
     seed: int = 0
 
 
@@ -91,14 +93,16 @@ def stop(proc: subprocess.Popen, how: int = signal.SIGKILL) -> None:
         proc.wait(30)
 
 
-def group_memory(pgid: int) -> dict:
-    """Resident memory of the server's processes (its process group), in MB: each one's RSS
-    and, with the pages they share counted once, the group's PSS total (Linux /proc)."""
+def group_memory(pgid: int, title: str | None = None) -> dict:
+    """Resident memory of the server's processes (its process group, and those whose command
+    line starts with `title`: Ray's replicas), in MB: each one's RSS and, with the pages they
+    share counted once, the group's PSS total (Linux /proc)."""
     rows = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:  # the fields after the name: state, ppid, pgrp
+            named = title and (stat.parent / "cmdline").read_bytes().startswith(title.encode())
+            if int(fields[2]) != pgid and not named:  # the fields after the name: state, ppid, pgrp
                 continue
             status = (stat.parent / "status").read_text()
             rollup = (stat.parent / "smaps_rollup").read_text()
@@ -231,24 +235,30 @@ def drive(url: str, all_bodies: list[list[dict]]) -> dict:
 def bench_api(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
     """The API's figures: one session against Agent.step, then the concurrent loads."""
     with tempfile.TemporaryDirectory() as folder:
-        args = [*server_args, "--workers", str(config.workers), "--rate", "0"]
+        scale = ["--ray", "--replicas", str(config.replicas)] if config.replicas else []
+        scale = scale or ["--workers", str(config.workers)]
+        args = [*server_args, *scale, "--rate", "0"]
         args += ["--store", f"sqlite:{Path(folder) / 'sessions.db'}"]
         with serve_api(args) as (url, proc):
             report: dict = {"workers": config.workers, "how": "httpx from this process"}
+            report |= {"replicas": config.replicas} if config.replicas else {}
             schema = agent.schema
             single = scripts(schema, 1, config.single_turns + 3, config.seed)[0]
             report["single"] = single_session(url, agent, single)
             for sessions, turns in config.loads:
                 bodies = scripts(schema, sessions, turns, config.seed + 1)
                 report[f"load_{sessions}x{turns}"] = drive(url, bodies)
-            report["memory"] = group_memory(proc.pid)
+            report["memory"] = group_memory(proc.pid, RAY_REPLICA if config.replicas else None)
     return report
 
 
 def api_markdown(report: dict) -> str:
     one = report["single"]
+    served = f"`circhat serve`, {report['workers']} worker(s)"
+    if report.get("replicas"):
+        served = f"`circhat serve --ray`, {report['replicas']} Ray Serve replicas"
     lines = [
-        f"| API (`circhat serve`, {report['workers']} worker(s)) | figure |",
+        f"| API ({served}) | figure |",
         "|---|---|",
         f"| one session, {one['turns']} turns: API p50 / p95 | {one['api']['p50']:.1f} / "
         f"{one['api']['p95']:.1f} ms |",

@@ -49,6 +49,7 @@ class ServeConfig(BaseModel):
     cors: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     demo: bool = False
+    mmap: bool = False  # the index memory-mapped (Ray Serve's replicas of one node share it)
 
 
 class ApiContext:
@@ -84,7 +85,9 @@ class ApiContext:
 
         c = self.config
         try:
-            agent, catalogue = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter)
+            agent, catalogue = build_agent(
+                c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap
+            )
             self.attach(agent, catalogue)
         except Exception as err:  # noqa: BLE001 (said by /readyz and the log, never raised)
             self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
@@ -182,20 +185,37 @@ def _prepare(config_json: str, model: str) -> None:
         sys.exit(2)
 
 
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the API under uvicorn with `workers` processes sharing the session store."""
-    import multiprocessing
-
-    import uvicorn
-
-    try:  # fail early, in one line
+def checked(config: ServeConfig) -> ServeConfig:
+    """The config with its model resolved ('auto': the id _prepare finds or trains), after
+    failing early, in one line, on an unreachable store or an unreadable keys file."""
+    try:
         open_store(config.store, config.session_ttl_s, config.max_session_bytes).ping()
     except OSError as err:
         raise ValueError(f"--store {config.store}: cannot reach it ({err})") from None
     if config.api_keys:
         ApiKeys.read(config.api_keys)
+    return config.model_copy(update={"model": resolve_model(config.catalogue, config.model)})
+
+
+def prepare_in_child(config: ServeConfig, wanted: str) -> None:
+    """_prepare in a fresh process, so that the caller holds no model."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(config.model_dump_json(), wanted)
+    )
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise ValueError("the index could not be built: see the messages above")
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the API under uvicorn with `workers` processes sharing the session store."""
+    import uvicorn
+
     wanted = config.model  # 'auto': found or trained by _prepare, served as its model id
-    config = config.model_copy(update={"model": resolve_model(config.catalogue, wanted)})
+    config = checked(config)
     os.environ[CONFIG_ENV] = config.model_dump_json()
     if workers == 1:
         config.catalogue.open()  # a missing folder or metadata file: one line, before serving
@@ -209,13 +229,7 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, worker
             timeout_graceful_shutdown=5,
         )
         return
-    child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(config.model_dump_json(), wanted)
-    )
-    child.start()
-    child.join()
-    if child.exitcode:
-        raise ValueError("the index could not be built: see the messages above")
+    prepare_in_child(config, wanted)
     sys.stdout.flush()
     sys.stderr.flush()
     # uvicorn's supervisor as a fresh interpreter (same process id): it holds no torch

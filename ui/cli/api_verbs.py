@@ -37,6 +37,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         limits=limits,
         demo=args.demo,
     )
+    if args.ray:
+        from ui.api.ray_serve import serve_on_ray
+
+        options.positive("--replicas", args.replicas)
+        serve_on_ray(config, args.replicas, args.address, args.host, args.port, args.replica_cpus)
+        return 0
+    if args.replicas != 1 or args.address:
+        raise options.UserError("--replicas and --address serve on Ray: add --ray")
     serve(config, host=args.host, port=args.port, workers=args.workers)
     return 0
 
@@ -74,4 +82,15 @@ def register(verbs) -> None:
     )
     serve.add_argument("--burst", type=int, default=100, help="requests at once per key")
     serve.add_argument("--demo", action="store_true", help="serve the storefront demo at /demo/")
+    serve.add_argument(
+        "--ray", action="store_true", help="serve as replicas on Ray Serve (see --replicas)"
+    )
+    serve.add_argument("--replicas", type=int, default=1, help="--ray: replicas of the app")
+    serve.add_argument(
+        "--address",
+        help="--ray: the cluster to join (auto, or HOST:6379; default: a new local one)",
+    )
+    serve.add_argument(
+        "--replica-cpus", type=float, default=1.0, help="--ray: CPUs Ray reserves per replica"
+    )
     serve.set_defaults(func=cmd_serve)

@@ -19,6 +19,7 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
 
     config = quick_api() if args.quick else ApiBenchConfig()
     config.workers = options.positive("--workers", args.workers) or 1
+    config.replicas = options.positive("--replicas", args.replicas) or 0
     ref = options.catalogue_ref(args)
     composer = args.composer or DEFAULT_COMPOSER
     agent, _ = build_agent(args.model, ref, args.index, composer)
@@ -82,6 +83,9 @@ def register(verbs) -> None:
         "--api", action="store_true", help="turns through `circhat serve` beside Agent.step"
     )
     bench.add_argument("--workers", type=int, help="--api: the server's worker processes")
+    bench.add_argument(
+        "--replicas", type=int, help="--api: serve on Ray Serve with this many replicas"
+    )
     bench.add_argument("--nprobe", type=int)
     bench.add_argument("--ef-search", type=int)
     bench.add_argument("--rerank", type=int)

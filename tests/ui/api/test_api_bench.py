@@ -21,3 +21,15 @@ def test_bench_api_times_turns_beside_agent_step(capsys):
     load = report["load_4x2"]
     assert (load["sessions"], load["turns"], load["errors"], load["mixed_up"]) == (4, 8, 0, 0)
     assert report["memory"]["processes"] and report["memory"]["pss_total_mb"] > 50
+
+
+def test_bench_api_on_two_ray_serve_replicas(capsys):
+    pytest.importorskip("ray.serve", reason="Ray Serve needs the ray[serve] extra (grpc)")
+    args = ["-q", "bench", "--api", "--quick", "--json", "--catalogue", "fmnist-color:test:1000"]
+    assert main([*args, "--composer", "sum", "--replicas", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["replicas"] == 2 and report["single"]["turns"] == 6
+    load = report["load_4x2"]
+    assert (load["sessions"], load["turns"], load["errors"], load["mixed_up"]) == (4, 8, 0, 0)
+    replicas = [p for p in report["memory"]["processes"] if p["rss_mb"] > 300]
+    assert len(replicas) >= 2  # both replicas hold a model and an index: counted

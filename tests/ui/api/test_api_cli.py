@@ -25,6 +25,8 @@ def test_hash_key_prints_a_line_the_keys_file_accepts(capsys, tmp_path):
         (["--store", "postgres://db"], "--store 'postgres://db': use sqlite:PATH or redis://"),
         (["--api-keys", "/no/such/keys"], "--api-keys /no/such/keys: no such file"),
         (["--workers", "0"], "--workers must be at least 1"),
+        (["--replicas", "2"], "--replicas and --address serve on Ray: add --ray"),
+        (["--ray", "--replicas", "0"], "--replicas must be at least 1"),
     ],
 )
 def test_bad_flags_are_one_line(capsys, tmp_path, flags, said):
@@ -45,3 +47,13 @@ def test_an_unreachable_redis_and_a_missing_catalogue_are_one_line(capsys, tmp_p
     missing = ["serve", "--store", f"sqlite:{tmp_path / 's.db'}", "--catalogue", "/no/shop"]
     assert main(missing) == 2
     assert "catalogue folder /no/shop does not exist" in capsys.readouterr().err
+
+
+def test_replicas_on_several_machines_need_a_shared_store():
+    from ui.api.app import ServeConfig
+    from ui.api.ray_serve import check_store
+
+    with pytest.raises(ValueError, match="the Ray cluster has 3 nodes; give --store redis://"):
+        check_store(ServeConfig(store="sqlite:/tmp/s.db"), nodes=3)
+    check_store(ServeConfig(store="sqlite:/tmp/s.db"), nodes=1)  # one machine: SQLite is shared
+    check_store(ServeConfig(store="redis://10.0.0.5:6379/0"), nodes=3)
