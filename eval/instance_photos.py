@@ -57,12 +57,15 @@ def run_photos_benchmark(
     model_id: str | None = None,
     settings: ExpansionSettings = PHOTO_SETTINGS,
     progress: bool = True,
+    tune: int = 0,
 ) -> dict:
     """The instance benchmark on a folder catalogue.
 
     Returns:
         {"descriptors": {name: {"map", "precision_at_10"}}, "best": name, "expansion":
-        {method: {"map", "precision_at_10", "added_ms", "offline_s"}}, "settings"};
+        {method: {"map", "precision_at_10", "added_ms", "offline_s"}}, "settings"}, and with
+        `tune` > 0 "tuned": each expansion's parameters chosen on `tune` validation queries of
+        the train part, scored on the test queries (eval/instance_tuning.py);
         or {"skipped": why} where the catalogue has too few styles.
     """
     from retrieval.catalogues import FolderCatalogue
@@ -80,6 +83,11 @@ def run_photos_benchmark(
     best = max(report["descriptors"], key=lambda n: report["descriptors"][n]["map"])
     report["best"] = best
     report["expansion"] = evaluate_expansion(vectors[best], truth, rows, settings)
+    if tune:
+        from eval.instance_tuning import tune_expansion, validation_rows
+
+        validation = validation_rows(catalogue, truth, tune, seed)
+        report["tuned"] = tune_expansion(vectors[best], truth, validation, rows, settings)
     report["settings"] = {
         "gallery": len(catalogue),
         "garments": truth.styles,

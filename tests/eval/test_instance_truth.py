@@ -163,3 +163,24 @@ def test_cli_refuses_a_missing_photo_model(tmp_path):
     args = parser.parse_args(argv)
     with pytest.raises(UserError, match="--model photo:.*no such folder"):
         args.func(args)
+
+
+def test_expansion_parameters_are_chosen_on_validation_and_scored_on_test():
+    from eval.instance_tuning import GRIDS, tune_expansion
+    from retrieval.instance.query import ExpansionSettings
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(40, 16))
+    groups = np.repeat(np.arange(40), 3)
+    vectors = centres[groups] + 0.9 * rng.normal(size=(120, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    truth = InstanceTruth(groups, np.arange(120) % 3, "colourways", 40)
+    base = ExpansionSettings(truncate=30)
+    out = tune_expansion(vectors, truth, np.arange(0, 60, 2), np.arange(60, 120, 2), base)
+    assert list(out) == ["none", "alpha_qe", "dba", "diffusion"]
+    assert out["diffusion"]["tried"] == 12 and set(out["dba"]["chosen"]) == set(GRIDS["dba"])
+    plain = ev.evaluate_descriptor(vectors, truth, np.arange(60, 120, 2))
+    assert out["none"]["test"]["map"] == plain["map"]
+    assert all(out[m]["validation"]["map"] >= 0 and 0 <= out[m]["test"]["map"] <= 1 for m in out)
+    report = {**photo_report(), "tuned": out}
+    assert "| tuned on validation, colour-invariant GeM |" in markdown(report)

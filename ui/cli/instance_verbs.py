@@ -36,8 +36,15 @@ def _products(args: argparse.Namespace) -> int:
             f"--model {args.model}: no such folder: give photo:DIR of a model trained by "
             "`circhat train encoder`"
         )
+    options.positive("--tune", args.tune, minimum=0)
     report = run_photos_benchmark(
-        args.catalogue, args.metadata, args.queries, args.seed, model, progress=not args.json
+        args.catalogue,
+        args.metadata,
+        args.queries,
+        args.seed,
+        model,
+        progress=not args.json,
+        tune=args.tune,
     )
     return _print(args, report)
 
@@ -96,7 +103,26 @@ def markdown(report: dict) -> str:
             f"| {name} | {row['map']:.4f} | {row['precision_at_10']:.4f} | "
             f"{row['added_ms']:.2f} | {row['offline_s']:.1f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + _tuned(report))
+
+
+def _tuned(report: dict) -> list[str]:
+    """The table of expansions with parameters chosen on validation queries, where run."""
+    if "tuned" not in report:
+        return []
+    lines = [
+        "",
+        f"| tuned on validation, {report['best']} | chosen | validation mAP | test mAP | "
+        "test precision@10 |",
+        "|---|---|---|---|---|",
+    ]
+    for method, row in report["tuned"].items():
+        chosen = ", ".join(f"{k}={v}" for k, v in row["chosen"].items()) or "-"
+        lines.append(
+            f"| {method} | {chosen} | {row['validation']['map']:.4f} | {row['test']['map']:.4f} "
+            f"| {row['test']['precision_at_10']:.4f} |"
+        )
+    return lines
 
 
 def register_instance(evaluate) -> None:
@@ -110,6 +136,13 @@ def register_instance(evaluate) -> None:
     )
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--tune",
+        type=int,
+        default=0,
+        help="a folder catalogue: choose each expansion's parameters on this many validation "
+        "queries of its train part, then score them on the test queries (0: off)",
+    )
     parser.add_argument(
         "--out", help="a folder to write instance.md, instance.json and instance-map.png into"
     )

@@ -1,0 +1,87 @@
+"""Expansion parameters chosen on a validation part of a photo catalogue, reported on its test.
+
+Validation queries are seeded items of the catalogue's train part (retrieval/catalogues/
+split.py) with a relevant item; each method's parameters (alpha-QE: neighbours and exponent;
+DBA: neighbours; diffusion: graph neighbours, alpha and seeds) are chosen by their mAP there,
+then that method is scored once on the test queries. A method that does not beat its plain
+descriptor on validation is reported as such, not dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import asdict, replace
+
+import numpy as np
+
+from eval.instance import _timed, expansion_methods, score_rankings
+from eval.instance_truth import InstanceTruth
+from retrieval.catalogues.split import in_test
+from retrieval.instance.query import ExpansionSettings
+
+log = logging.getLogger(__name__)
+GRIDS = {  # method of eval.instance.expansion_methods -> the parameters tried
+    "alpha_qe": {"qe_n": (1, 2, 3, 5), "alpha": (1.0, 3.0)},
+    "dba": {"dba_k": (1, 2, 3), "alpha": (1.0, 3.0)},
+    "diffusion": {"graph_k": (3, 5, 10), "diffusion_alpha": (0.7, 0.9), "seeds": (1, 2)},
+}
+
+
+def validation_rows(catalogue, truth: InstanceTruth, count: int, seed: int = 0) -> np.ndarray:
+    """(Q,) sorted seeded rows of the train part with at least one relevant item."""
+    rows = [
+        row
+        for row, item in enumerate(catalogue.items)
+        if not in_test(item) and len(truth.relevant(row))
+    ]
+    rng = np.random.default_rng([seed, 23])
+    return np.sort(rng.choice(np.array(rows, np.int64), min(count, len(rows)), replace=False))
+
+
+def candidates(base: ExpansionSettings, grid: dict) -> list[ExpansionSettings]:
+    names = list(grid)
+    return [replace(base, **dict(zip(names, v))) for v in itertools.product(*grid.values())]
+
+
+def score_method(vectors, truth, rows, settings: ExpansionSettings, method: str) -> dict:
+    rank, _ = expansion_methods(vectors, settings)[method]
+    rankings, ms = _timed(rank, rows)
+    return {**score_rankings(rankings, truth, rows), "ms": round(ms, 3)}
+
+
+def tune_expansion(
+    vectors: np.ndarray,
+    truth: InstanceTruth,
+    validation: np.ndarray,
+    test: np.ndarray,
+    base: ExpansionSettings,
+) -> dict:
+    """Each method's parameters chosen on `validation` rows, then scored on `test` rows.
+
+    Returns:
+        {method: {"chosen": {param: value}, "validation": {"map", ...}, "test": {"map",
+        "precision_at_10", "ms"}, "tried": n}}, with "none" (the plain descriptor) first.
+    """
+    out = {
+        "none": {
+            "chosen": {},
+            "validation": score_method(vectors, truth, validation, base, "none"),
+            "test": score_method(vectors, truth, test, base, "none"),
+            "tried": 1,
+        }
+    }
+    for method, grid in GRIDS.items():
+        tried = [
+            (score_method(vectors, truth, validation, s, method), s) for s in candidates(base, grid)
+        ]
+        best_score, best = max(tried, key=lambda t: t[0]["map"])
+        chosen = {k: asdict(best)[k] for k in grid}
+        log.info("%s: chosen %s on validation %s", method, chosen, best_score)
+        out[method] = {
+            "chosen": chosen,
+            "validation": best_score,
+            "test": score_method(vectors, truth, test, best, method),
+            "tried": len(tried),
+        }
+    return out
