@@ -14,6 +14,8 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from eval.instance import encode, evaluate_descriptor, evaluate_expansion
 from eval.instance_truth import MAX_STYLE, instance_truth, query_rows
 from retrieval.instance.query import ExpansionSettings
@@ -94,12 +96,18 @@ def run_photos_benchmark(
         "truth": truth.source,
         "queries": len(rows),
         "query_part": "test",
+        "precision_at_10_ceiling": precision_ceiling(truth, rows),
         "seed": seed,
         "model": model_id,
         "max_style_size": MAX_STYLE,
         "expansion": asdict(settings),
     }
     return report
+
+
+def precision_ceiling(truth, rows) -> float:
+    """The best precision@10 possible: each query's relevant items (at most 10) over 10."""
+    return round(float(np.mean([min(len(truth.relevant(int(r))), 10) / 10 for r in rows])), 4)
 
 
 def methods_of(report: dict) -> dict[str, dict]:
@@ -124,9 +132,11 @@ def plot_map(report: dict, out: str | Path) -> Path:
     names = list(methods)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.5))
     ys = range(len(names))
-    ax.barh([y + 0.2 for y in ys], [methods[n]["map"] for n in names], 0.4, label="mAP")
+    bars = ax.barh([y - 0.2 for y in ys], [methods[n]["map"] for n in names], 0.4, label="mAP")
+    ax.bar_label(bars, fmt="%.3f", padding=2, fontsize=8)
     p10 = [methods[n]["precision_at_10"] for n in names]
-    ax.barh([y - 0.2 for y in ys], p10, 0.4, label="precision@10")
+    bars = ax.barh([y + 0.2 for y in ys], p10, 0.4, label="precision@10")
+    ax.bar_label(bars, fmt="%.3f", padding=2, fontsize=8)
     ax.set_yticks(list(ys), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

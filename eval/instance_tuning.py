@@ -24,7 +24,7 @@ from retrieval.instance.query import Expander, ExpansionSettings
 
 log = logging.getLogger(__name__)
 GRIDS = {  # method of eval.instance.expansion_methods -> the parameters tried
-    "alpha_qe": {"qe_n": (1, 2, 3, 5), "alpha": (1.0, 3.0)},
+    "alpha_qe": {"qe_n": (2, 3, 5), "alpha": (1.0, 3.0)},  # qe_n 1: the query alone
     "dba": {"dba_k": (1, 2, 3), "alpha": (1.0, 3.0)},
     "diffusion": {"graph_k": (3, 5, 10), "diffusion_alpha": (0.7, 0.9), "seeds": (1, 2)},
 }

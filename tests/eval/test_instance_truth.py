@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from eval import instance as ev
-from eval.instance_photos import methods_of, plot_map
+from eval.instance_photos import methods_of, plot_map, precision_ceiling
 from eval.instance_truth import (
     InstanceTruth,
     colourway_truth,
@@ -122,6 +122,7 @@ def test_queries_come_from_the_test_part_and_have_relevant_items():
     assert len(chosen) > 0 and all(in_test(catalogue.items[r]) for r in chosen)
     assert len(chosen) == sum(in_test(i) for i in catalogue.items[:-1])  # every one of them
     assert len(query_rows(catalogue, truth, 5, seed=0)) == 5
+    assert precision_ceiling(truth, chosen) == 0.1  # one other colour each
     assert list(query_rows(catalogue, truth, 5, 1)) == list(query_rows(catalogue, truth, 5, 1))
 
 

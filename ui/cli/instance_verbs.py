@@ -78,7 +78,12 @@ def markdown(report: dict) -> str:
     )
     lines = [
         f"instance benchmark: {s['gallery']} gallery items ({s['garments']} groups{truth}), "
-        f"{s['queries']} queries",
+        f"{s['queries']} queries"
+        + (
+            f" (precision@10 at best {s['precision_at_10_ceiling']:.4f})"
+            if "precision_at_10_ceiling" in s
+            else ""
+        ),
         "",
         "| method | mAP | precision@10 |",
         "|---|---|---|",
