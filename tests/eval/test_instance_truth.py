@@ -190,3 +190,21 @@ def test_expansion_parameters_are_chosen_on_validation_and_scored_on_test():
         assert again["map"] == out[method]["test"]["map"], method
     report = {**photo_report(), "tuned": out}
     assert "| tuned on validation, colour-invariant GeM |" in markdown(report)
+
+
+def test_a_shopify_export_is_scored_by_its_own_colourways(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from retrieval.catalogues import FolderCatalogue
+
+    path = Path(__file__).parents[1] / "retrieval" / "catalogues" / "shop_exports.py"
+    spec = importlib.util.spec_from_file_location("shop_exports", path)
+    exports = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exports)
+    catalogue = FolderCatalogue(tmp_path, exports.write_shopify(tmp_path))
+    truth = instance_truth(catalogue)
+    rows = {item.id: row for row, item in enumerate(catalogue.items)}
+    assert truth.source == "colourways" and truth.styles == 1  # the hoodie, black and grey
+    assert list(truth.relevant(rows["HD-BLK-S"])) == [rows["HD-GRY-S"]]
+    assert len(truth.relevant(rows["LS-1"])) == 0
