@@ -22,7 +22,9 @@ from retrieval.instance.query import ExpansionSettings
 
 log = logging.getLogger(__name__)
 MIN_STYLES = 20  # fewer styles than this: too few to measure
-PHOTO_SETTINGS = ExpansionSettings(qe_n=1, dba_k=1, graph_k=5, seeds=2, diffusion_alpha=0.9)
+PHOTO_SETTINGS = ExpansionSettings(
+    qe_n=2, dba_k=1, graph_k=5, seeds=2, diffusion_alpha=0.9
+)  # qe_n 1: the query alone
 EXPANSIONS = {  # report name -> evaluate_expansion's method
     "+alpha-QE": "alpha_qe",
     "+AQE": "aqe",
