@@ -1,7 +1,9 @@
 """ "Other colours of this item": a turn answered by the gallery's instance index.
 
 The shop's own colourways come first: the other items of the item's product group (Item.group,
-where its export says which rows are one product). The instance index (retrieval/instance)
+where its export says which rows are one product). Where the schema has a colour role, items in
+the pick's own colour are left out (a size variant, the same style twice); the turn's note says
+when the shop lists no other colours of the product. The instance index (retrieval/instance)
 holds a second, colour-invariant vector per item; its nearest neighbours are the same style in
 other colourways. The index is opened (built where missing) once for every session: in the
 background when the app starts, else on first use; an item with colourways of its own needs
@@ -17,19 +19,25 @@ from agent.state import DialogueState, Reference, Result, TurnRecord
 from agent.turn import TurnError
 
 FETCHED = 100  # instance neighbours fetched, then the same kind in another colour first
+NO_COLOURWAYS = "the shop lists no other colours of this product: here are the closest styles"
+NO_OTHER_COLOURS = "no other colours of this item"
+
+
+def same_colour(schema, attributes: dict, other: dict) -> bool:
+    """True where the schema has colour attributes, the pick has a colour value and `other`
+    has the same values: such an item is not "another colour" of the pick."""
+    colours = schema.by_role("color")
+    if not colours or not any(attributes.get(c) for c in colours):
+        return False
+    return all(other.get(c) == attributes.get(c) for c in colours)
 
 
 def prefer_same_kind_other_colour(schema, attributes: dict, results: list[Result]) -> list[Result]:
-    """`results` (best first) with those of the item's kind and of another colour ahead,
-    where the schema names a kind attribute and colour attributes (stable otherwise)."""
-    kind, colours = schema.kind, schema.by_role("color")
-
-    def preferred(result: Result) -> bool:
-        same_kind = not kind or result.attributes.get(kind) == attributes.get(kind)
-        other = any(result.attributes.get(c) != attributes.get(c) for c in colours)
-        return same_kind and (other or not colours)
-
-    return sorted(results, key=lambda r: not preferred(r))
+    """`results` (best first) without those in the item's own colour (where the schema has a
+    colour role), those of the item's kind ahead where the schema names a kind attribute."""
+    kind = schema.kind
+    kept = [r for r in results if not same_colour(schema, attributes, r.attributes)]
+    return sorted(kept, key=lambda r: bool(kind) and r.attributes.get(kind) != attributes.get(kind))
 
 
 class InstanceUnavailable(RuntimeError):
@@ -156,12 +164,16 @@ class OtherColours:
             new.liked.append(item_id)
         items, positions = self.index.items, self.index.positions
         item = items[positions[item_id]]
-        own = self.colourways(item_id)[: self.k]
+        own = [
+            i
+            for i in self.colourways(item_id)
+            if not same_colour(self.schema, item.attributes, items[positions[i]].attributes)
+        ][: self.k]
         hits = search.other_colours(item_id, max(self.k, FETCHED)) if search is not None else []
         found = [
             self.searcher.result(items[positions[i]], score, new)
             for i, score in hits
-            if i not in own
+            if i not in own and i != item_id
         ]
         results = [self.searcher.result(items[positions[i]], 1.0, new) for i in own]
         results += prefer_same_kind_other_colour(self.schema, item.attributes, found)
@@ -171,5 +183,5 @@ class OtherColours:
             caption=f"other colours of {item.title or item_id}",
             reference_id=item_id,
             results=results,
-            note="" if results else "no other colours of this item",
+            note=NO_OTHER_COLOURS if not results else ("" if own else NO_COLOURWAYS),
         )

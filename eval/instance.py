@@ -11,15 +11,14 @@ added query time. Parameters were chosen on held-out TRAIN garments (`split="hol
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
 
 import faiss
 import numpy as np
 
+from eval.instance_truth import MAX_STYLE, InstanceTruth, oxford_scores
 from retrieval.catalogues import FmnistVariantsCatalogue, Subset
 from retrieval.encoders import DEFAULT_MODEL
 from retrieval.instance.diffusion import knn_graph
@@ -79,13 +78,17 @@ def flat_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def score_rankings(rankings: np.ndarray, groups: np.ndarray, queries: np.ndarray) -> dict:
+def score_rankings(rankings: np.ndarray, groups, queries: np.ndarray) -> dict:
+    """mAP / precision@10; `groups`: (N,) group of each row (its other rows are positives), or
+    an InstanceTruth (other colours of its group are positives, its own colour is junk)."""
+    if isinstance(groups, InstanceTruth):
+        return oxford_scores(rankings[:, : DEPTH + MAX_STYLE], groups, queries)
     return map_and_precision(drop_query(rankings, queries, DEPTH), groups, queries)
 
 
-def evaluate_descriptor(vectors: np.ndarray, groups: np.ndarray, queries: np.ndarray) -> dict:
+def evaluate_descriptor(vectors: np.ndarray, groups, queries: np.ndarray) -> dict:
     """mAP / precision@10 of plain nearest-neighbour search with one descriptor."""
-    _, found = flat_index(vectors).search(vectors[queries], DEPTH + 1)
+    _, found = flat_index(vectors).search(vectors[queries], DEPTH + MAX_STYLE)
     return score_rankings(found, groups, queries)
 
 
@@ -135,7 +138,7 @@ def expansion_methods(
 
 
 def evaluate_expansion(
-    vectors: np.ndarray, groups: np.ndarray, queries: np.ndarray, settings: ExpansionSettings
+    vectors: np.ndarray, groups, queries: np.ndarray, settings: ExpansionSettings
 ) -> dict:
     """Every expansion method's mAP, precision@10 and added ms per query over plain search."""
     out = {}
@@ -198,95 +201,6 @@ def run_instance_benchmark(
         "seed": seed,
         "depth": DEPTH,
         "faiss_threads": faiss.omp_get_max_threads(),
-        "expansion": asdict(settings),
-    }
-    return report
-
-
-# --- fashion-products: a style is a product name without its colour words ---
-
-MAX_STYLE = 4  # larger name groups are generic names ("Men Solid Sweatshirt"), not one style
-
-
-def colour_words(catalogue) -> set[str]:
-    """Words naming a colour: the lexicon's colour words and the catalogue's colour values."""
-    from retrieval.catalogues import lexicon
-
-    words = set()
-    for concept in lexicon.load().domains["color"].concepts.values():
-        words |= {concept.name, *concept.words}
-    for attribute in catalogue.schema.by_role("color"):
-        words |= {v.lower() for v in catalogue.schema.attributes[attribute].values}
-    return {w for phrase in words for w in re.findall(r"[a-z0-9]+", phrase.lower())}
-
-
-def style_groups(catalogue, max_size: int = MAX_STYLE) -> tuple[np.ndarray, int]:
-    """(groups (N,), styles): items whose titles match once colour words are dropped, in
-    groups of 2..max_size with at least two colour values, share a style; every other item is
-    a group of its own (never a positive)."""
-    words = colour_words(catalogue)
-    colours = catalogue.schema.by_role("color")
-    keys, colour_sets = [], defaultdict(set)
-    for item in catalogue.items:
-        tokens = [t for t in re.findall(r"[a-z0-9]+", item.title.lower()) if t not in words]
-        key = " ".join(tokens)
-        keys.append(key)
-        colour_sets[key].add(tuple(item.attributes.get(a, "") for a in colours))
-    sizes = Counter(keys)
-    kept = {k for k, n in sizes.items() if k and 2 <= n <= max_size and len(colour_sets[k]) > 1}
-    ids = {k: i for i, k in enumerate(sorted(kept))}
-    singles = iter(range(len(ids), len(ids) + len(keys)))
-    return np.array([ids[k] if k in ids else next(singles) for k in keys]), len(ids)
-
-
-def product_encoders(model_id: str | None = None) -> dict:
-    """(a) the catalogue's photo model where given, else the backbone descriptor it is built
-    on (with colour); (b) GeM of the backbone's head map on grey input, (b') on colour."""
-    from retrieval.encoders.photo.backbone import Backbone
-    from retrieval.instance.descriptors import BackboneGemEncoder
-
-    backbone = Backbone()
-    first = {}
-    if model_id and model_id.startswith("photo:"):
-        from retrieval.encoders import load_encoder
-
-        first["embedding"] = load_encoder(model_id)
-    return {
-        **first,
-        "gem": BackboneGemEncoder(backbone, (2,), grey=True),
-        "gem-colour": BackboneGemEncoder(backbone, (2,), grey=False),
-    }
-
-
-def run_products_benchmark(
-    folder: str, metadata: str | None = None, queries: int = 1000, seed: int = 0, model_id=None
-) -> dict:
-    """The instance benchmark on a folder catalogue whose product names identify styles."""
-    from retrieval.catalogues import FolderCatalogue
-
-    catalogue = FolderCatalogue(folder, metadata)
-    groups, styles = style_groups(catalogue)
-    if styles < 20:
-        return {"skipped": f"only {styles} styles by name in {folder}: too few to measure"}
-    grouped = np.flatnonzero(np.bincount(groups)[groups] > 1)
-    rng = np.random.default_rng([seed, 18])
-    rows = np.sort(rng.choice(grouped, min(queries, len(grouped)), replace=False))
-    report, vectors = {"descriptors": {}}, {}
-    for name, encoder in product_encoders(model_id).items():
-        vectors[name] = encode(catalogue, encoder)
-        report["descriptors"][name] = evaluate_descriptor(vectors[name], groups, rows)
-        log.info("descriptor %s: %s", name, report["descriptors"][name])
-    best = max(report["descriptors"], key=lambda n: report["descriptors"][n]["map"])
-    settings = ExpansionSettings(qe_n=1, dba_k=1, graph_k=5, seeds=2, diffusion_alpha=0.9)
-    report["best"] = best
-    report["expansion"] = evaluate_expansion(vectors[best], groups, rows, settings)
-    report["settings"] = {
-        "gallery": len(catalogue),
-        "garments": styles,
-        "styled_items": len(grouped),
-        "queries": len(rows),
-        "seed": seed,
-        "max_style_size": MAX_STYLE,
         "expansion": asdict(settings),
     }
     return report

@@ -179,7 +179,9 @@ def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
         return f"{cannot} {can} Tell me what you are looking for."
     if turn.action == "other_colours":
         said = _what_was_searched(state, turn, schema)
-        return f"{said}." if turn.results else f"{_note(turn.note)} Try another item."
+        if not turn.results:
+            return f"{_note(turn.note)} Try another item."
+        return f"{said}. {_note(turn.note)}".strip()
     if not turn.results and not turn.caption and not state.constraints:
         return _note(turn.note) or "Started over: tell me what you are looking for."
     count = _count(turn.matching) if state.constraints else ""

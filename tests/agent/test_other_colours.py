@@ -115,3 +115,62 @@ def test_the_instance_index_opens_once_for_concurrent_sessions():
     for t in threads:
         t.join()
     assert opened == [1] and answers == ["search"] * 4
+
+
+def grouped(index, groups: dict[str, str]):
+    """The gallery `index` with `groups` (item id -> product group) set on its items."""
+    from dataclasses import replace
+
+    from retrieval.index.search import SearchIndex
+
+    items = [replace(item, group=groups.get(item.id, "")) for item in index.items]
+    return SearchIndex(index.cpu_index, items, index.vectors, index.manifest, index.schema)
+
+
+def first_of(index, colour: str, category: str, skip: tuple = ()) -> str:
+    return next(
+        i.id
+        for i in index.items
+        if i.attributes["color"] == colour and i.attributes["category"] == category
+        if i.id not in skip
+    )
+
+
+def test_the_shops_colourways_come_first_and_the_picks_colour_never(instance_agent):
+    from agent.other_colours import NO_COLOURWAYS
+    from ui.replies import reply
+
+    agent, _ = instance_agent
+    base = agent.index
+    pick = first_of(base, "red", "dress")
+    blue, twin = first_of(base, "blue", "dress"), first_of(base, "red", "dress", (pick,))
+    shirt = first_of(base, "green", "shirt")
+    index = grouped(base, {pick: "G", blue: "G", twin: "G", shirt: "G"})
+    instance = agent.colours.instance
+    shop = Agent(agent.encoder, index, composer="sum", config=AgentConfig(k=10), instance=instance)
+    after, results = shop.other_colours(shop.new_state(), pick)
+    ids = [r.id for r in results]
+    assert ids[:2] == sorted([blue, shirt], key=index.positions.get)  # the shop's, in its order
+    assert twin not in ids and pick not in ids and len(ids) == 10
+    assert all(r.attributes["color"] != "red" for r in results)
+    assert after.turns[-1].note == "" and NO_COLOURWAYS not in reply(after, index.schema)
+    alone = first_of(base, "red", "shirt")
+    after, results = shop.other_colours(shop.new_state(), alone)
+    assert len(results) == 10 and all(r.attributes["color"] != "red" for r in results)
+    assert after.turns[-1].note == NO_COLOURWAYS
+    text = reply(after, index.schema)
+    assert text.startswith("Here is the same style in other colours")
+    assert "The shop lists no other colours of this product" in text
+
+
+def test_same_colour_needs_a_colour_role_and_a_colour_value():
+    from types import SimpleNamespace
+
+    from agent.other_colours import same_colour
+
+    coloured = SimpleNamespace(by_role=lambda role: ["color"] if role == "color" else [])
+    plain = SimpleNamespace(by_role=lambda role: [])
+    assert same_colour(coloured, {"color": "red"}, {"color": "red", "size": "M"})
+    assert not same_colour(coloured, {"color": "red"}, {"color": "blue"})
+    assert not same_colour(coloured, {}, {})  # the pick's colour unknown: keep
+    assert not same_colour(plain, {"color": "red"}, {"color": "red"})  # no colour role

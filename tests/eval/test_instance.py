@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from eval import instance as ev
-from retrieval.catalogues.base import Item
 from retrieval.catalogues.fashion_mnist import DatasetMissingError
 from retrieval.instance.query import ExpansionSettings
 from ui.cli.instance_verbs import markdown, register_instance
@@ -61,24 +59,6 @@ def test_instance_gallery_holds_each_garment_in_every_variant():
     assert ids[:2] == ["train-58000", "train-58001"] and ids[4] == "train-58000-v1"
     with pytest.raises(ValueError, match="unknown instance split"):
         ev.instance_gallery("validation")
-
-
-def test_style_groups_drop_colour_words_and_generic_names():
-    titles = [
-        ("Nike Men Blue Running Shoes", "Blue"),
-        ("Nike Men Black Running Shoes", "Black"),
-        ("Puma Red Cap", "Red"),
-        ("Puma Red Cap", "Red"),  # one colour only: not a style in other colours
-        ("Plain Navy Blue Tee", "Navy Blue"),
-    ]
-    schema = SimpleNamespace(
-        by_role=lambda role: ["baseColour"] if role == "color" else [],
-        attributes={"baseColour": SimpleNamespace(values=["Blue", "Black", "Red", "Navy Blue"])},
-    )
-    items = [Item(str(i), {"baseColour": c}, title=t) for i, (t, c) in enumerate(titles)]
-    groups, styles = ev.style_groups(SimpleNamespace(items=items, schema=schema))
-    assert styles == 1 and groups[0] == groups[1] == 0
-    assert len(set(groups[2:])) == 3 and 0 not in groups[2:]
 
 
 def test_cli_parses_and_refuses_a_missing_products_folder(tmp_path):
