@@ -24,7 +24,12 @@ TRIPLETS_PER_ITEM = 20  # ... at most this many per item of a small catalogue
 class Stage:
     name: str
     seconds: float
-    made: bool  # False: found where an earlier start left it
+    made: bool  # False: found where an earlier start left it, or not made (see note)
+    note: str = ""  # why it was not made, where it could not be
+
+    def said(self) -> str:
+        done = self.note or ("made" if self.made else "found")
+        return f"{self.name}: {done} in {self.seconds:.1f} s"
 
 
 @dataclass
@@ -36,9 +41,7 @@ class Prepared:
 
     def summary(self) -> str:
         """One line a stage: 'photo encoder: trained in 1611.0 s' / 'index: found (0.4 s)'."""
-        return "\n".join(
-            f"{s.name}: {'made' if s.made else 'found'} in {s.seconds:.1f} s" for s in self.stages
-        )
+        return "\n".join(s.said() for s in self.stages)
 
 
 def photo_model_dir(catalogue: str | Path, backbone: str = DEFAULT_BACKBONE) -> Path:
@@ -89,13 +92,15 @@ def prepare(
     return prepared
 
 
-def _stage(prepared: Prepared, name: str, say, run: Callable[[], bool]) -> None:
+def _stage(prepared: Prepared, name: str, say, run: Callable[[], bool | str]) -> None:
+    """Run a stage: it returns whether it made its part, or why it could not."""
     say(f"{name} ...")
     started = time.perf_counter()
-    made = run()
-    stage = Stage(name, round(time.perf_counter() - started, 1), made)
+    outcome = run()
+    seconds = round(time.perf_counter() - started, 1)
+    stage = Stage(name, seconds, outcome is True, outcome if isinstance(outcome, str) else "")
     prepared.stages.append(stage)
-    say(f"{name}: {'made' if made else 'found'} in {stage.seconds:.1f} s")
+    say(stage.said())
 
 
 def _photo_encoder(ref: CatalogueRef) -> bool:
@@ -108,7 +113,7 @@ def _photo_encoder(ref: CatalogueRef) -> bool:
     return True
 
 
-def _composer(ref: CatalogueRef, prepared: Prepared, name: str) -> bool:
+def _composer(ref: CatalogueRef, prepared: Prepared, name: str) -> bool | str:
     from retrieval.compose import composer_kind, model_config
     from retrieval.compose.trained import checkpoint_path
     from retrieval.encoders import load_encoder
@@ -121,7 +126,11 @@ def _composer(ref: CatalogueRef, prepared: Prepared, name: str) -> bool:
         return False
     catalogue = ref.whole().open() if ref.is_folder else None
     triplets = TRIPLETS if catalogue is None else min(TRIPLETS, TRIPLETS_PER_ITEM * len(catalogue))
-    train_composers(encoder, [name], triplets, catalogue=catalogue)
+    try:
+        train_composers(encoder, [name], triplets, catalogue=catalogue)
+    except ValueError as err:  # too few items that differ in one or two values
+        reason = str(err).split(": ", 1)[-1]
+        return f"not trained ({reason}), the chat composes with 'sum'"
     return True
 
 

@@ -67,9 +67,13 @@ def build_triplets(
         for a in changed:
             values = schema.attributes[names[a]].values
             options = [v for v in values if v != attrs[reference].get(names[a])]
+            if not options:  # an attribute with one value: nothing to change it to
+                break
             value = options[rng.integers(len(options))]
             new[names[a]] = value
             changes.append((names[a], value))
+        if len(changes) < n_changes:
+            continue
         candidates = by_combo_arrays.get(tuple(new.get(n) for n in names))
         if candidates is None or len(candidates) == 0:
             continue

@@ -44,3 +44,20 @@ def test_a_shop_folder_gets_its_own_encoder_and_composer(tmp_path):
     }
     again = prepare(ref, AUTO_MODEL, composer="combiner")
     assert not any(_made(again).values()) and again.model_id == first.model_id
+
+
+@pytest.mark.slow
+def test_a_shop_too_small_for_a_composer_is_served_with_sum(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "catalogues"))
+    from shop_exports import write_shopify
+
+    export = write_shopify(tmp_path / "shop")
+    ref = CatalogueRef(source=str(export.parent), metadata=str(export))
+    prepared = prepare(ref, AUTO_MODEL, composer="combiner")
+    composer = next(s for s in prepared.stages if s.name == "composition model combiner")
+    assert not composer.made and composer.note.startswith("not trained (only 0 of")
+    assert "the chat composes with 'sum'" in prepared.summary()
+    assert _made(prepared)["index"] and _made(prepared)["photo encoder"]
