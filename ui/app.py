@@ -278,36 +278,39 @@ def _results_column(ctx: AppContext, page: Page) -> None:
 CLEAR_IF_SENT = "(box, sent) => (sent && box === sent) ? '' : box"
 
 
-def _wire(page: Page, events: Events) -> None:
-    shown = page.shown()
+def _turn_event(page: Page, triggers: list, fn, inputs: list, api_name: str) -> None:
+    """One turn's event: every one runs, none is dropped while another is pending
+    ("multiple"); they wait for their session's earlier events in SessionOrder, not in
+    Gradio's queue; then the box is cleared if it still holds what was sent."""
+    gr.on(
+        triggers,
+        fn,
+        inputs,
+        page.shown(),
+        api_name=api_name,
+        trigger_mode="multiple",
+        concurrency_limit=None,
+    ).then(
+        None,
+        [page.message, page.sent],
+        page.message,
+        js=CLEAR_IF_SENT,
+        api_visibility="private",
+        show_progress="hidden",
+        trigger_mode="multiple",
+    ).then(
+        unselect,
+        None,
+        page.gallery,
+        api_visibility="private",
+        show_progress="hidden",
+        trigger_mode="multiple",
+    )
 
+
+def _wire(page: Page, events: Events) -> None:
     def turn(triggers: list, fn, inputs: list, api_name: str) -> None:
-        # every event runs, none is dropped while another is pending ("multiple"); they wait
-        # for their session's earlier events in SessionOrder, not in Gradio's queue
-        gr.on(
-            triggers,
-            fn,
-            inputs,
-            shown,
-            api_name=api_name,
-            trigger_mode="multiple",
-            concurrency_limit=None,
-        ).then(
-            None,
-            [page.message, page.sent],
-            page.message,
-            js=CLEAR_IF_SENT,
-            api_visibility="private",
-            show_progress="hidden",
-            trigger_mode="multiple",
-        ).then(
-            unselect,
-            None,
-            page.gallery,
-            api_visibility="private",
-            show_progress="hidden",
-            trigger_mode="multiple",
-        )
+        _turn_event(page, triggers, fn, inputs, api_name)
 
     session, composer = page.session, page.composer
     turn(

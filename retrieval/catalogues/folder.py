@@ -13,16 +13,14 @@ repeated ids and malformed rows are skipped and reported (`report`), never fatal
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
-from retrieval.catalogues.images import IMAGE_SUFFIXES, read_image
+from retrieval.catalogues.images import read_image
 from retrieval.catalogues.layouts import (
     PLAIN,
     PRICE_COLUMN,
@@ -35,6 +33,7 @@ from retrieval.catalogues.layouts import (
 from retrieval.catalogues.layouts.photos import PhotoFinder
 from retrieval.catalogues.layouts.rows import ProductRow, plain_text
 from retrieval.catalogues.layouts.variants import collapse
+from retrieval.catalogues.listing import list_images
 from retrieval.catalogues.metadata import Metadata, Problems, find_metadata, read_metadata
 from retrieval.catalogues.schema import (
     AttributeOverride,
@@ -243,20 +242,8 @@ class FolderCatalogue(CatalogueBase):
         )
 
     def _images(self) -> dict[str, Path]:
-        """Relative posix path -> path of every image file under the folder (hidden ones
-        left out), in path order; symlink loops and links to nothing named like images are
-        skipped and reported. Symlinked folders are not entered."""
-        skip = {self.metadata_path.resolve()} if self.metadata_path else set()
-        images = {}
-        for rel in sorted(_entries(self.images_root), key=lambda r: r.split("/")):
-            path = self.images_root / rel
-            problem = _link_problem(path) if path.is_symlink() else None
-            if problem == "symlink loops skipped" or (problem and _is_image_name(path)):
-                self.problems.add(problem, rel)
-            elif not problem and _is_image_name(path) and path.is_file():
-                metadata = skip and path.name == self.metadata_path.name and path.resolve() in skip
-                images.update({} if metadata else {rel: path})
-        return images
+        """Relative posix path -> path of every image file under the images folder."""
+        return list_images(self.images_root, self.metadata_path, self.problems)
 
     def _match(
         self,
@@ -389,30 +376,3 @@ class FolderCatalogue(CatalogueBase):
             "skipped": problems.as_dict(),
             "notes": list(self.problems.notes),
         }
-
-
-def _entries(root: Path) -> list[str]:
-    """The relative posix paths of every file, folder and link under `root` whose parts do
-    not start with '.' (os.walk: one scandir a folder, no Path object a file)."""
-    found = []
-    for folder, folders, files in os.walk(root):
-        base = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if base == "." else f"{base}/"
-        folders[:] = [f for f in folders if not f.startswith(".")]
-        found += [prefix + name for name in (*folders, *files) if not name.startswith(".")]
-    return found
-
-
-def _is_image_name(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def _link_problem(path: Path) -> str | None:
-    """What is wrong with a symlink: a loop, or nothing at its end; None when it is fine."""
-    try:
-        path.resolve(strict=True)
-    except RuntimeError:  # Python 3.11 and 3.12 name a loop so
-        return "symlink loops skipped"
-    except OSError as err:
-        return "symlink loops skipped" if err.errno == errno.ELOOP else "broken links skipped"
-    return None

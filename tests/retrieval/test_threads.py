@@ -94,6 +94,9 @@ def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monke
     class Probe:
         """Stands in for the agent behind `Agent.step`: its turn records the thread setting."""
 
+        def _other_colours_asked(self, state, turn):
+            return None  # a message, not the other-colours action
+
         def _turn(self, state, *args, **kwargs):
             seen.append(torch.get_num_threads())
             time.sleep(0.002)
