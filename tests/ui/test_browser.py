@@ -231,6 +231,31 @@ def test_chips_questions_and_product_cards_on_a_photo_catalogue(
 
 
 @pytest.mark.slow
+def test_honest_limits_and_a_new_kind_after_a_pick_in_the_browser(browser, shoe_shop_url):
+    """Issue 27, items 4 and 6: a price the shop does not have is said plainly, and a message
+    naming another kind of item after a pick starts a new search, said in the reply."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(shoe_shop_url)
+    page.locator("#message textarea").wait_for()
+
+    send(page, "sports shoes for men under 50 dollars")
+    wait_for_chat(page, "This catalogue has no prices, so I can't filter or sort by price")
+    shoes = wait_for_gallery(page, 6)  # every men's sports shoe of the shop
+    assert all(" Men " in c and " Sports Shoes " in c for c in shoes)  # the rest still searched
+    shoot(page, "15-honest-limit")
+
+    page.locator("#results .thumbnail-item").nth(0).click()
+    wait_for_chat(page, "Picked " + shoes[0].split("\n")[0])
+    send(page, "blue handbags for women")
+    wait_for_chat(page, "A new search")
+    bags = wait_for_gallery(page, 2, unlike=shoes)  # the shop's two
+    assert all(" Women Blue Handbags " in c for c in bags)
+    shoot(page, "16-new-kind-after-pick")
+    context.close()
+
+
 def test_a_message_sent_while_a_turn_runs_is_answered_after_it(page):
     box = page.locator("#message textarea")
     # both sent within one task of the page: the second surely while the first turn runs
