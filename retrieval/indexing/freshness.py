@@ -40,7 +40,8 @@ def check_current(index: SearchIndex, folder: Path) -> Catalogue | None:
     change = (
         f"{added} photos added and {removed} removed"
         if added or removed
-        else "photos replaced or metadata edited"
+        else "photos replaced, metadata edited, or its rows read differently by this version "
+        "of circhat"
     )
     raise StaleIndexError(
         f"index {folder} is out of date: {built_from.source} changed since it was built "

@@ -62,7 +62,11 @@ def test_a_removed_photo_is_refused_not_returned(shop, capsys):
 def test_a_replaced_photo_is_refused_not_scored_on_its_old_vector(shop, capsys):
     folder, index = shop
     shape_photo("Watches", "Blue", 7, folder / "images" / "p000.jpg")  # new pixels, same name
-    expected = out_of_date(folder, index, "photos replaced or metadata edited")
+    expected = out_of_date(
+        folder,
+        index,
+        "photos replaced, metadata edited, or its rows read differently by this version of circhat",
+    )
     assert search(folder, index, capsys) == (2, expected)
 
 
