@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench.app import free_port
-from eval.bench.timing import percentiles
+from eval.bench.timing import all_at_once, percentiles
 
 ROOT = Path(__file__).resolve().parents[2]
 RAY_REPLICA = "ray::ServeReplica"  # the process title of a Ray Serve replica
@@ -213,13 +213,7 @@ def drive(url: str, all_bodies: list[list[dict]]) -> dict:
                 times.append(ms)
                 mixed[0] += out.get("session_id") != session or out.get("turns") != number
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(clients, all_bodies)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = all_at_once(run, zip(clients, all_bodies))
     for client in clients:
         client.close()
     return {

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eval.bench.app import serve
-from eval.bench.timing import percentiles
+from eval.bench.timing import all_at_once, percentiles
 
 VAGUE = "something with more of a holiday vibe, you know"  # words no schema maps: the LLM's
 
@@ -134,13 +134,7 @@ def drive(url: str, scripts: list[list[str]]) -> dict:
             if message[:40] not in _last_user_line(outputs):
                 mixed[i] += 1
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(scripts))]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = all_at_once(run, [(i,) for i in range(len(scripts))])
     for client in clients:
         with contextlib.suppress(Exception):
             client.close()

@@ -3,6 +3,7 @@ the same cases (so both see the same machine load), summarised as percentiles.""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +16,18 @@ def percentiles(ms: list[float]) -> dict[str, float]:
         "p50": round(float(np.percentile(ms, 50)), 3),
         "p95": round(float(np.percentile(ms, 95)), 3),
     }
+
+
+def all_at_once(run: Callable[..., object], args: Iterable[tuple]) -> float:
+    """Run `run(*a)` for every `a` of `args` at once, a thread each; the wall seconds until
+    the last one ends (concurrent load: sessions, clients)."""
+    threads = [threading.Thread(target=run, args=a) for a in args]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def interleaved(
