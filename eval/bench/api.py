@@ -17,14 +17,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from eval.bench.app import free_port
+from eval.bench.app import free_port, wait_until_answered
 from eval.bench.timing import all_at_once, percentiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,26 +58,23 @@ def serve_api(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(url, proc, log, timeout)
+            wait_until_answered(
+                url + "/readyz",
+                proc,
+                "circhat serve",
+                lambda: _tail(log),
+                timeout,
+                request_timeout=2.0,
+            )
             yield url, proc
         finally:
             stop(proc, signal.SIGTERM)
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
-    started = time.perf_counter()
-    while True:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"circhat serve exited: {log.read().decode()[-1500:]}")
-        if time.perf_counter() - started > timeout:
-            raise RuntimeError(f"circhat serve was not ready within {timeout:.0f} s")
-        try:
-            with urllib.request.urlopen(url + "/readyz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
+def _tail(log) -> str:
+    """The last lines a server wrote to its log file."""
+    log.seek(0)
+    return log.read().decode()[-1500:]
 
 
 def stop(proc: subprocess.Popen, how: int = signal.SIGKILL) -> None:

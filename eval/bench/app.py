@@ -16,6 +16,31 @@ from pathlib import Path
 from retrieval.catalogues import CatalogueRef
 
 
+def wait_until_answered(
+    url: str,
+    proc: subprocess.Popen,
+    name: str,
+    output,
+    timeout: float,
+    interval: float = 0.2,
+    request_timeout: float = 1.0,
+) -> None:
+    """Poll `url` until it answers 200; RuntimeError with the server's last `output()` when
+    it exits first, or when `timeout` seconds pass."""
+    started = time.perf_counter()
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {output()}")
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"{name} was not ready within {timeout:.0f} s")
+        try:
+            with urllib.request.urlopen(url, timeout=request_timeout) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(interval)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,19 +87,10 @@ def serve(args: list[str], env: dict | None = None, timeout: float = 180.0) -> I
     command = [sys.executable, "-m", "ui.cli", "-q", "app", "--port", str(port), *args]
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **(env or {})}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url, started = f"http://127.0.0.1:{port}", time.perf_counter()
+    url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"circhat app exited: {proc.stderr.read().decode()[-800:]}")
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"circhat app was not ready within {timeout:.0f} s")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
+        output = lambda: proc.stderr.read().decode()[-800:]  # noqa: E731
+        wait_until_answered(url + "/", proc, "circhat app", output, timeout, interval=0.05)
         yield url
     finally:
         proc.terminate()
