@@ -161,9 +161,8 @@ class TurnSearch:
         return excluded
 
     def _mask(self, allowed: np.ndarray | None, excluded: set[str]) -> np.ndarray:
-        mask = np.ones(len(self.index), bool) if allowed is None else allowed.copy()
-        mask[[self.index.positions[i] for i in excluded if i in self.index.positions]] = False
-        return mask
+        mask = self.index.searchable(excluded, allowed)
+        return np.ones(len(self.index), bool) if mask is None else mask
 
     def search(
         self, state: DialogueState, query: np.ndarray, depth: int = 0, words: list[str] = ()

@@ -116,7 +116,7 @@ class SearchIndex:
             overrides = {"nprobe": nprobe, "efSearch": ef_search, "rerank": rerank}
             faiss_tools.check_settings(self.cpu_index, self.manifest.factory, overrides)
             settings = {**settings, **{k: v for k, v in overrides.items() if v is not None}}
-        mask = self._mask(exclude, allowed)
+        mask = self.searchable(exclude, allowed)
         available = len(self.items) if mask is None else int(mask.sum())
         k = min(k, available)
         if k <= 0:
@@ -132,8 +132,9 @@ class SearchIndex:
             for srow, rrow in zip(scores, rows)
         ]
 
-    def _mask(self, exclude: Iterable[str], allowed: np.ndarray | None) -> np.ndarray | None:
-        """(N,) bool of searchable rows, or None when every row is."""
+    def searchable(self, exclude: Iterable[str], allowed: np.ndarray | None) -> np.ndarray | None:
+        """(N,) bool of the rows `allowed` (None: all) less those of `exclude`'s ids, or None
+        when every row is searchable."""
         rows = [self.positions[i] for i in exclude if i in self.positions]
         if allowed is None and not rows:
             return None

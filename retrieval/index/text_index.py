@@ -141,8 +141,7 @@ def fused_search(
     where no item's text holds a word."""
     query = np.asarray(query, np.float32).reshape(-1)  # (D,)
     vector_hits = index.search(query, max(k, depth), exclude=exclude, allowed=allowed)[0]
-    mask = np.ones(len(index), bool) if allowed is None else allowed.astype(bool)
-    mask[[index.positions[i] for i in exclude if i in index.positions]] = False
+    mask = index.searchable(exclude, allowed)
     matches = text.search(words, allowed=mask, limit=max(k, depth))
     if not matches:
         return vector_hits[:k]
