@@ -1,4 +1,4 @@
-"""Runs of circhat commands on bad inputs for tests/test_bad_inputs_more*.py: a 36-photo shop
+"""Runs of circhat commands on bad inputs for tests/test_bad_inputs*.py: a 36-photo shop
 indexed once per module, and `run`, which returns the exit status and circhat's first line and
 checks that no input file changed."""
 
@@ -17,7 +17,7 @@ from ui.cli import main
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    """(folder, index folder, home) of a 36-photo shop indexed through the CLI."""
+    """(folder, index folder) of a 36-photo shop, indexed through the CLI in a home of its own."""
     root = tmp_path_factory.mktemp("bad-inputs-more")
     folder = write_shape_shop(root / "shop")
     with pytest.MonkeyPatch.context() as patch:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from retrieval.catalogues import FmnistColorCatalogue
@@ -79,3 +81,31 @@ def small_gallery(trained_encoder):
     """The first 1,000 items of the fmnist-color test gallery, indexed with the trained model."""
     catalogue = FmnistColorCatalogue("test", limit=1000)
     return catalogue, build_index(catalogue, trained_encoder, progress=False)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# offline and quiet: no sandbox (root in CI), no GPU, nothing fetched from outside
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """The system Chromium driven by Playwright (the browser tests: the app, the API's demo)."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser test"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -22,6 +22,7 @@ import zlib
 
 import numpy as np
 import pytest
+from bad_input_runs import shop
 from catalogue_fixtures import write_shape_shop
 from PIL import Image
 
@@ -35,19 +36,8 @@ SHORTENED = re.compile(r"your message was shortened to its first \d{3} character
 UNREAD = "I could not read that; try describing the kind of item or the colour"
 
 
+__all__ = ["shop"]  # the fixture (tests/bad_input_runs.py)
 pytestmark = pytest.mark.usefixtures("restore_logging")  # main() configures logging
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """(folder, index folder) of a 36-photo shop, indexed through the CLI in a home of its own."""
-    root = tmp_path_factory.mktemp("bad-inputs")
-    folder = write_shape_shop(root / "shop")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CIRCHAT_HOME", str(root / "home"))
-        argv = ["index", "build", "--catalogue", str(folder), "--out", str(root / "idx")]
-        assert main(argv) == 0
-    return folder, root / "idx"
 
 
 def said(err: str) -> list[str]:

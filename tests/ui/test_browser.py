@@ -12,34 +12,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser test",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-# offline and quiet: no sandbox (root in CI), no GPU, nothing fetched from outside
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -5,30 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from api_fixtures import png_bytes
 
 from eval.bench.app import free_port
 from ui.api.app import ServeConfig, create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: `apt-get install chromium` to run the browser test",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -64,33 +46,31 @@ def act(page, do) -> dict:
     return out
 
 
-def test_the_storefront_demo_uses_the_api(demo_url, app_agent, tmp_path):
+def test_the_storefront_demo_uses_the_api(browser, demo_url, app_agent, tmp_path):
     calls = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        page.on("request", lambda r: calls.append(r.url.removeprefix(demo_url)))
-        page.goto(demo_url + "/demo/")
-        page.fill("#text", "a dress")
-        first = act(page, lambda: page.click("#search button[type=submit]"))
-        assert cards(page) == [r["id"] for r in first["results"]] and len(first["results"]) == 10
-        page.locator("#results img").first.wait_for()
-        page.wait_for_function("() => document.querySelector('#results img').naturalWidth > 0")
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.on("request", lambda r: calls.append(r.url.removeprefix(demo_url)))
+    page.goto(demo_url + "/demo/")
+    page.fill("#text", "a dress")
+    first = act(page, lambda: page.click("#search button[type=submit]"))
+    assert cards(page) == [r["id"] for r in first["results"]] and len(first["results"]) == 10
+    page.locator("#results img").first.wait_for()
+    page.wait_for_function("() => document.querySelector('#results img').naturalWidth > 0")
 
-        chip = first["chips"][0]["value"]
-        chosen = act(page, lambda: page.locator("#chips button").first.click())
-        assert chip in {c["value"] for c in chosen["constraints"]}
-        more = act(page, lambda: page.locator("#results .card .more").nth(1).click())
-        assert cards(page) == [r["id"] for r in more["results"]]
-        colours = act(page, lambda: page.locator("#results .card .colours").first.click())
-        assert "other colours" in colours["reply"]
+    chip = first["chips"][0]["value"]
+    chosen = act(page, lambda: page.locator("#chips button").first.click())
+    assert chip in {c["value"] for c in chosen["constraints"]}
+    more = act(page, lambda: page.locator("#results .card .more").nth(1).click())
+    assert cards(page) == [r["id"] for r in more["results"]]
+    colours = act(page, lambda: page.locator("#results .card .colours").first.click())
+    assert "other colours" in colours["reply"]
 
-        upload = tmp_path / "garment.png"
-        upload.write_bytes(png_bytes(app_agent[1].render([7])[0]))
-        uploaded = act(page, lambda: page.set_input_files("#upload", str(upload)))
-        assert uploaded["turns"] == 5 and cards(page) == [r["id"] for r in uploaded["results"]]
-        browser.close()
+    upload = tmp_path / "garment.png"
+    upload.write_bytes(png_bytes(app_agent[1].render([7])[0]))
+    uploaded = act(page, lambda: page.set_input_files("#upload", str(upload)))
+    assert uploaded["turns"] == 5 and cards(page) == [r["id"] for r in uploaded["results"]]
+    page.close()
     api_calls = [c for c in calls if c.startswith("/v1/")]
     assert sum(c.endswith("/turns") for c in api_calls) == 5
     assert sum(c == "/v1/sessions" for c in api_calls) == 1
