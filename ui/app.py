@@ -9,6 +9,7 @@ the agent, its encoder and index are loaded once and only read. Handlers live in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -17,7 +18,7 @@ from retrieval.catalogues import CatalogueRef
 from retrieval.compose import list_models
 from ui import CONCURRENCY, handlers, view
 from ui.handlers import AppContext, Session, Update
-from ui.ordering import SessionOrder
+from ui.ordering import STAMP, SessionOrder
 from ui.readiness import REFRESH_S, Readiness, colours_button, prepare, refresh
 
 TITLE = "circhat: chat with a catalogue"
@@ -73,6 +74,12 @@ def _key(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
+def _number(value) -> int | None:
+    """The page's number of an event (its hidden input, set by `STAMP`); None when the
+    caller left it out (an API client: its events run in the order they arrive)."""
+    return int(value) if isinstance(value, int | float) and value > 0 else None
+
+
 def _clicked_file(value) -> str:
     """The file name of the gallery image a select event reports (its path or URL)."""
     image = value.get("image", value) if isinstance(value, dict) else {}
@@ -90,68 +97,82 @@ class Events:
     def __init__(self, ctx: AppContext, order: SessionOrder):
         self.ctx, self.order = ctx, order
 
-    def _page(self, request, session: Session, act) -> tuple:
-        return page_outputs(self.order.run(_key(request), session, act))
+    def _page(self, request, session: Session, number, act) -> Iterator[tuple]:
+        """The page's outputs of `act`, yielded once: Gradio sends them before it resumes
+        this generator, and only then may the session's next event start (`SessionOrder`).
+        `number`: the page's number of this event (None from an API client)."""
+        answers = self.order.answers(_key(request), session, act, number=_number(number))
+        yield from map(page_outputs, answers)
 
-    def send(self, text: str, session: Session, composer: str, request: gr.Request):
+    def send(self, text: str, session: Session, composer: str, number, request: gr.Request):
         ctx = self.ctx
-        return self._page(request, session, lambda s: handlers.send(ctx, s, text, None, composer))
-
-    def caption(self, caption: str, session: Session, composer: str, request: gr.Request):
-        ctx = self.ctx
-        return self._page(
-            request, session, lambda s: handlers.search_caption(ctx, s, caption, None, composer)
+        yield from self._page(
+            request, session, number, lambda s: handlers.send(ctx, s, text, None, composer)
         )
 
-    def none(self, session: Session, composer: str, request: gr.Request):
+    def caption(self, caption: str, session: Session, composer: str, number, request: gr.Request):
         ctx = self.ctx
-        return self._page(
-            request, session, lambda s: handlers.none_of_these(ctx, s, None, composer)
+        yield from self._page(
+            request,
+            session,
+            number,
+            lambda s: handlers.search_caption(ctx, s, caption, None, composer),
         )
 
-    def colours(self, session: Session, composer: str, request: gr.Request):
+    def none(self, session: Session, composer: str, number, request: gr.Request):
         ctx = self.ctx
-        return self._page(
-            request, session, lambda s: handlers.other_colours(ctx, s, None, composer)
+        yield from self._page(
+            request, session, number, lambda s: handlers.none_of_these(ctx, s, None, composer)
+        )
+
+    def colours(self, session: Session, composer: str, number, request: gr.Request):
+        ctx = self.ctx
+        yield from self._page(
+            request, session, number, lambda s: handlers.other_colours(ctx, s, None, composer)
         )
 
     def filter(self, request: gr.Request, session: Session, *rest):
-        filters, composer = list(rest[:-1]), rest[-1]
+        filters, composer, number = list(rest[:-2]), rest[-2], rest[-1]
         ctx = self.ctx
-        return self._page(request, session, lambda s: handlers.refilter(ctx, s, filters, composer))
-
-    def upload(self, file: str, text: str, session: Session, composer: str, request: gr.Request):
-        ctx = self.ctx
-        return self._page(
-            request, session, lambda s: handlers.upload(ctx, s, file, text, None, composer)
+        yield from self._page(
+            request, session, number, lambda s: handlers.refilter(ctx, s, filters, composer)
         )
 
-    def pick(self, session: Session, evt: gr.SelectData, request: gr.Request):
+    def upload(
+        self, file: str, text: str, session: Session, composer: str, number, request: gr.Request
+    ):
+        ctx = self.ctx
+        yield from self._page(
+            request, session, number, lambda s: handlers.upload(ctx, s, file, text, None, composer)
+        )
+
+    def pick(self, session: Session, number, evt: gr.SelectData, request: gr.Request):
         seen = _clicked_file(evt.value)
-        picked = self.order.run(
+        for picked in self.order.answers(
             _key(request),
             session,
             lambda s: handlers.pick(self.ctx, s, evt.index, seen),
             computes=False,
-        )
-        image = gr.update(value=picked.reference, label=picked.reference_label)
-        return picked.session, picked.chat, image
+            number=_number(number),
+        ):
+            image = gr.update(value=picked.reference, label=picked.reference_label)
+            yield picked.session, picked.chat, image
 
     def chip(self, index: int):
         ctx = self.ctx
 
-        def clicked(session: Session, composer: str, request: gr.Request):
-            return self._page(
-                request, session, lambda s: handlers.choose(ctx, s, index, None, composer)
+        def clicked(session: Session, composer: str, number, request: gr.Request):
+            yield from self._page(
+                request, session, number, lambda s: handlers.choose(ctx, s, index, None, composer)
             )
 
         return clicked
 
-    def undo(self, session: Session, request: gr.Request):
-        return self._page(request, session, lambda s: handlers.undo(self.ctx, s))
+    def undo(self, session: Session, number, request: gr.Request):
+        yield from self._page(request, session, number, lambda s: handlers.undo(self.ctx, s))
 
-    def reset(self, session: Session, request: gr.Request):
-        return self._page(request, session, lambda s: handlers.reset(self.ctx, s))
+    def reset(self, session: Session, number, request: gr.Request):
+        yield from self._page(request, session, number, lambda s: handlers.reset(self.ctx, s))
 
 
 @dataclass
@@ -171,6 +192,7 @@ class Page:
     colours: gr.Button
     upload: gr.UploadButton
     sent: gr.Textbox  # hidden: the message whose turn ran (the box is emptied if it holds it)
+    number: gr.Number  # hidden: the page's number of the event being sent (`STAMP`)
     gallery: gr.Gallery = None
     reference: gr.Image = None
     filters: list[gr.Dropdown] = field(default_factory=list)
@@ -215,6 +237,7 @@ def _chat_column(ctx: AppContext, readiness: Readiness, examples: list[str]) -> 
         colours = gr.Button(elem_id="other-colours", size="sm", **_button(readiness))
         upload = gr.UploadButton("Upload a reference", elem_id="upload", size="sm")
     sent = gr.Textbox(visible="hidden", elem_id="sent")
+    number = gr.Number(0, visible="hidden", precision=0, elem_id="event-number")
     return Page(
         session,
         chatbot,
@@ -229,6 +252,7 @@ def _chat_column(ctx: AppContext, readiness: Readiness, examples: list[str]) -> 
         colours,
         upload,
         sent,
+        number,
         status=status,
     )
 
@@ -280,13 +304,15 @@ CLEAR_IF_SENT = "(box, sent) => (sent && box === sent) ? '' : box"
 
 def _turn_event(page: Page, triggers: list, fn, inputs: list, api_name: str) -> None:
     """One turn's event: every one runs, none is dropped while another is pending
-    ("multiple"); they wait for their session's earlier events in SessionOrder, not in
-    Gradio's queue; then the box is cleared if it still holds what was sent."""
+    ("multiple"); the page numbers it (`STAMP`, the last input) and it waits for its
+    session's earlier events in SessionOrder, not in Gradio's queue; then the box is cleared
+    if it still holds what was sent."""
     gr.on(
         triggers,
         fn,
-        inputs,
+        [*inputs, page.number],
         page.shown(),
+        js=STAMP,
         api_name=api_name,
         trigger_mode="multiple",
         concurrency_limit=None,
@@ -340,8 +366,9 @@ def _wire(page: Page, events: Events) -> None:
         turn([chip.click], events.chip(i), [session, composer], f"chip_{i}")
     page.gallery.select(
         events.pick,
-        [session],
+        [session, page.number],
         [session, page.chatbot, page.reference],
+        js=STAMP,
         api_visibility="private",
         trigger_mode="multiple",
         concurrency_limit=None,

@@ -1,40 +1,64 @@
-"""The app's events of one browser session run one at a time, in the order they arrived, each
-on the session the previous one left; turns of different sessions run side by side, at most
-`slots` at once.
+"""The app's events of one browser session run one at a time, in the order the shopper sent
+them, each on the session the previous one left, and their answers reach the page in that
+order; turns of different sessions run side by side, at most `slots` at once.
 
 Gradio runs every event it is sent (the page fires them with trigger_mode="multiple", so a
-message sent while a turn runs is not dropped), but it reads a session's `gr.State` when an
-event starts: a second event started while the first runs would get the state from before
-the first. So each session's events take a ticket and wait for their turn here, and the
-session each event leaves is handed to the next (by `Session.version`, the newer of the
-hand-off and the event's own state wins). Hand-offs of sessions with no event in flight are
-forgotten after `ttl_s`; the dialogue itself lives in the page's `gr.State` as before.
+message sent while a turn runs is not dropped), but three things can go wrong on their own:
+
+- Order of arrival: two events sent within a few milliseconds reach the server on separate
+  requests and may start in either order. The page numbers its events (`STAMP`, a counter
+  of the page) and they run by that number; an event with no number (an API client) takes
+  the next one on arrival. A number that never arrives (its request failed) is skipped once
+  the session has waited `gap_s` for it.
+- State: Gradio reads a session's `gr.State` when an event starts, so a second event started
+  while the first runs would get the state from before the first. The session each event
+  leaves is handed to the next (by `Session.version`, the newer of the hand-off and the
+  event's own state wins).
+- Order of answers: each event is a generator that yields its answer once
+  (`SessionOrder.answers`); Gradio turns a yielded value into the page's update and puts it
+  on the session's message stream before it resumes the generator, and only that resumption
+  lets the next event start. Should Gradio never resume it (the page went away), the next
+  event starts `delivery_s` after the answer was computed.
+
+Hand-offs of sessions with no event in flight are forgotten after `ttl_s`; the dialogue itself
+lives in the page's `gr.State` as before.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 HANDOFF_TTL_S = 120.0  # a hand-off outlives its session's last event by this long
-# a waiting event starts this long after the one before it returned: Gradio still turns that
-# one's outputs into its answer and sends it, and the answers must reach the page in order
-SETTLE_S = 0.15
+# the next event of a session waits at most this long for the last one's answer to be sent
+DELIVERY_S = 10.0
+# ... and at most this long for an earlier-numbered event that has not arrived
+GAP_S = 5.0
+
+# the page's side: the event's last input becomes the page's next event number
+STAMP = """(...inputs) => {
+    window.circhatEvents = (window.circhatEvents || 0) + 1;
+    return [...inputs.slice(0, -1), window.circhatEvents];
+}"""
 
 
 @dataclass
 class _Line:
-    """One browser session's queue: the next ticket to give, the ticket being served, and the
-    session its last event left."""
+    """One browser session's queue: the number whose turn it is, the numbers waiting, the one
+    running (and when its answer was computed: None while it computes), the next number for
+    an unnumbered event, and the session its last event left."""
 
-    issued: int = 0
     serving: int = 0
+    waiting: set[int] = field(default_factory=set)
+    running: int | None = None
+    computed: float | None = None
+    issued: int = 0
     latest: Any = None
+    moved: float = field(default_factory=time.monotonic)  # when `serving` last changed
     touched: float = field(default_factory=time.monotonic)
-    finished: float = 0.0  # when its last event returned
 
 
 class SessionOrder:
@@ -43,60 +67,107 @@ class SessionOrder:
     Args:
         slots: turns computed at once across sessions (waiting turns hold no slot).
         ttl_s: how long a session's hand-off is kept after its last event.
+        delivery_s: how long the next event waits for an answer computed but not yet sent.
+        gap_s: how long a numbered event waits for a lower number that has not arrived.
     """
 
-    def __init__(self, slots: int, ttl_s: float = HANDOFF_TTL_S, settle_s: float = SETTLE_S):
+    def __init__(
+        self,
+        slots: int,
+        ttl_s: float = HANDOFF_TTL_S,
+        delivery_s: float = DELIVERY_S,
+        gap_s: float = GAP_S,
+    ):
         self._changed = threading.Condition()
         self._lines: dict[str, _Line] = {}
         self._slots = threading.BoundedSemaphore(max(1, slots))
-        self.ttl_s, self.settle_s = ttl_s, settle_s
+        self.ttl_s, self.delivery_s, self.gap_s = ttl_s, delivery_s, gap_s
 
     def waiting(self, key: str | None) -> int:
-        """Events of session `key` taken in and not yet finished."""
+        """Events of session `key` taken in and not yet answered."""
         with self._changed:
             line = self._lines.get(key)
-            return 0 if line is None else line.issued - line.serving
+            return 0 if line is None else len(line.waiting) + (line.running is not None)
 
-    def run(
-        self, key: str | None, session, act: Callable[[Any], tuple], computes: bool = True
-    ) -> tuple:
-        """`act(session)` once the earlier events of session `key` have finished, on the newest
-        session (this event's `session` or the one the last event left); returns what `act`
-        returns, a NamedTuple whose `session` is the one it leaves. `computes`: takes one of
-        the shared slots while it runs (a search; a pick only records a click)."""
+    def answers(
+        self,
+        key: str | None,
+        session,
+        act: Callable[[Any], tuple],
+        computes: bool = True,
+        number: int | None = None,
+    ) -> Iterator[tuple]:
+        """Yields `act(session)` once, after the earlier events of session `key` have been
+        answered, on the newest session (this event's `session` or the one the last event
+        left): a NamedTuple whose `session` is the one it leaves. The next event of `key`
+        starts when this generator is resumed (or closed). `number`: the page's number of
+        this event (1, 2, ...; None: the next on arrival). `computes`: takes one of the
+        shared slots while `act` runs (a search; a pick only records a click)."""
         if key is None:  # called directly (tests, scripts): nothing to order
-            return self._stamped(session, act)
+            yield self._stamped(session, act, computes)
+            return
         with self._changed:
-            line = self._lines.setdefault(key, _Line())
-            ticket, line.issued = line.issued, line.issued + 1
-            queued = line.serving != ticket  # sent while an earlier event ran
-            while line.serving != ticket:
-                self._changed.wait()
+            line = self._lines.get(key) or self._lines.setdefault(key, _new_line(session, number))
+            ticket = number if number is not None else line.issued
+            line.issued = max(line.issued, ticket + 1)
+            line.waiting.add(ticket)
+            while not self._may_start(line, ticket):
+                self._changed.wait(timeout=0.05 if line.waiting else None)
+            line.waiting.discard(ticket)
+            line.running, line.computed = ticket, None
             newest = _newest(session, line.latest)
-            settle = line.finished + self.settle_s - time.monotonic() if queued else 0.0
-        if settle > 0:  # the answer before this one is still on its way to the page
-            time.sleep(settle)
-        out = None
         try:
-            if computes:
-                with self._slots:
-                    out = self._stamped(newest, act)
-            else:
-                out = self._stamped(newest, act)
-            return out
+            out = self._stamped(newest, act, computes)
+            with self._changed:
+                line.latest, line.computed = out.session, time.monotonic()
+            yield out  # Gradio sends it to the page, then resumes this generator
         finally:
             with self._changed:
-                line.serving += 1
-                line.touched = line.finished = time.monotonic()
-                if out is not None:
-                    line.latest = out.session
+                self._finish(line, ticket)
                 self._forget_idle()
                 self._changed.notify_all()
 
+    def run(
+        self,
+        key: str | None,
+        session,
+        act: Callable[[Any], tuple],
+        computes: bool = True,
+        number: int | None = None,
+    ) -> tuple:
+        """`answers` for a caller that sends the answer itself: returns it, and the next event
+        of `key` may start at once."""
+        (out,) = self.answers(key, session, act, computes, number)
+        return out
+
+    def _may_start(self, line: _Line, ticket: int) -> bool:
+        now = time.monotonic()
+        if line.running is not None:
+            if line.computed is None or now - line.computed < self.delivery_s:
+                return False
+            self._finish(line, line.running)  # answered, never resumed: the page went away
+        if ticket <= line.serving:  # its turn, or late (its number was skipped)
+            return True
+        if line.serving in line.waiting:  # the one whose turn it is goes first
+            return False
+        # the number whose turn it is has not arrived: wait for it, then go on without it
+        return ticket == min(line.waiting) and now - line.moved >= self.gap_s
+
     @staticmethod
-    def _stamped(session, act: Callable[[Any], tuple]) -> tuple:
+    def _finish(line: _Line, ticket: int) -> None:
+        if line.running == ticket:
+            line.running = line.computed = None
+        if ticket >= line.serving:
+            line.serving = ticket + 1
+        line.moved = line.touched = time.monotonic()
+
+    def _stamped(self, session, act: Callable[[Any], tuple], computes: bool) -> tuple:
         """`act(session)` with the session it leaves one version newer than `session`."""
-        out = act(session)
+        if computes:
+            with self._slots:
+                out = act(session)
+        else:
+            out = act(session)
         return out._replace(session=out.session.model_copy(update={"version": session.version + 1}))
 
     def _forget_idle(self) -> None:
@@ -104,9 +175,17 @@ class SessionOrder:
         for key in [
             k
             for k, line in self._lines.items()
-            if line.issued == line.serving and now - line.touched > self.ttl_s
+            if not line.waiting and line.running is None and now - line.touched > self.ttl_s
         ]:
             del self._lines[key]
+
+
+def _new_line(session, number: int | None) -> _Line:
+    """A session's queue from its first event (or its first after a while): a numbered event
+    carries the page's state, whose version counts the events answered so far."""
+    if number is None:
+        return _Line()
+    return _Line(serving=(0 if session is None else session.version) + 1)
 
 
 def _newest(session, latest):

@@ -36,9 +36,13 @@ def captions(page) -> list[str]:
 
 
 def wait_for_chat(page, text: str) -> None:
-    page.wait_for_function(
-        "text => document.querySelector('#chat').innerText.includes(text)", arg=text
-    )
+    try:
+        page.wait_for_function(
+            "text => document.querySelector('#chat').innerText.includes(text)", arg=text
+        )
+    except Exception as error:  # the chat as it stood, to say what came instead
+        chat = page.locator("#chat").inner_text()
+        raise AssertionError(f"no {text!r} in the chat:\n{chat}") from error
 
 
 def send(page, text: str) -> None:
