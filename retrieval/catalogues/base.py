@@ -86,8 +86,9 @@ class CatalogueBase:
     def fingerprint(self) -> str:
         """Hash of the catalogue's identity: item ids, attributes and sources."""
         digest = hashlib.sha256(self.name.encode())
+        encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True)
         for item in self.items:
-            digest.update(json.dumps(item.to_json(), sort_keys=True).encode())
+            digest.update(encode(item.to_json()).encode())
         return digest.hexdigest()[:16]
 
     def batches(self, batch_size: int) -> Iterator[list[LoadedImage]]:

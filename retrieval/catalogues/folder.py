@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -341,7 +342,7 @@ class FolderCatalogue(CatalogueBase):
     def fingerprint(self) -> str:
         digest = hashlib.sha256(super().fingerprint().encode())
         for item in self.items:
-            stat = Path(item.source).stat()
+            stat = os.stat(item.source)
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 

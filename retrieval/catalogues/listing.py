@@ -17,26 +17,32 @@ def list_images(root: Path, metadata_path: Path | None, problems: Problems) -> d
     skipped and reported. Symlinked folders are not entered."""
     skip = {metadata_path.resolve()} if metadata_path else set()
     images = {}
-    for rel in sorted(_entries(root), key=lambda r: r.split("/")):
+    for rel, entry in sorted(_entries(root).items(), key=lambda e: e[0].split("/")):
         path = root / rel
-        problem = _link_problem(path) if path.is_symlink() else None
+        problem = _link_problem(path) if entry.is_symlink() else None
         if problem == "symlink loops skipped" or (problem and _is_image_name(path)):
             problems.add(problem, rel)
-        elif not problem and _is_image_name(path) and path.is_file():
+        elif not problem and _is_image_name(path) and entry.is_file():
             metadata = skip and path.name == metadata_path.name and path.resolve() in skip
             images.update({} if metadata else {rel: path})
     return images
 
 
-def _entries(root: Path) -> list[str]:
-    """The relative posix paths of every file, folder and link under `root` whose parts do
-    not start with '.' (os.walk: one scandir a folder, no Path object a file)."""
-    found = []
-    for folder, folders, files in os.walk(root):
-        base = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if base == "." else f"{base}/"
-        folders[:] = [f for f in folders if not f.startswith(".")]
-        found += [prefix + name for name in (*folders, *files) if not name.startswith(".")]
+def _entries(root: Path) -> dict[str, os.DirEntry]:
+    """The directory entry of every file, folder and link under `root` whose parts do not
+    start with '.', by relative posix path (one scandir a folder; an entry knows whether it
+    is a file or a link without another system call)."""
+    found, folders = {}, [("", str(root))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                if entry.name.startswith("."):
+                    continue
+                rel = prefix + entry.name
+                found[rel] = entry
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((f"{rel}/", entry.path))
     return found
 
 

@@ -21,6 +21,7 @@ METADATA_NAMES = ("metadata.csv", "metadata.jsonl")
 # a folder's only file of these kinds is its metadata (a Kaggle styles.csv, a shop's export;
 # a feed as TSV or XML where the folder has no CSV or JSONL)
 METADATA_SUFFIXES = ((".csv", ".jsonl"), (".tsv", ".xml"))
+ALL_METADATA_SUFFIXES = {s for group in METADATA_SUFFIXES for s in group}
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # values that mean "not given"
 FEED_ITEMS = ("item", "entry")  # an XML feed's products: RSS 2.0 items, Atom entries
 SHOWN_LINES = 5  # line numbers listed per problem in a report
@@ -98,8 +99,9 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
     for name in METADATA_NAMES:
         if (root / name).is_file():
             return root / name
+    files = [p for p in root.iterdir() if p.suffix.lower() in ALL_METADATA_SUFFIXES]
     for suffixes in METADATA_SUFFIXES:
-        candidates = sorted(p for p in root.iterdir() if p.suffix.lower() in suffixes)
+        candidates = sorted(p for p in files if p.suffix.lower() in suffixes)
         if len(candidates) == 1:
             log.info("using %s as the catalogue's metadata", candidates[0])
             return candidates[0]

@@ -36,6 +36,7 @@ from pathlib import Path
 import diskcache
 import numpy as np
 
+from retrieval.indexing.file_hashes import FileHashes
 from retrieval.paths import embedding_cache_dir
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class EmbeddingCache:
         except sqlite3.DatabaseError as err:  # a damaged cache.db: never fatal, it is a cache
             self.store = self._start_again(err)
         self._located: dict[str, dict[str, tuple[str, int]]] = {}  # model -> hash -> (record, row)
+        self.files = FileHashes(self.directory)  # photo files' hashes, by their stat records
 
     def _start_again(self, err: sqlite3.DatabaseError) -> diskcache.Cache:
         """Move the damaged cache folder aside and open a new, empty one in its place."""
@@ -142,6 +144,17 @@ class EmbeddingCache:
             vectors = records[record]
             found.append(None if vectors is None or row >= len(vectors) else vectors[row])
         return found
+
+    def has_many(self, model: str, hashes: list[str]) -> list[bool]:
+        """Whether the cache holds a vector of each hash (without reading the vectors: a
+        damaged one still counts; it is encoded again when it is read)."""
+        store = self.store
+        try:
+            located = self._locations(model)
+        except sqlite3.DatabaseError as err:
+            self._recover(store, err)
+            return [False] * len(hashes)
+        return [digest in located for digest in hashes]
 
     def put_many(self, model: str, hashes: list[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, np.float32)
@@ -225,6 +238,7 @@ class EmbeddingCache:
             return 0
 
     def close(self) -> None:
+        self.files.close()
         try:
             self.store.cull()
         except sqlite3.DatabaseError as err:

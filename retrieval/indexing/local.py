@@ -16,7 +16,7 @@ from retrieval.index import faiss_tools
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import Manifest, SkippedItem
 from retrieval.indexing.embedding_cache import EmbeddingCache
-from retrieval.indexing.stages import embed_batch, position_batches
+from retrieval.indexing.stages import embed_batch, plan_batches
 from retrieval.indexing.vector_file import VectorWriter
 from retrieval.threads import per_core_map
 
@@ -54,8 +54,9 @@ def encode_catalogue(
     bar = progress_bar(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    stage = partial(embed_batch, catalogue, encoder, cache)  # runs on a worker core
-    batches = position_batches(len(catalogue), batch_size)
+    plan = plan_batches(catalogue, encoder, cache, batch_size)
+    stage = partial(embed_batch, catalogue, encoder, cache, planned=plan.hashes)  # on a core
+    batches = plan.batches
     try:
         for batch in per_core_map(stage, batches, encoder.parallel_batches):
             skipped += batch.skipped

@@ -5,6 +5,8 @@ batches of positions and write what it returns; each stage is a plain function.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from retrieval.catalogues.images import content_hash
 from retrieval.encoders import Encoder
 from retrieval.index.store import SkippedItem
 from retrieval.indexing.embedding_cache import EmbeddingCache
+from retrieval.indexing.file_hashes import file_record
 
 
 @dataclass
@@ -62,12 +65,17 @@ def embed_loaded(
 
 
 def embed_batch(
-    catalogue: Catalogue, encoder: Encoder, cache: EmbeddingCache | None, positions: range
+    catalogue: Catalogue,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    positions: range,
+    planned: dict[int, str] | None = None,
 ) -> EmbeddedBatch:
     """Embed one batch through the cache. A photo file whose bytes are cached is not even
-    decoded (an unchanged photo costs a read and a hash); the rest are read (rendered,
-    decoded) and only the cache's misses reach the encoder."""
-    found = cached_by_bytes(catalogue, encoder, cache, positions)
+    decoded (an unchanged photo costs a stat, or a read and a hash where its stat changed);
+    the rest are read (rendered, decoded) and only the cache's misses reach the encoder.
+    `planned`: content hashes already known (`plan_batches`)."""
+    found = cached_by_bytes(catalogue, encoder, cache, positions, planned)
     loaded = catalogue.load([p for p in positions if p not in found])
     readable = [b for b in loaded if b.image is not None]
     at = {b.item.id: p for p, b in zip((p for p in positions if p not in found), loaded)}
@@ -91,18 +99,82 @@ def embed_batch(
     )
 
 
-def cached_by_bytes(
-    catalogue: Catalogue, encoder: Encoder, cache: EmbeddingCache | None, positions: range
-) -> dict[int, np.ndarray]:
-    """{position: cached vector} of the photo files whose bytes the cache knows (folder
-    catalogues: their items' sources are files); {} for rendered catalogues or no cache."""
+@dataclass
+class BatchPlan:
+    """The batches of a build and the content hash of each photo file read to plan them."""
+
+    batches: list[range]
+    hashes: dict[int, str]  # {position: content hash}; {} for rendered catalogues or no cache
+
+
+def plan_batches(
+    catalogue: Catalogue,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    batch_size: int,
+    longest: int = 64,
+) -> BatchPlan:
+    """Consecutive ranges of positions covering the catalogue, each holding at most
+    `batch_size` photo files the cache lacks (and at most `longest` x `batch_size`
+    positions): an update encodes its few new or changed photos in full batches, not one
+    or two a batch. Without a cache, or for rendered catalogues: `position_batches`."""
     if cache is None or not isinstance(catalogue, FolderCatalogue):
-        return {}
-    hashes = {}
+        return BatchPlan(list(position_batches(len(catalogue), batch_size)), {})
+    # files whose stat record the cache does not know count as misses here, unread: a new
+    # catalogue plans in stat calls, and its workers read and hash the files in parallel
+    hashes = file_hashes(catalogue, cache, range(len(catalogue)), read=False)
+    cached = dict(zip(hashes, cache.has_many(encoder.fingerprint, list(hashes.values()))))
+    batches, start, misses = [], 0, 0
+    for p in range(len(catalogue)):
+        misses += not cached.get(p, False)
+        if misses == batch_size or p + 1 - start == longest * batch_size:
+            batches.append(range(start, p + 1))
+            start, misses = p + 1, 0
+    if start < len(catalogue):
+        batches.append(range(start, len(catalogue)))
+    return BatchPlan(batches, hashes)
+
+
+def file_hashes(
+    catalogue: FolderCatalogue, cache: EmbeddingCache, positions: Sequence[int], read=True
+) -> dict[int, str]:
+    """{position: content hash} of the photo files at `positions` that can be read; a file
+    whose stat record is as the cache remembers it is not even read (`FileHashes`), the
+    others are read and hashed, and remembered (`read=False`: left out)."""
+    records = {}
     for p in positions:
+        with contextlib.suppress(OSError):  # gone now: the full read reports it
+            records[p] = file_record(os.stat(catalogue.items[p].source))
+    known = cache.files.known({catalogue.items[p].source: r for p, r in records.items()})
+    hashes, hashed = {}, []
+    for p, record in records.items():
+        source = catalogue.items[p].source
+        if source in known or not read:
+            hashes.update({p: known[source]} if source in known else {})
+            continue
         try:
-            hashes[p] = content_hash(Path(catalogue.items[p].source).read_bytes())
+            hashes[p] = content_hash(Path(source).read_bytes())
         except OSError:
             continue  # unreadable now: the full read reports it
+        hashed.append((source, record, hashes[p]))
+    cache.files.remember(hashed)
+    return hashes
+
+
+def cached_by_bytes(
+    catalogue: Catalogue,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    positions: range,
+    planned: dict[int, str] | None = None,
+) -> dict[int, np.ndarray]:
+    """{position: cached vector} of the photo files whose bytes the cache knows (folder
+    catalogues: their items' sources are files); {} for rendered catalogues or no cache.
+    `planned`: content hashes already known (`plan_batches`); the rest are looked up."""
+    if cache is None or not isinstance(catalogue, FolderCatalogue):
+        return {}
+    planned = planned or {}
+    hashes = {p: planned[p] for p in positions if p in planned}
+    hashes |= file_hashes(catalogue, cache, [p for p in positions if p not in planned])
     vectors = cache.get_many(encoder.fingerprint, list(hashes.values()))
     return {p: v for p, v in zip(hashes, vectors) if v is not None}

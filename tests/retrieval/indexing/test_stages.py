@@ -61,3 +61,76 @@ def test_a_batch_keeps_catalogue_order_across_cached_and_decoded(tmp_path, tiny_
     assert [item.id for item in batch.items] == [catalogue.items[p].id for p in range(4)]
     alone = embed_batch(catalogue, tiny_encoder, None, range(0, 4))
     np.testing.assert_allclose(batch.vectors, alone.vectors, atol=1e-5)
+
+
+def _counting_hashes(monkeypatch) -> list[int]:
+    """The sizes of the files read to be hashed (each call: one file's bytes)."""
+    from retrieval.indexing import stages
+
+    hashed: list[int] = []
+    content_hash = stages.content_hash
+
+    def counting(data: bytes) -> str:
+        hashed.append(len(data))
+        return content_hash(data)
+
+    monkeypatch.setattr(stages, "content_hash", counting)
+    return hashed
+
+
+def test_a_rebuild_reads_only_the_files_whose_record_changed(tmp_path, tiny_encoder, monkeypatch):
+    import os
+
+    root = _shop(tmp_path / "shop", ["red", "blue", "green", "black", "white"])
+    build_index(FolderCatalogue(root), tiny_encoder, cache=EmbeddingCache(tmp_path / "c"))
+    hashed = _counting_hashes(monkeypatch)
+    same = build_index(FolderCatalogue(root), tiny_encoder, cache=EmbeddingCache(tmp_path / "c"))
+    assert hashed == [] and same.manifest.encoded == 0  # nothing read: records unchanged
+    # a new shot with the old modification time put back (cp -p, rsync -t): its change time
+    # still tells, so it is read, hashed and encoded again
+    path = root / "2.png"
+    before = path.stat()
+    Image.new("RGB", (40, 40), "orange").save(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = build_index(FolderCatalogue(root), tiny_encoder, cache=EmbeddingCache(tmp_path / "c"))
+    assert hashed == [path.stat().st_size] and again.manifest.encoded == 1
+    fresh = tiny_encoder.encode_images([np.asarray(Image.open(path).convert("RGB"))])
+    np.testing.assert_allclose(again.vectors[again.positions["2.png"]], fresh[0], atol=1e-5)
+
+
+def test_an_update_encodes_its_changes_in_full_batches(tmp_path, tiny_encoder, monkeypatch):
+    from retrieval.indexing.stages import plan_batches
+
+    root = _shop(tmp_path / "shop", [(i, 2 * i, 3 * i) for i in range(60)])
+    build_index(FolderCatalogue(root), tiny_encoder, cache=EmbeddingCache(tmp_path / "c"))
+    changed = [f"{i}.png" for i in range(0, 60, 6)]  # 10 photos, spread over the catalogue
+    for i, name in enumerate(changed):  # new shots: other bytes, another vector each
+        Image.new("RGB", (40, 40), (255, 20 * i, 0)).save(root / name)
+    catalogue = FolderCatalogue(root)
+    batches = plan_batches(catalogue, tiny_encoder, EmbeddingCache(tmp_path / "c"), 4).batches
+    names = [item.id for item in catalogue.items]
+    misses = [sum(names[p] in changed for p in b) for b in batches]
+    assert misses == [4, 4, 2]  # 10 changes: 3 batches for the encoder, not 10
+    assert [p for b in batches for p in b] == list(range(60))
+    sizes: list[int] = []
+    encode = type(tiny_encoder).encode_image_batch
+    monkeypatch.setattr(
+        type(tiny_encoder),
+        "encode_image_batch",
+        lambda self, images: sizes.append(len(images)) or encode(self, images),
+    )
+    update = build_index(
+        catalogue, tiny_encoder, cache=EmbeddingCache(tmp_path / "c"), batch_size=4
+    )
+    assert sorted(sizes) == [2, 4, 4] and update.manifest.encoded == 10
+
+
+def test_a_damaged_table_of_file_hashes_is_started_again(tmp_path, caplog):
+    from retrieval.indexing.file_hashes import FILE_NAME, FileHashes
+
+    (tmp_path / FILE_NAME).write_bytes(b"not a database" * 100)
+    files = FileHashes(tmp_path)
+    assert "was damaged" in caplog.text and files.known({"/a.png": "1:2:3:4"}) == {}
+    files.remember([("/a.png", "1:2:3:4", "abc")])
+    assert files.known({"/a.png": "1:2:3:4", "/b.png": "5"}) == {"/a.png": "abc"}
+    assert files.known({"/a.png": "1:2:3:5"}) == {}  # the file changed since
