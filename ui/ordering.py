@@ -127,17 +127,10 @@ class SessionOrder:
                 self._forget_idle()
                 self._changed.notify_all()
 
-    def run(
-        self,
-        key: str | None,
-        session,
-        act: Callable[[Any], tuple],
-        computes: bool = True,
-        number: int | None = None,
-    ) -> tuple:
-        """`answers` for a caller that sends the answer itself: returns it, and the next event
-        of `key` may start at once."""
-        (out,) = self.answers(key, session, act, computes, number)
+    def run(self, key: str | None, session, act: Callable[[Any], tuple], **options) -> tuple:
+        """`answers` (with its `options`) for a caller that sends the answer itself: returns
+        it, and the next event of `key` may start at once."""
+        (out,) = self.answers(key, session, act, **options)
         return out
 
     def _may_start(self, line: _Line, ticket: int) -> bool:
