@@ -64,6 +64,27 @@ def attribute_figures(
     return report
 
 
+# an attribute the encoder reads weakly: below this accuracy, or closing less than this share
+# of the gap between always answering its most common value and answering every item right
+WEAK_ACCURACY = 0.5
+WEAK_GAIN = 0.25
+
+
+def weak_attributes(figures: dict) -> dict[str, tuple[float | None, float]]:
+    """{attribute: (zero-shot accuracy, majority rate)} of the attributes a trained encoder
+    reads weakly on its test part (see WEAK_ACCURACY, WEAK_GAIN)."""
+    weak = {}
+    for name, majority in figures.get("majority_rate", {}).items():
+        accuracy = figures["zero_shot_accuracy"].get(name)
+        if (
+            accuracy is None
+            or accuracy < WEAK_ACCURACY
+            or accuracy - majority < WEAK_GAIN * (1 - majority)
+        ):
+            weak[name] = (accuracy, majority)
+    return weak
+
+
 def rounded(x: float) -> float | None:
     """A figure for a report: None where it could not be measured (too few items)."""
     return None if x != x else round(x, 4)

@@ -28,6 +28,7 @@ def _train_photo_encoder(args: argparse.Namespace) -> int:
     from retrieval.catalogues import FolderCatalogue
     from retrieval.prepare import photo_model_dir
     from retrieval.training.photo_encoder import PhotoTrainSettings, train_photo_encoder
+    from retrieval.training.zero_shot import weak_attributes
 
     catalogue = FolderCatalogue(args.catalogue, args.metadata, args.images)
     out = Path(args.out) if args.out else photo_model_dir(args.catalogue, args.backbone)
@@ -36,6 +37,13 @@ def _train_photo_encoder(args: argparse.Namespace) -> int:
     z = card.figures["zero_shot_accuracy"]
     shown = ", ".join(f"{a} {v:.3f}" for a, v in z.items())
     print(f"trained photo:{out} in {card.train_seconds:.0f} s; zero-shot on the test part: {shown}")
+    for name, (accuracy, majority) in weak_attributes(card.figures).items():
+        said = "not measured" if accuracy is None else f"{accuracy:.3f}"
+        print(
+            f"warning: the encoder reads {name} weakly ({said} on the test part, where always "
+            f"answering its most common value gives {majority:.3f}): searches by {name} lean "
+            "on the metadata; more photos per value or more --epochs may help"
+        )
     return 0
 
 
