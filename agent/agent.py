@@ -33,7 +33,7 @@ from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.index.text_index import TextIndex
-from retrieval.indexing.gallery import AttributeTable
+from retrieval.indexing.gallery import AttributeTable, Gallery
 from retrieval.threads import one_torch_thread
 
 
@@ -49,8 +49,10 @@ class Agent:
         schema: CatalogueSchema | None = None,
         instance: LazyInstance | None = None,
         table: AttributeTable | None = None,
+        gallery: Gallery | None = None,
     ):
         self.encoder, self.index = encoder, index
+        self.gallery = gallery  # what the parts above came from (build_agent); None in tests
         self.schema = schema or index.schema
         self.config = config or AgentConfig()
         self.has_attributes = bool(self.schema.categorical)
