@@ -166,6 +166,8 @@ class Agent:
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
         rewrite, caption = searched_as_text(self.searcher.text, turn.text, reading)
+        if turn.image is not None:
+            new.reference.vector = self.encoder.encode_images([turn.image])[0].tolist()
         new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
@@ -216,11 +218,8 @@ class Agent:
         return self.searcher.text.known(words_beyond_the_filters(caption, state.constraints))
 
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
-        if turn.image is not None:
-            vector = self.encoder.encode_images([turn.image])[0]
-            state.reference = Reference(
-                kind="upload", vector=vector.tolist(), thumbnail_png=thumbnail(turn.image)
-            )
+        if turn.image is not None:  # its vector is encoded once the words are read
+            state.reference = Reference(kind="upload", thumbnail_png=thumbnail(turn.image))
             return "upload"
         if turn.item is not None:
             state.reference = Reference(kind="item", item_id=turn.item)
