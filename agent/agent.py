@@ -166,8 +166,9 @@ class Agent:
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
         rewrite, caption = searched_as_text(self.searcher.text, turn.text, reading)
-        if turn.image is not None:
-            new.reference.vector = self.encoder.encode_images([turn.image])[0].tolist()
+        if turn.image is not None:  # the upload's vector (references are never changed in place)
+            vector = self.encoder.encode_images([turn.image])[0].tolist()
+            new.reference = new.reference.model_copy(update={"vector": vector})
         new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
