@@ -24,7 +24,7 @@ def main() -> int:
     env = os.environ.get
     model = env("CIRCHAT_MODEL") or "fashion-mini"
     try:
-        agent, catalogue = build_agent(
+        agent = build_agent(
             model,
             CatalogueRef.parse(
                 env("CIRCHAT_CATALOGUE") or "fmnist-color", env("CIRCHAT_METADATA") or None
@@ -37,7 +37,7 @@ def main() -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"circhat: error: {message} (CIRCHAT_MODEL={model})", file=sys.stderr)
         return 2
-    launch(build_app(agent, catalogue))
+    launch(build_app(agent, agent.gallery.catalogue))
     return 0
 
 

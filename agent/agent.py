@@ -12,12 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agent.initiative import take_initiative
-from agent.language.intent import read_intent
-from agent.language.limits import held_by_texts
+from agent.initiative import chips_after_search
 from agent.other_colours import LazyInstance, OtherColours
-from agent.reading import TurnReader, words_beyond_the_filters
-from agent.rewriters import Rewrite, Rewriter, RuleRewriter
+from agent.reading import TurnReader, searched_as_text, what_was_read, words_beyond_the_filters
+from agent.rewriters import Rewriter, RuleRewriter
 from agent.search import TurnSearch
 from agent.state import DialogueState, Reference, Result, TurnRecord, UndoStep
 from agent.thumbnails import from_thumbnail, thumbnail
@@ -33,7 +31,7 @@ from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.index.text_index import TextIndex
-from retrieval.indexing.gallery import AttributeTable
+from retrieval.indexing.gallery import AttributeTable, Gallery
 from retrieval.threads import one_torch_thread
 
 
@@ -49,8 +47,10 @@ class Agent:
         schema: CatalogueSchema | None = None,
         instance: LazyInstance | None = None,
         table: AttributeTable | None = None,
+        gallery: Gallery | None = None,
     ):
         self.encoder, self.index = encoder, index
+        self.gallery = gallery  # what the parts above came from (build_agent); None in tests
         self.schema = schema or index.schema
         self.config = config or AgentConfig()
         self.has_attributes = bool(self.schema.categorical)
@@ -117,7 +117,7 @@ class Agent:
         """
         one_torch_thread()  # once per worker: a small query, a thread pool costs more than it saves
         turn = turn.cleaned()
-        asked = self._other_colours_asked(state, turn)
+        asked = self.colours.asked(state, turn)
         if asked is not None:
             new, results = self.other_colours(state, asked, before)
             new.turns[-1] = new.turns[-1].model_copy(update={"user_text": turn.text})
@@ -128,18 +128,6 @@ class Agent:
             lambda: validate_turn(state, turn, self.index.positions, self.schema),
             lambda new, timings, _: self._search_turn(state, new, turn, observer, timings),
         )
-
-    def _other_colours_asked(self, state: DialogueState, turn: Turn) -> str | None:
-        """The item whose other colours a message asks for ("this in other colours": the
-        words of the action, never a colour named 'Other'): the pick, else the reference;
-        None for any other turn, or where this agent's instance index is not open yet (a
-        message never waits for it to be built)."""
-        if not turn.text or turn.image is not None or turn.choose is not None:
-            return None
-        instance = self.colours.instance
-        if instance is None or not instance.ready or not read_intent(turn.text).other_colours:
-            return None
-        return turn.select or turn.item or (state.reference.item_id if state.reference else None)
 
     def _turn(
         self,
@@ -177,7 +165,10 @@ class Agent:
         started = time.perf_counter()
         action = self._apply_action(new, turn)
         reading = self.reader.read_turn(state, new, turn)
-        rewrite, caption = self._held_by_texts(turn.text, reading.rewrite, reading.caption)
+        rewrite, caption = searched_as_text(self.searcher.text, turn.text, reading)
+        if turn.image is not None:  # the upload's vector (references are never changed in place)
+            vector = self.encoder.encode_images([turn.image])[0].tolist()
+            new.reference = new.reference.model_copy(update={"vector": vector})
         new.constraints = self.searcher.resolved(new.constraints)  # "cheap": under a price
         timings["rewrite"] = _ms_since(started)
 
@@ -195,7 +186,12 @@ class Agent:
         if observer is not None and searched is not None:
             observer.on_search(new, query, searched.mask, searched.ranking)
         t = time.perf_counter()
-        offer = reading.question or self._suggest(new, rewrite, searched)
+        chips = self.config.initiative and searched is not None
+        offer = reading.question or (
+            chips_after_search(self.schema, new, rewrite, searched, self.searcher)
+            if chips
+            else None
+        )
         timings["initiative"] = _ms_since(t)
 
         new.last_query = None if query is None else query.tolist()
@@ -204,7 +200,7 @@ class Agent:
             action=action,
             user_text=turn.text,  # cleaned and bounded, as searched
             caption=caption,
-            **_what_was_read(rewrite),
+            **what_was_read(rewrite),
             reference_id=new.reference.item_id if new.reference else None,
             results=[] if searched is None else searched.results,
             new_search=reading.restart or not state.turns,
@@ -216,37 +212,15 @@ class Agent:
             text_words=words if searched is not None else [],
         )
 
-    def _held_by_texts(self, text: str, rewrite: Rewrite, caption: str) -> tuple[Rewrite, str]:
-        """A limit whose words the shop's titles hold ("plus size") is searched as text."""
-        if self.searcher.text is None or not rewrite.limits:
-            return rewrite, caption
-        held = held_by_texts(text, rewrite.limits, self.searcher.text.known)
-        if not held:
-            return rewrite, caption
-        limits = [t for t in rewrite.limits if t not in held]
-        said = [phrase for phrases in held.values() for phrase in phrases]
-        caption = ", ".join(w for w in [caption, *said] if w)
-        return rewrite.model_copy(update={"limits": limits}), caption
-
     def _text_words(self, caption: str, state: DialogueState) -> list[str]:
         """The caption's words beyond the filters that the shop's texts hold."""
         if self.searcher.text is None:
             return []
         return self.searcher.text.known(words_beyond_the_filters(caption, state.constraints))
 
-    def _suggest(self, state: DialogueState, rewrite: Rewrite, searched):
-        """Chips from the candidates (None without initiative or a search)."""
-        if not self.config.initiative or searched is None:
-            return None
-        filtering = self.searcher.filtering(state.constraints)
-        return take_initiative(self.schema, state, rewrite, searched.candidates, filtering)
-
     def _apply_action(self, state: DialogueState, turn: Turn) -> str:
-        if turn.image is not None:
-            vector = self.encoder.encode_images([turn.image])[0]
-            state.reference = Reference(
-                kind="upload", vector=vector.tolist(), thumbnail_png=thumbnail(turn.image)
-            )
+        if turn.image is not None:  # its vector is encoded once the words are read
+            state.reference = Reference(kind="upload", thumbnail_png=thumbnail(turn.image))
             return "upload"
         if turn.item is not None:
             state.reference = Reference(kind="item", item_id=turn.item)
@@ -353,18 +327,6 @@ class Agent:
 
     def reset(self, state: DialogueState) -> DialogueState:
         return state.reset()
-
-
-def _what_was_read(rewrite: Rewrite) -> dict:
-    """The rewrite's part of a turn record."""
-    return {
-        "constraints": rewrite.constraints,
-        "rewriter": rewrite.rewriter,
-        "fallback_reason": rewrite.fallback_reason,
-        "sources": rewrite.sources,
-        "overruled": rewrite.overruled,
-        "limits": rewrite.limits,
-    }
 
 
 def _ms_since(since: float) -> float:

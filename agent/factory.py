@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.agent import Agent, AgentConfig
 from agent.other_colours import LazyInstance
 from agent.rewriters import make_rewriter
-from retrieval.catalogues import Catalogue, CatalogueRef
+from retrieval.catalogues import CatalogueRef
 from retrieval.compose import DEFAULT_COMPOSER
 from retrieval.encoders import DEFAULT_MODEL
 from retrieval.indexing.gallery import open_gallery
@@ -24,9 +24,10 @@ def build_agent(
     rewriter: str = "rules",
     config: AgentConfig | None = None,
     mmap: bool = False,
-) -> tuple[Agent, Catalogue]:
-    """(agent, catalogue) of a catalogue (default: fmnist-color); the index is built first if
-    it is missing. The agent reads the catalogue's schema: its attributes, values and synonyms
+) -> Agent:
+    """The agent over the gallery of a catalogue (default: fmnist-color), opened once: the
+    catalogue, encoder, index and attribute table are `agent.gallery`'s; the index is built
+    first if it is missing. The agent reads the catalogue's schema: its attributes, values and synonyms
     drive the rewriter and filters. A ref with a part ('test') searches only that part
     (evaluation). With `mmap`, a saved index is memory-mapped where FAISS supports it (the
     processes of one machine share its pages)."""
@@ -43,7 +44,7 @@ def build_agent(
 
     chosen = make_rewriter(rewriter, gallery.encoder, items.schema)
     parts = {"config": config, "image_loader": load_image, "schema": items.schema}
-    parts |= {"instance": LazyInstance(open_instance), "table": gallery.table}
+    parts |= {"instance": LazyInstance(open_instance), "table": gallery.table, "gallery": gallery}
     try:
         agent = Agent(gallery.encoder, gallery.index, composer, chosen, **parts)
     except FileNotFoundError as err:
@@ -52,4 +53,4 @@ def build_agent(
         # the default's weights exist for fashion-mini only: other encoders start training-free
         log.warning("%s; using the training-free 'sum' for now", err)
         agent = Agent(gallery.encoder, gallery.index, "sum", chosen, **parts)
-    return agent, items
+    return agent

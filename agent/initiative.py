@@ -147,6 +147,13 @@ def hold_back_ambiguous(
     return rewrite.model_copy(update={"constraints": constraints}), held, question
 
 
+def chips_after_search(schema: CatalogueSchema, state: DialogueState, rewrite, searched, searcher):
+    """Chips (or a question) from a turn's search: its candidates, and the constraints that
+    filter them (`searcher`: the agent's TurnSearch)."""
+    filtering = searcher.filtering(state.constraints)
+    return take_initiative(schema, state, rewrite, searched.candidates, filtering)
+
+
 def take_initiative(
     schema: CatalogueSchema,
     state: DialogueState,

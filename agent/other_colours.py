@@ -15,8 +15,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from agent.language.intent import read_intent
 from agent.state import DialogueState, Reference, Result, TurnRecord
-from agent.turn import TurnError
+from agent.turn import Turn, TurnError
 
 FETCHED = 100  # instance neighbours fetched, then the same kind in another colour first
 NO_COLOURWAYS = "the shop lists no other colours of this product: here are the closest styles"
@@ -128,6 +129,18 @@ class OtherColours:
         self.index, self.searcher, self.schema, self.k = index, searcher, schema, k
         self.instance = instance
         self._groups: dict[str, list[str]] | None = None
+
+    def asked(self, state: DialogueState, turn: Turn) -> str | None:
+        """The item whose other colours a message asks for ("this in other colours": the
+        words of the action, never a colour named 'Other'): the pick, else the reference;
+        None for any other turn, or where the instance index is not open yet (a message
+        never waits for it to be built)."""
+        if not turn.text or turn.image is not None or turn.choose is not None:
+            return None
+        instance = self.instance
+        if instance is None or not instance.ready or not read_intent(turn.text).other_colours:
+            return None
+        return turn.select or turn.item or (state.reference.item_id if state.reference else None)
 
     def colourways(self, item_id: str) -> list[str]:
         """The ids of the other items of `item_id`'s product group, in catalogue order."""

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from agent.constraints import merge_constraints
 from agent.initiative import hold_back_ambiguous
 from agent.language.intent import refers_to_shown, what_to_say
+from agent.language.limits import held_by_texts
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
 from agent.language.phrases import tokenize
 from agent.rewriters import Rewrite, Rewriter, clean_message
 from agent.state import Constraint, DialogueState, Offer
 from agent.turn import Turn, TurnError
 from retrieval.catalogues.schema import CatalogueSchema
-from retrieval.index.text_index import words_of
+from retrieval.index.text_index import TextIndex, words_of
 
 
 @dataclass
@@ -150,6 +151,34 @@ def _caption(before: DialogueState, turn: Turn, rewrite: Rewrite) -> str:
     if turn.choose is not None and turn.choose.value not in caption.split(", "):
         caption = ", ".join(w for w in (caption, turn.choose.value) if w)
     return caption
+
+
+def searched_as_text(texts: TextIndex | None, text: str, reading: Reading) -> tuple[Rewrite, str]:
+    """The reading's rewrite and caption, where a limit whose words the shop's titles hold
+    ("plus size") is searched as text (`texts`: the shop's text index, None where it has
+    none)."""
+    rewrite, caption = reading.rewrite, reading.caption
+    if texts is None or not rewrite.limits:
+        return rewrite, caption
+    held = held_by_texts(text, rewrite.limits, texts.known)
+    if not held:
+        return rewrite, caption
+    limits = [t for t in rewrite.limits if t not in held]
+    said = [phrase for phrases in held.values() for phrase in phrases]
+    caption = ", ".join(w for w in [caption, *said] if w)
+    return rewrite.model_copy(update={"limits": limits}), caption
+
+
+def what_was_read(rewrite: Rewrite) -> dict:
+    """The rewrite's part of a turn record."""
+    return {
+        "constraints": rewrite.constraints,
+        "rewriter": rewrite.rewriter,
+        "fallback_reason": rewrite.fallback_reason,
+        "sources": rewrite.sources,
+        "overruled": rewrite.overruled,
+        "limits": rewrite.limits,
+    }
 
 
 def words_beyond_the_filters(caption: str, constraints: list[Constraint]) -> list[str]:

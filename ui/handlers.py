@@ -93,11 +93,14 @@ def chip_labels(dialogue: DialogueState) -> list[str]:
 
 
 class Said(NamedTuple):
-    """What the shopper's bubble shows: their own words, and a small picture of what the turn
-    starts from (a pick, an upload) where there is one."""
+    """The shopper's side of a turn: what their bubble shows (their own words, and a small
+    picture of what the turn starts from, a pick or an upload, where there is one) and the
+    message box's text the turn runs with (the page empties the box if it still holds it once
+    the turn ran; nothing is emptied when it fails)."""
 
     text: str
     picture: str | None = None  # an image file the page may serve
+    sent: str = ""  # the message box's text, as sent
 
 
 def _user_lines(said: Said | str) -> list[dict[str, Any]]:
@@ -180,7 +183,6 @@ def run_turn(
     said: Said | str,
     filters: list[str] | None,
     composer: str,
-    sent: str = "",
     revised_caption: str | None = None,
 ) -> Update:
     """Apply `turn` (or, with `revised_caption`, redo the last turn with that caption) with the
@@ -191,7 +193,7 @@ def run_turn(
             return ctx.conversation.turn(session.dialogue, turn, ready)
         return ctx.conversation.revise(session.dialogue, revised_caption)
 
-    return run_action(ctx, session, act, said, filters, composer, sent)
+    return run_action(ctx, session, act, said, filters, composer)
 
 
 def run_action(
@@ -201,11 +203,10 @@ def run_action(
     said: Said | str,
     filters: list[str] | None,
     composer: str,
-    sent: str = "",
 ) -> Update:
     """Run one of the session's turns, `act(dialogue with the page's settings)` (undo goes
     back to the dialogue as it was before them); its reply goes to the chat, or on failure
-    the reason. `sent`: the message box's text this turn ran (the page empties the box)."""
+    the reason."""
     ready = with_settings(ctx, session.dialogue, filters, composer)
     problem = composer_problem(ctx, ready.composer)
     if problem:
@@ -215,6 +216,7 @@ def run_action(
     except TurnError as err:
         return failed(ctx, session, said, str(err), composer)
     chat = [*session.chat, *_user_lines(said), _line("assistant", reply)]
+    sent = said.sent if isinstance(said, Said) else ""
     return render(ctx, Session(dialogue=dialogue, chat=chat, version=session.version), sent=sent)
 
 
@@ -228,11 +230,12 @@ def send(
     """A chat message; it refines the picked result when one was clicked (the bubble shows a
     small picture of it beside the shopper's words)."""
     text = text or ""
-    said = Said(_as_shown(text) or "(empty message)")
+    said = Said(_as_shown(text) or "(empty message)", sent=text)
     if session.picked:
-        said = Said(_as_shown(text) or "More like this", str(ctx.thumbnails.path(session.picked)))
+        picture = str(ctx.thumbnails.path(session.picked))
+        said = Said(_as_shown(text) or "More like this", picture, text)
     turn = Turn(text=text, select=session.picked)
-    return run_turn(ctx, session, turn, said, filters, composer, sent=text)
+    return run_turn(ctx, session, turn, said, filters, composer)
 
 
 def choose(
@@ -325,13 +328,13 @@ def upload(
         return failed(ctx, session, "(upload)", "no file arrived: upload it again", composer)
     data, name = read_upload(file)
     picture = None if isinstance(file, bytes) else str(file)
-    said = Said(_as_shown(text or "") or "Find this", picture)
+    said = Said(_as_shown(text or "") or "Find this", picture, text or "")
     try:
         image = decode_image(data, name)
     except ValueError as err:
         return failed(ctx, session, Said(f"{said.text} ({name})"), str(err), composer)
     turn = Turn(image=image, text=text or "")
-    return run_turn(ctx, session, turn, said, filters, composer, sent=text or "")
+    return run_turn(ctx, session, turn, said, filters, composer)
 
 
 class Picked(NamedTuple):

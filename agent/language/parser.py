@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.language import vocabulary
 from agent.language.intent import other_colours_words
 from agent.language.phrases import TOKEN, PhraseTable, tokenize
-from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema, fmnist_schema
 from retrieval.catalogues.vocabulary import resolve
 
@@ -102,7 +102,7 @@ class AttributeParser:
         """Encoder vectors of every value in a few contexts, for words outside the lexicon."""
         labels, texts = [], []
         for attribute in self.schema.categorical:
-            contexts = lexicon.contexts(self.schema.role(attribute))
+            contexts = vocabulary.contexts(self.schema.role(attribute))
             for value in self.schema.attributes[attribute].values:
                 for context in contexts:
                     labels.append((attribute, value))

@@ -3,7 +3,8 @@
 Built once per schema from, in order of precedence: the values themselves with their plural,
 singular, hyphen and spacing variants ("Tshirts" -> "tshirt", "Flip Flops" -> "flip flop",
 "flipflops"); the schema's synonyms; the shipped lexicon's words that mean a value of this
-catalogue (retrieval/catalogues/vocabulary.py). A phrase that could mean values of two nested
+catalogue (retrieval/catalogues/vocabulary.py; the words that could mean two values:
+agent/language/vocabulary.py). A phrase that could mean values of two nested
 attributes means the narrower one ("watches": articleType, not subCategory).
 """
 
@@ -15,9 +16,10 @@ import re
 from functools import cached_property
 from pathlib import Path
 
+from agent.language.vocabulary import ambiguous_phrases
 from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
-from retrieval.catalogues.vocabulary import ambiguous_phrases, value_phrases
+from retrieval.catalogues.vocabulary import value_phrases
 
 _WORDS = json.loads((Path(__file__).parent / "words.json").read_text(encoding="utf-8"))
 # Words of the conversation: a catalogue value spelt like one ('Other', 'All', 'One') is

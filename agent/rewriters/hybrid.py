@@ -30,11 +30,11 @@ from functools import cached_property
 import numpy as np
 
 from agent.language.parser import FILLER, KEEPERS, NEGATORS, NON_ATTRIBUTE_WORDS
+from agent.language.vocabulary import contexts
 from agent.rewriters.base import Rewrite, source_key
 from agent.rewriters.llm import LLMRewriter
 from agent.rewriters.rules import RuleRewriter
 from agent.state import Constraint
-from retrieval.catalogues import lexicon
 from retrieval.catalogues.schema import CatalogueSchema
 
 FUNCTION_WORDS = FILLER | NON_ATTRIBUTE_WORDS | NEGATORS | KEEPERS
@@ -84,7 +84,7 @@ class EncoderCheck:
         labels, texts = [], []
         for attribute in self.schema.categorical:
             for value in self.schema.attributes[attribute].values:
-                for context in lexicon.contexts(self.schema.role(attribute)):
+                for context in contexts(self.schema.role(attribute)):
                     labels.append((attribute, value))
                     texts.append(context.format(v=value.lower()))
         return labels, self.encoder.encode_texts(texts)  # (L, D)

@@ -90,7 +90,8 @@ def sweep_liked_weight(
     composer = composer or DEFAULT_COMPOSER
     config = AgentConfig(k=10, hard_constraints=False)
     ref = catalogue or CatalogueRef()
-    agent, items = build_agent(model, ref, None, composer, "rules", config)
+    agent = build_agent(model, ref, None, composer, "rules", config)
+    items = agent.gallery.catalogue
     selection = {}
     for weight in weights:
         row = replay_hits(agent, items, weight, dialogues, selection_seed, composer)

@@ -100,7 +100,8 @@ def run_bench(config: BenchConfig, quick: bool = False, progress: bool = True) -
 
     spec, gallery = _served(config, quick)
     composer = config.composer or DEFAULT_COMPOSER
-    agent, catalogue = build_agent(config.model, spec, gallery, composer)
+    agent = build_agent(config.model, spec, gallery, composer)
+    catalogue = agent.gallery.catalogue
     say(f"agent turns on {len(agent.index)} items of {catalogue.name} ...")
     report = {"turn_ms": bench_turns(agent, config.turns, config.seed)}
     say("turns with and without suggestions ...")

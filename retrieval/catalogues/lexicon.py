@@ -2,7 +2,8 @@
 
 A domain (colour, pattern, garment, gender, occasion, season) holds concepts, each with the
 words shoppers use for it and the broader concepts it falls back to ("navy blue" -> "blue").
-How concepts meet a catalogue's values is `retrieval/catalogues/vocabulary.py`.
+How concepts meet a catalogue's values is `retrieval/catalogues/vocabulary.py`; how a
+shopper's words meet them is `agent/language/`.
 """
 
 from __future__ import annotations
@@ -88,14 +89,6 @@ def load() -> Lexicon:
     }
     placeholders = frozenset(key(p) for p in data.get("placeholders", []))
     return Lexicon(domains, frozenset(data.get("plural_only", [])), placeholders)
-
-
-DEFAULT_CONTEXTS = ("{v}", "a {v} one")
-
-
-def contexts(role: str | None) -> tuple[str, ...]:
-    domain = load().domains.get(role or "")
-    return domain.contexts if domain else DEFAULT_CONTEXTS
 
 
 def singular(word: str) -> str:

@@ -3,7 +3,8 @@
 A lexicon concept maps onto a catalogue value whose name or schema synonym it matches
 (after plurals, hyphens and spacing: "t-shirt" meets "Tshirts"), else onto the first of its
 broader concepts that the catalogue has ("navy blue" -> "blue" in a catalogue without navy),
-else onto nothing: the text encoder judges such words at run time.
+else onto nothing: the text encoder judges such words at run time. Which words a shopper may
+mean two values by is the agent's reading (agent/language/vocabulary.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from retrieval.catalogues.lexicon import Concept, key, load
 from retrieval.catalogues.schema import CatalogueSchema
 
 
-def _value_keys(schema: CatalogueSchema, attribute: str) -> dict[str, str]:
+def value_keys(schema: CatalogueSchema, attribute: str) -> dict[str, str]:
     """key -> value, from the attribute's values and their schema synonyms."""
     spec = schema.attributes[attribute]
     keys = {}
@@ -34,7 +35,7 @@ def resolve(
     concept = domain.concepts.get(name, Concept(name, ()))
     wanted = [key(p) for p in (concept.name, *concept.words)]
     for attribute in sorted(attributes, key=lambda a: -schema.depth(a)):
-        keys = _value_keys(schema, attribute)
+        keys = value_keys(schema, attribute)
         found = next((keys[k] for k in wanted if k in keys), None)
         if found:
             return attribute, found
@@ -57,42 +58,6 @@ def _named_word_by_word(schema, domain, attributes, name: str) -> tuple[str, str
         if found:
             return attribute, found
     return None
-
-
-def _direct(schema: CatalogueSchema, role: str, concept: Concept) -> bool:
-    """True when the catalogue has a value named by the concept itself."""
-    wanted = [key(p) for p in (concept.name, *concept.words)]
-    return any(any(k in _value_keys(schema, a) for k in wanted) for a in schema.by_role(role))
-
-
-def alternatives(schema: CatalogueSchema, role: str, name: str) -> list[tuple[str, str]]:
-    """The values a concept could equally mean in this catalogue: where it has no value of
-    its own and two or more of its broader concepts are different values of one attribute
-    ("sneaker" -> Casual Shoes or Sports Shoes). Empty when its meaning is clear; the first
-    is what `resolve` answers."""
-    domain = load().domains.get(role)
-    concept = domain.concepts.get(name) if domain else None
-    if concept is None or len(concept.broader) < 2 or _direct(schema, role, concept):
-        return []
-    found = [resolve(schema, role, b, frozenset({name})) for b in concept.broader]
-    found = [f for f in found if f]
-    if not found:
-        return []
-    same = list(dict.fromkeys(f for f in found if f[0] == found[0][0]))
-    return same if len(same) > 1 else []
-
-
-def ambiguous_phrases(schema: CatalogueSchema) -> dict[str, list[tuple[str, str]]]:
-    """Lexicon phrasing -> the values it could equally mean in this catalogue."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    roles = dict.fromkeys(schema.role(a) for a in schema.categorical if schema.role(a))
-    for role in roles:
-        domain = load().domains.get(role)
-        for concept in domain.concepts.values() if domain else ():
-            options = alternatives(schema, role, concept.name)
-            for phrase in (concept.name, *concept.words) if options else ():
-                out.setdefault(phrase, options)
-    return out
 
 
 def value_phrases(schema: CatalogueSchema) -> dict[tuple[str, str], list[str]]:

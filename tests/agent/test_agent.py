@@ -225,7 +225,7 @@ def test_factory_falls_back_to_sum_where_the_default_has_no_weights(tiny_weights
     build_index(FmnistColorCatalogue("test", limit=50), load_encoder(model), progress=False).save(
         tmp_path / "idx"
     )
-    agent, _ = build_agent(model, index_dir=tmp_path / "idx")
+    agent = build_agent(model, index_dir=tmp_path / "idx")
     assert agent.default_composer == "sum"
     assert "training-free 'sum'" in caplog.text  # logged (the CLI prints the log on stderr)
     with pytest.raises(FileNotFoundError, match="no trained weights"):

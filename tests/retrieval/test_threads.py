@@ -1,5 +1,6 @@
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -94,8 +95,7 @@ def test_concurrent_turns_set_torch_threads_once_per_worker_never_per_turn(monke
     class Probe:
         """Stands in for the agent behind `Agent.step`: its turn records the thread setting."""
 
-        def _other_colours_asked(self, state, turn):
-            return None  # a message, not the other-colours action
+        colours = SimpleNamespace(asked=lambda state, turn: None)  # a message, not other colours
 
         def _turn(self, state, *args, **kwargs):
             seen.append(torch.get_num_threads())

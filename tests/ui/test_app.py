@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,7 @@ from retrieval.prepare import Prepared
 from ui.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
+AGENT = SimpleNamespace(gallery=SimpleNamespace(catalogue="catalogue"))  # what build_app is given
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def started(monkeypatch) -> dict:
 
     def fake_build_agent(*args, **kwargs):
         calls["build_agent"] = args
-        return "agent", "catalogue"
+        return AGENT
 
     def fake_build_app(agent, catalogue, concurrency=4):
         calls["build_app"] = (agent, catalogue, concurrency)
@@ -70,7 +72,7 @@ def test_circhat_app_builds_the_agent_and_launches(started):
         "text-only",
         "rules",
     )
-    assert started["build_app"] == ("agent", "catalogue", 4)
+    assert started["build_app"] == (AGENT, "catalogue", 4)
     assert started["launch"] == {"server_name": "127.0.0.1", "server_port": 7999}
 
 

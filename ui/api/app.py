@@ -85,10 +85,8 @@ class ApiContext:
 
         c = self.config
         try:
-            agent, catalogue = build_agent(
-                c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap
-            )
-            self.attach(agent, catalogue)
+            agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
+            self.attach(agent, agent.gallery.catalogue)
         except Exception as err:  # noqa: BLE001 (said by /readyz and the log, never raised)
             self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
             log.error("could not load the models: %s", self.failure)

@@ -22,7 +22,7 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     config.replicas = options.positive("--replicas", args.replicas) or 0
     ref = options.catalogue_ref(args)
     composer = args.composer or DEFAULT_COMPOSER
-    agent, _ = build_agent(args.model, ref, args.index, composer)
+    agent = build_agent(args.model, ref, args.index, composer)
     server = ["--model", args.model, "--composer", composer, *shlex.split(ref.command_line())]
     server += ["--index", args.index] if args.index else []
     report = bench_api(agent, server, config)

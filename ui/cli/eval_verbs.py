@@ -110,7 +110,8 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
     own = options.catalogue_ref(args).is_folder  # a folder: its test part only
     config = AgentConfig(k=args.k, hard_constraints=args.filters == "on")
     ref = options.catalogue_ref(args, "test" if own else None)
-    agent, catalogue = build_agent(args.model, ref, args.index, names[0], args.rewriter, config)
+    agent = build_agent(args.model, ref, args.index, names[0], args.rewriter, config)
+    catalogue = agent.gallery.catalogue
     if args.phrasebook or not own:
         phrasebook = Phrasebook.load(args.phrasebook or DEFAULT_PHRASEBOOK)
     else:  # a catalogue of the user's: say its values by its schema's names and synonyms
@@ -174,7 +175,7 @@ def cmd_eval_text_probe(args: argparse.Namespace) -> int:
 
     config = AgentConfig(text_search=not args.vectors_only)
     ref = options.catalogue_ref(args)
-    agent, _ = build_agent(args.model, ref, args.index, config=config)
+    agent = build_agent(args.model, ref, args.index, config=config)
     report = probe(agent, requests, progress=not args.json)
     print(dumps(report) if args.json else markdown(report))
     return 0

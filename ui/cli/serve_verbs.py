@@ -43,9 +43,11 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     ref = options.catalogue_ref(args)
     model = prepared_model(ref, args.model, args.composer, args.index)
-    agent, catalogue = build_agent(model, ref, args.index, args.composer, args.rewriter)
+    agent = build_agent(model, ref, args.index, args.composer, args.rewriter)
     launch(
-        build_app(agent, catalogue, args.concurrency), server_name=args.host, server_port=args.port
+        build_app(agent, agent.gallery.catalogue, args.concurrency),
+        server_name=args.host,
+        server_port=args.port,
     )
     return 0
 
@@ -69,7 +71,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from ui.chat import ChatSession, run_json, run_terminal
 
     ref = options.catalogue_ref(args)
-    agent, _ = build_agent(args.model, ref, args.index, args.composer, args.rewriter)
+    agent = build_agent(args.model, ref, args.index, args.composer, args.rewriter)
     session = ChatSession(agent)
     return (
         run_json(session, sys.stdin, sys.stdout) if args.json else run_terminal(session, sys.stdout)

@@ -27,7 +27,7 @@ MIN_ACCURACY = 0.9
 def limit_accuracy(rewriter, texts: TextIndex | None = None) -> tuple[float, list]:
     """Share of the written requests whose reading names their topic as a limit and searches
     none of the topic's words; with the shop's `texts`, less the limits whose words its titles
-    hold (which the agent searches as text instead: agent.Agent._held_by_texts)."""
+    hold (which the agent searches as text instead: agent.reading.searched_as_text)."""
     topics = limits_data()["topics"]
     misses = []
     for request in LIMIT_REQUESTS:
