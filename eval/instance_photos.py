@@ -4,8 +4,9 @@ The ground truth is the shop's own colourway groups where its export has them, e
 from product names (eval/instance_truth.py); queries are seeded items of the catalogue's test
 part (retrieval/catalogues/split.py) with at least one relevant item; the whole catalogue is
 the gallery. Methods: the catalogue's photo model (where given), GeM of the photo backbone on
-colour input, the colour-invariant GeM (grey input), then alpha-QE, DBA and diffusion on the
-best descriptor. `plot_map` draws mAP by method.
+colour input, the colour-invariant GeM (grey input), each GeM also with PCA whitening learned
+on the catalogue's photos (retrieval/instance/whitening.py), then alpha-QE, DBA and diffusion
+on the best descriptor. `plot_map` draws mAP by method.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from eval.instance import encode, evaluate_descriptor, evaluate_expansion
 from eval.instance_truth import MAX_STYLE, instance_truth, query_rows
 from retrieval.instance.query import ExpansionSettings
+from retrieval.instance.whitening import pca_whitening
 
 log = logging.getLogger(__name__)
 MIN_STYLES = 20  # fewer styles than this: too few to measure
@@ -84,6 +86,10 @@ def run_photos_benchmark(
         vectors[name] = encode(catalogue, encoder, progress=progress)
         report["descriptors"][name] = evaluate_descriptor(vectors[name], truth, rows)
         log.info("descriptor %s: %s", name, report["descriptors"][name])
+    for name in [n for n in vectors if n != "photo model"]:  # whitening learned on the shop
+        whitened = f"{name} + PCA whitening"
+        vectors[whitened] = pca_whitening(vectors[name]).apply(vectors[name])
+        report["descriptors"][whitened] = evaluate_descriptor(vectors[whitened], truth, rows)
     best = max(report["descriptors"], key=lambda n: report["descriptors"][n]["map"])
     report["best"] = best
     report["expansion"] = evaluate_expansion(vectors[best], truth, rows, settings)
