@@ -81,7 +81,10 @@ class HeadDescriptorEncoder(_DescriptorEncoder):
 
 
 class GemDescriptorEncoder(_DescriptorEncoder):
-    """GeM of the base encoder's stage maps (each L2-normalised, concatenated) on grey input."""
+    """GeM of the base encoder's stage maps (each L2-normalised, concatenated) on grey input;
+    an instance index of them is PCA-whitened on the catalogue's photos (`whitens`)."""
+
+    whitens = True
 
     def __init__(self, base: Encoder, stages: tuple[int, ...] = (3,), p: float = 3.0):
         super().__init__(base)

@@ -30,6 +30,7 @@ class InstanceSearch:
         settings: what runs after the nearest-neighbour search (see ExpansionSettings).
         augmented: (N, D) database-side augmented vectors, searched instead of the index's
             own when `settings.dba` (queries stay the items' own descriptors).
+        whitening: how the index's vectors were whitened ("pca"), or None.
     """
 
     def __init__(
@@ -39,8 +40,9 @@ class InstanceSearch:
         settings: ExpansionSettings | None = None,
         descriptor: str = "",
         augmented: np.ndarray | None = None,
+        whitening: str | None = None,
     ):
-        self.index, self.graph = index, graph
+        self.index, self.graph, self.whitening = index, graph, whitening
         self.settings = settings or ExpansionSettings()
         self.notes: list[str] = []  # what runs otherwise than asked, and why
         if self.settings.dba and augmented is None:
@@ -105,6 +107,7 @@ class InstanceSearch:
         """What answers: the descriptor, gallery size and expansion settings."""
         return {
             "descriptor": self.descriptor,
+            "whitening": self.whitening,
             "items": len(self.index),
             "graph": None if self.graph is None else {"k": self.graph.k, "gamma": self.graph.gamma},
             **asdict(self.settings),
@@ -115,6 +118,7 @@ class InstanceSearch:
         info = {
             "graph_source": "" if self.graph is None else self.graph.source,
             "descriptor": self.descriptor,
+            "whitening": self.whitening,
             "settings": asdict(self.settings),
             "main_catalogue_fingerprint": main_fingerprint,
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

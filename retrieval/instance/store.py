@@ -2,7 +2,10 @@
 
 `<main index>/instance/` holds a full index folder (index.faiss, vectors.npy, items.jsonl,
 manifest.json) of the instance descriptors, the diffusion graph (knn-graph.npz) and
-instance.json (descriptor, expansion settings, the main index's catalogue fingerprint).
+instance.json (descriptor, whitening, expansion settings, the main index's catalogue
+fingerprint). GeM descriptors are PCA-whitened on the catalogue's own photos where it has more
+photos than the descriptor has dimensions (retrieval/instance/whitening.py): queries are the
+items' stored vectors, so the whitened vectors are all that is kept.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import numpy as np
 
 from retrieval.catalogues.ref import CatalogueRef
 from retrieval.encoders import Encoder
+from retrieval.index import faiss_tools
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import MANIFEST_FILE, SCRATCH_VECTORS, IndexMismatchError, Manifest
 from retrieval.instance.diffusion import GRAPH_FILE, KnnGraph, knn_graph
 from retrieval.instance.expansion import database_augmentation
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.search import DBA_FILE, INSTANCE_DIR, SETTINGS_FILE, InstanceSearch
+from retrieval.instance.whitening import pca_whitening
 
 if TYPE_CHECKING:
     from retrieval.indexing.gallery import Gallery
@@ -95,16 +100,34 @@ def build_instance(
         )
     finally:
         cache.close()
+    whitening = _whitening(encoder, len(index))
+    if whitening:
+        index = _whitened(index)
     index.save(folder)
     augmented = database_augmentation(index.vectors, settings.dba_k, settings.alpha)
     np.save(folder / DBA_FILE, augmented)
     searched = augmented if settings.dba else index.vectors
     graph = knn_graph(searched, settings.graph_k, settings.gamma, _graph_source(encoder, settings))
     graph.save(folder)
-    search = InstanceSearch(index, graph, settings, encoder.model_id, augmented)
+    search = InstanceSearch(index, graph, settings, encoder.model_id, augmented, whitening)
     search.save_settings(folder, main.catalogue_fingerprint)
     search.main_folder, search.encoder = main_folder, encoder
     return search
+
+
+def _whitening(encoder: Encoder, items: int) -> str | None:
+    """The whitening an instance index of `items` gets with `encoder`: "pca" for GeM
+    descriptors where the catalogue has more photos than the descriptor has dimensions."""
+    return "pca" if getattr(encoder, "whitens", False) and items > encoder.dim else None
+
+
+def _whitened(index: SearchIndex) -> SearchIndex:
+    """The index with its vectors PCA-whitened, the whitening learned on them."""
+    vectors = pca_whitening(index.vectors).apply(index.vectors)
+    if index.scratch_vectors is not None:  # the raw vectors' file of the build
+        index.scratch_vectors.unlink(missing_ok=True)
+    flat = faiss_tools.index_vectors(vectors, "Flat", len(vectors))
+    return SearchIndex(flat, index.items, vectors, index.manifest, index.schema)
 
 
 def _graph_source(encoder: Encoder, settings: ExpansionSettings) -> str:
@@ -139,6 +162,12 @@ def load_instance(
         raise IndexMismatchError(
             f"instance index {folder} was built for another catalogue than {main_folder}: {rebuild}"
         )
+    whitening = _whitening(encoder, len(index))
+    if info.get("whitening") != whitening:
+        raise IndexMismatchError(
+            f"instance index {folder} was built without the whitening this version learns for "
+            f"{encoder.model_id}: {rebuild}"
+        )
     settings = settings or stored
     augmented = _augmented(folder, settings, stored, len(index))
     graph = KnnGraph.load(folder) if (folder / GRAPH_FILE).exists() else None
@@ -148,7 +177,9 @@ def load_instance(
         encoder, replace(stored, dba=settings.dba)
     ):
         graph = None  # built for the other vectors (with or without DBA): no diffusion
-    search = InstanceSearch(index, graph, settings, info.get("descriptor", ""), augmented)
+    search = InstanceSearch(
+        index, graph, settings, info.get("descriptor", ""), augmented, whitening
+    )
     search.main_folder, search.encoder = main_folder, encoder
     return search
 

@@ -142,3 +142,40 @@ def test_dba_is_switchable_and_searches_the_augmented_vectors(gallery, tiny_enco
         assert without.other_colours(item, 1)[0][0] == catalogue.items[int(np.argmax(plain))].id
         assert with_dba.other_colours(item, 1)[0][0] == catalogue.items[int(np.argmax(dba))].id
     assert with_dba.describe()["dba"] and not without.describe()["dba"]
+
+
+def test_gem_descriptors_are_whitened_on_the_catalogues_photos(tmp_path, tiny_encoder):
+    import json
+
+    from retrieval.indexing.embedding_cache import EmbeddingCache
+    from retrieval.instance.search import SETTINGS_FILE
+    from retrieval.instance.store import INSTANCE_DIR
+    from retrieval.instance.whitening import pca_whitening
+
+    encoder = GemDescriptorEncoder(tiny_encoder)
+    catalogue = FmnistColorCatalogue("test", limit=encoder.dim + 20)  # more photos than dims
+    folder = tmp_path / "index"
+    build_index(catalogue, tiny_encoder, progress=False).save(folder)
+    search = build_instance(folder, catalogue, encoder, SETTINGS, False)
+    raw = build_index(catalogue, encoder, cache=EmbeddingCache(tmp_path / "c"), progress=False)
+    expected = pca_whitening(np.asarray(raw.vectors)).apply(np.asarray(raw.vectors))
+    assert search.whitening == "pca" and search.describe()["whitening"] == "pca"
+    np.testing.assert_allclose(np.asarray(search.index.vectors), expected, atol=1e-4)
+    loaded = load_instance(folder, encoder)
+    np.testing.assert_allclose(np.asarray(loaded.index.vectors), expected, atol=1e-4)
+    assert loaded.whitening == "pca" and len(loaded.other_colours(catalogue.items[0].id)) == 10
+    # an instance index saved before whitening is stale: it is refused, and so rebuilt
+    settings_file = folder / INSTANCE_DIR / SETTINGS_FILE
+    info = json.loads(settings_file.read_text())
+    settings_file.write_text(json.dumps({k: v for k, v in info.items() if k != "whitening"}))
+    with pytest.raises(IndexMismatchError, match="without the whitening"):
+        load_instance(folder, encoder)
+
+
+def test_a_catalogue_with_fewer_photos_than_dimensions_is_not_whitened(tmp_path, tiny_encoder):
+    encoder = GemDescriptorEncoder(tiny_encoder)
+    catalogue = FmnistColorCatalogue("test", limit=encoder.dim)
+    folder = tmp_path / "index"
+    build_index(catalogue, tiny_encoder, progress=False).save(folder)
+    assert build_instance(folder, catalogue, encoder, SETTINGS, False).whitening is None
+    assert load_instance(folder, encoder).whitening is None
