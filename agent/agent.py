@@ -65,7 +65,14 @@ class Agent:
         # the shop's titles and descriptions: None where it has none
         text = TextIndex.from_items(index.items) if c.text_search else None
         self.searcher = TurnSearch(
-            index, self.schema, table, c.k, c.exclude_shown, c.hard_constraints, text
+            index,
+            self.schema,
+            table,
+            c.k,
+            c.exclude_shown,
+            c.hard_constraints,
+            text,
+            c.text_weight,
         )
         # "other colours": the gallery's instance index, opened lazily
         self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)

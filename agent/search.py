@@ -59,17 +59,21 @@ class TurnSearch:
         exclude_shown: bool,
         hard_constraints: bool,
         text: TextIndex | None = None,
+        text_weight: float = 1.0,
     ):
         self.index, self.schema, self.k = index, schema, k
         self.exclude_shown, self.hard_constraints = exclude_shown, hard_constraints
         self.table = table  # the gallery's attribute table over the index's items
         self._numeric_columns: dict[str, np.ndarray] = {}  # attribute -> (N,) float
         self.text = text  # the shop's titles and descriptions, where it has them
+        self.text_weight = text_weight  # the text ranking's weight in the fusion
 
     def _hits(self, query, k: int, exclude: set[str], allowed, words: list[str]) -> list:
         """The top-k hits: the vector ranking, fused with the text ranking of `words`."""
         if self.text is not None and words:
-            return fused_search(self.index, self.text, query, words, k, exclude, allowed)
+            return fused_search(
+                self.index, self.text, query, words, k, exclude, allowed, self.text_weight
+            )
         return self.index.search(query, k, exclude=exclude, allowed=allowed)[0]
 
     def filtering(self, constraints: list[Constraint], requires: bool = True) -> list[Constraint]:

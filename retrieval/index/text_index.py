@@ -133,12 +133,13 @@ def fused_search(
     k: int,
     exclude: Iterable[str] = (),
     allowed: np.ndarray | None = None,
+    text_weight: float = 1.0,
     depth: int = VECTOR_DEPTH,
 ) -> list[Hit]:
     """The top-k of the vector ranking (top `depth`) fused with the BM25 ranking of the items
-    whose text holds any of `words`, both over the rows `allowed` and not in `exclude`; each
-    hit keeps its vector score (the query's cosine with the item). The vector ranking alone
-    where no item's text holds a word."""
+    whose text holds any of `words` (weighing `text_weight` against the vectors' 1), both over
+    the rows `allowed` and not in `exclude`; each hit keeps its vector score (the query's
+    cosine with the item). The vector ranking alone where no item's text holds a word."""
     query = np.asarray(query, np.float32).reshape(-1)  # (D,)
     vector_hits = index.search(query, max(k, depth), exclude=exclude, allowed=allowed)[0]
     mask = index.searchable(exclude, allowed)
@@ -146,7 +147,7 @@ def fused_search(
     if not matches:
         return vector_hits[:k]
     fused = reciprocal_rank_fusion(
-        [[h.position for h in vector_hits], [m.position for m in matches]]
+        [[h.position for h in vector_hits], [m.position for m in matches]], [1.0, text_weight]
     )[:k]
     known = {h.position: h for h in vector_hits}
     missing = [p for p in fused if p not in known]

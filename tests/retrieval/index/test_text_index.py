@@ -117,3 +117,9 @@ def test_fused_search_without_a_matching_word_is_the_vector_search(shoes_index):
     index, vectors = shoes_index
     hits = fused_search(index, TextIndex(TITLES), vectors[2], ["velvet"], k=3)
     assert [h.position for h in hits] == [h.position for h in index.search(vectors[2], 3)[0]]
+
+
+def test_a_text_ranking_of_twice_the_weight_puts_its_matches_before_vector_only_items():
+    vectors_only, text_only = [1, 2, 3], [7, 8, 9]  # no item in both rankings
+    assert reciprocal_rank_fusion([vectors_only, text_only]) == [1, 7, 2, 8, 3, 9]
+    assert reciprocal_rank_fusion([vectors_only, text_only], [1.0, 2.0]) == [7, 8, 9, 1, 2, 3]
