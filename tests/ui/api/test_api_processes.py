@@ -132,6 +132,11 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(tmp_path):
         newcomer = (_wait_for(replaced) - workers).pop()
         served = {httpx.get(f"{url}/healthz").headers["x-worker"] for _ in range(60)}
         assert str(newcomer) in served, "the new worker serves requests"
+        picture = httpx.get(url + second["results"][0]["image_url"]).content
+        for _ in range(4):  # the image tower runs in forked workers (torch after fork)
+            photo = {"image": ("garment.png", picture, "image/png")}
+            answer = httpx.post(f"{url}/v1/sessions/{session}/turns", files=photo, timeout=120)
+            assert answer.status_code == 200 and answer.json()["results"], answer.text
         workers = _workers_of(proc.pid)
         proc.send_signal(signal.SIGTERM)  # the supervisor alone: it stops its workers
         assert proc.wait(30) == 0
