@@ -160,8 +160,7 @@ class Supervisor:
 
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own while it serves
-        gc.unfreeze()
-        self.threads.restore()
+        self.threads.restore()  # the loaded objects stay frozen: a collection never writes them
         app = create_app(self.config, self.agent, self.catalogue)  # its own store connection
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
         uvicorn.Server(config).run(sockets=[self.sock])
