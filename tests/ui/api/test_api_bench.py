@@ -33,6 +33,12 @@ def test_smaps_rollup_lines_are_read_inkilobytes():
 def test_extra_per_worker_is_the_pss_growth_over_the_extra_workers():
     assert extra_per_worker({"pss_total_mb": 1400}, {"pss_total_mb": 800}, 4) == 200
     assert extra_per_worker({"pss_total_mb": 976}, {"pss_total_mb": 758}, 2) == 218
+    assert (
+        extra_per_worker(
+            {"pss_anon_total_mb": 700}, {"pss_anon_total_mb": 600}, 3, "pss_anon_total_mb"
+        )
+        == 50
+    )
 
 
 @pytest.mark.slow
@@ -45,6 +51,8 @@ def test_bench_api_on_two_workers_reports_their_shared_memory(capsys):
     assert len([p for p in with_two["processes"] if p["rss_mb"] > 300]) == 3  # loader + 2
     assert report["extra_pss_per_worker_mb"] == with_two["pss_total_mb"] - with_one["pss_total_mb"]
     assert report["extra_pss_per_worker_mb"] <= 300  # issue 28's figure: pages are shared
+    anon = with_two["pss_anon_total_mb"] - with_one["pss_anon_total_mb"]
+    assert report["extra_anon_pss_per_worker_mb"] == anon
 
 
 @pytest.mark.slow
