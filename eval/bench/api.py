@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,9 +90,14 @@ def stop(proc: subprocess.Popen, how: int = signal.SIGKILL) -> None:
 
 
 def group_memory(pgid: int, title: str | None = None) -> dict:
-    """Resident memory of the server's processes (its process group, and those whose command
-    line starts with `title`: Ray's replicas), in MB: each one's RSS and, with the pages they
-    share counted once, the group's PSS total (Linux /proc)."""
+    """Memory of the server's processes (its process group, and those whose command line
+    starts with `title`: Ray's replicas), in MB, from Linux /proc: each one's RSS (its resident
+    pages, shared ones included), PSS (each shared page divided among the processes that map
+    it) and USS (its private pages only), and the group's PSS and USS totals. The PSS total
+    counts the pages the workers share once; it is the figure to compare between runs. Its
+    anonymous part (heap: loaded weights, index, Python objects) is shared only by forking;
+    the file-backed rest (libraries, memory-mapped files) is shared with any process that maps
+    the same files, this benchmark's own agent included, so it is given apart too."""
     rows = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -100,17 +105,41 @@ def group_memory(pgid: int, title: str | None = None) -> dict:
             named = title and (stat.parent / "cmdline").read_bytes().startswith(title.encode())
             if int(fields[2]) != pgid and not named:  # the fields after the name: state, ppid, pgrp
                 continue
-            status = (stat.parent / "status").read_text()
-            rollup = (stat.parent / "smaps_rollup").read_text()
+            rollup = kilobytes((stat.parent / "smaps_rollup").read_text())
         except (OSError, IndexError, ValueError):
             continue
-        rss = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS")))
-        pss = int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:")))
-        rows.append({"pid": int(stat.parent.name), "rss_mb": rss // 1024, "pss_mb": pss // 1024})
+        uss = rollup["Private_Clean"] + rollup["Private_Dirty"]
+        rows.append(
+            {
+                "pid": int(stat.parent.name),
+                "rss_mb": rollup["Rss"] // 1024,
+                "pss_mb": rollup["Pss"] // 1024,
+                "uss_mb": uss // 1024,
+                "pss_anon_mb": rollup.get("Pss_Anon", 0) // 1024,
+            }
+        )
     return {
         "processes": sorted(rows, key=lambda r: -r["rss_mb"]),
         "pss_total_mb": sum(r["pss_mb"] for r in rows),
+        "uss_total_mb": sum(r["uss_mb"] for r in rows),
+        "pss_anon_total_mb": sum(r["pss_anon_mb"] for r in rows),
     }
+
+
+def kilobytes(rollup: str) -> dict[str, int]:
+    """smaps_rollup's 'Name:  123 kB' lines as {name: kB}."""
+    out = {}
+    for line in rollup.splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            out[name] = int(rest.split()[0])
+    return out
+
+
+def extra_per_worker(with_n: dict, with_one: dict, workers: int, key: str = "pss_total_mb") -> int:
+    """MB each worker beyond the first adds: the PSS total (or `key`'s) with N workers less the
+    total with one, over N - 1 (the same turns served by both)."""
+    return round((with_n[key] - with_one[key]) / (workers - 1))
 
 
 def scripts(schema, sessions: int, turns: int, seed: int) -> list[list[dict]]:
@@ -223,7 +252,22 @@ def drive(url: str, all_bodies: list[list[dict]]) -> dict:
 
 
 def bench_api(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
-    """The API's figures: one session against Agent.step, then the concurrent loads."""
+    """The API's figures: one session against Agent.step, then the concurrent loads, then the
+    server's memory. With several uvicorn workers, the same turns are served again by one
+    worker, for the memory each extra worker adds."""
+    report = serve_and_drive(agent, server_args, config)
+    if config.workers > 1 and not config.replicas:
+        one = serve_and_drive(agent, server_args, replace(config, workers=1))["memory"]
+        report["memory_one_worker"] = one
+        report["extra_pss_per_worker_mb"] = extra_per_worker(report["memory"], one, config.workers)
+        report["extra_anon_pss_per_worker_mb"] = extra_per_worker(
+            report["memory"], one, config.workers, "pss_anon_total_mb"
+        )
+    return report
+
+
+def serve_and_drive(agent, server_args: list[str], config: ApiBenchConfig) -> dict:
+    """One server's run: the single session, the loads, and then its memory."""
     with tempfile.TemporaryDirectory() as folder:
         scale = ["--ray", "--replicas", str(config.replicas)] if config.replicas else []
         scale = scale or ["--workers", str(config.workers)]
@@ -266,9 +310,20 @@ def api_markdown(report: dict) -> str:
             )
     memory = report.get("memory")
     if memory:
-        each = ", ".join(str(r["rss_mb"]) for r in memory["processes"])
+        each = ", ".join(f"{r['rss_mb']}/{r['pss_mb']}/{r['uss_mb']}" for r in memory["processes"])
         lines.append(
-            f"| server memory: RSS of each process; PSS of all | {each} MB; "
+            f"| server memory: RSS/PSS/USS of each process; PSS of all | {each} MB; "
             f"{memory['pss_total_mb']} MB |"
+        )
+    if "extra_pss_per_worker_mb" in report:
+        one = report["memory_one_worker"]["pss_total_mb"]
+        lines.append(
+            f"| memory each extra worker adds: (PSS of all with {report['workers']} workers - "
+            f"with 1: {one} MB) / {report['workers'] - 1} (target <= 300) | "
+            f"{report['extra_pss_per_worker_mb']} MB |"
+        )
+        lines.append(
+            f"| the same, anonymous pages only (PSS_Anon; no library or mapped file) | "
+            f"{report['extra_anon_pss_per_worker_mb']} MB |"
         )
     return "\n".join(lines)

@@ -3,9 +3,8 @@
 `create_app(config)` returns the FastAPI app; its models and index load, and a warm-up turn
 runs, when the app starts, before the worker accepts a connection: with several workers, a
 request never meets one still loading. Where loading fails, /readyz says why (503).
-`serve(config, ...)` runs it under uvicorn; with several workers each is a process that builds
-the app from the config passed in the environment (`app_from_env`), and all share the session
-store, so any worker serves any turn.
+ui.api.serving runs it under uvicorn (one process; several forked after one load); all share the
+session store, so any worker serves any turn.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -30,7 +28,7 @@ from ui.api.limits import ApiKeys, BodyLimit, Limits, RateLimiter
 from ui.api.store import DEFAULT_MAX_BYTES, DEFAULT_TTL_S, open_store
 
 log = logging.getLogger(__name__)
-CONFIG_ENV = "CIRCHAT_SERVE_CONFIG"  # the config, as JSON, for uvicorn's worker processes
+CONFIG_ENV = "CIRCHAT_SERVE_CONFIG"  # the config, as JSON, for uvicorn's factory
 DEMO_DIR = Path(__file__).parent / "demo"
 
 
@@ -167,7 +165,7 @@ def app_from_env() -> FastAPI:
     return create_app(ServeConfig.model_validate_json(os.environ[CONFIG_ENV]))
 
 
-def _prepare(config_json: str, model: str) -> None:
+def prepare_serving(config_json: str, model: str) -> None:
     """Find or make what serving needs (retrieval.prepare: with model 'auto' the photo encoder
     and composition model, then the index and instance index), once in a child process before
     the workers start, so they do not race to build it and the supervisor holds no model."""
@@ -184,7 +182,7 @@ def _prepare(config_json: str, model: str) -> None:
 
 
 def checked(config: ServeConfig) -> ServeConfig:
-    """The config with its model resolved ('auto': the id _prepare finds or trains), after
+    """The config with its model resolved ('auto': the id prepare_serving finds or trains), after
     failing early, in one line, on an unreachable store or an unreadable keys file."""
     try:
         open_store(config.store, config.session_ttl_s, config.max_session_bytes).ping()
@@ -196,50 +194,13 @@ def checked(config: ServeConfig) -> ServeConfig:
 
 
 def prepare_in_child(config: ServeConfig, wanted: str) -> None:
-    """_prepare in a fresh process, so that the caller holds no model."""
+    """prepare_serving in a fresh process, so that the caller holds no model."""
     import multiprocessing
 
     child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(config.model_dump_json(), wanted)
+        target=prepare_serving, args=(config.model_dump_json(), wanted)
     )
     child.start()
     child.join()
     if child.exitcode:
         raise ValueError("the index could not be built: see the messages above")
-
-
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the API under uvicorn with `workers` processes sharing the session store."""
-    import uvicorn
-
-    wanted = config.model  # 'auto': found or trained by _prepare, served as its model id
-    config = checked(config)
-    os.environ[CONFIG_ENV] = config.model_dump_json()
-    if workers == 1:
-        config.catalogue.open()  # a missing folder or metadata file: one line, before serving
-        _prepare(config.model_dump_json(), wanted)
-        uvicorn.run(
-            "ui.api.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        return
-    prepare_in_child(config, wanted)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # uvicorn's supervisor as a fresh interpreter (same process id): it holds no torch
-    os.execv(
-        sys.executable, [sys.executable, "-m", "uvicorn", *_uvicorn_flags(host, port, workers)]
-    )
-
-
-def _uvicorn_flags(host: str, port: int, workers: int) -> list[str]:
-    return [
-        "ui.api.app:app_from_env",
-        "--factory",
-        *("--host", host, "--port", str(port), "--workers", str(workers)),
-        *("--log-level", "warning", "--timeout-graceful-shutdown", "5"),
-    ]

@@ -9,8 +9,9 @@ from ui.cli import options
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.api.app import ServeConfig, serve
+    from ui.api.app import ServeConfig
     from ui.api.limits import Limits, hash_key
+    from ui.api.serving import serve
 
     if args.hash_key:
         print(hash_key(args.hash_key))  # a line for the --api-keys file
