@@ -102,9 +102,8 @@ def load_shared(config: ServeConfig):
     from ui.api.app import warm_up
 
     c = config
-    agent, catalogue = build_agent(
-        c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap
-    )
+    agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
+    catalogue = agent.gallery.catalogue
     warm_up(agent, catalogue)
     if agent.colours.instance is not None:
         with contextlib.suppress(InstanceUnavailable):  # said by the turn that asks for it
