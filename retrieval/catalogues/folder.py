@@ -242,7 +242,7 @@ class FolderCatalogue(CatalogueBase):
             "by their file names)"
         )
 
-    def _images(self) -> dict[str, Path]:
+    def _images(self) -> dict[str, str]:
         """Relative posix path -> path of every image file under the images folder."""
         return list_images(self.images_root, self.metadata_path, self.problems)
 
@@ -323,7 +323,7 @@ class FolderCatalogue(CatalogueBase):
                 f"{matched} that do",
             )
 
-    def _item(self, row: dict[str, str], item_id: str, path: Path, group: str = "") -> Item:
+    def _item(self, row: dict[str, str], item_id: str, path: str, group: str = "") -> Item:
         schema = self.schema
         attributes = {n: row[n] for n in schema.attributes if row.get(n)}
         title = plain_text(row.get(schema.title_column or "", ""))  # '<b>Tee</b>': 'Tee'

@@ -11,20 +11,24 @@ from retrieval.catalogues.images import IMAGE_SUFFIXES
 from retrieval.catalogues.metadata import Problems
 
 
-def list_images(root: Path, metadata_path: Path | None, problems: Problems) -> dict[str, Path]:
-    """Relative posix path -> path of every image file under the folder (hidden ones
-    left out), in path order; symlink loops and links to nothing named like images are
-    skipped and reported. Symlinked folders are not entered."""
+def list_images(root: Path, metadata_path: Path | None, problems: Problems) -> dict[str, str]:
+    """Relative posix path -> path (as a string: `str(root / rel)`, without a Path object a
+    file) of every image file under the folder (hidden ones left out), in path order; symlink
+    loops and links to nothing named like images are skipped and reported. Symlinked folders
+    are not entered."""
     skip = {metadata_path.resolve()} if metadata_path else set()
+    prefix = "" if str(root) == "." else str(root).rstrip(os.sep) + os.sep
     images = {}
     for rel, entry in sorted(_entries(root).items(), key=lambda e: e[0].split("/")):
-        path = root / rel
-        problem = _link_problem(path) if entry.is_symlink() else None
-        if problem == "symlink loops skipped" or (problem and _is_image_name(path)):
+        image_name = _is_image_name(entry.name)
+        problem = _link_problem(Path(entry.path)) if entry.is_symlink() else None
+        if problem == "symlink loops skipped" or (problem and image_name):
             problems.add(problem, rel)
-        elif not problem and _is_image_name(path) and entry.is_file():
-            metadata = skip and path.name == metadata_path.name and path.resolve() in skip
-            images.update({} if metadata else {rel: path})
+        elif not problem and image_name and entry.is_file():
+            metadata = (
+                skip and entry.name == metadata_path.name and Path(entry.path).resolve() in skip
+            )
+            images.update({} if metadata else {rel: prefix + rel.replace("/", os.sep)})
     return images
 
 
@@ -46,8 +50,8 @@ def _entries(root: Path) -> dict[str, os.DirEntry]:
     return found
 
 
-def _is_image_name(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
+def _is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
 
 
 def _link_problem(path: Path) -> str | None:

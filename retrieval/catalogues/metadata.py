@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import os
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,12 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
     for name in METADATA_NAMES:
         if (root / name).is_file():
             return root / name
-    files = [p for p in root.iterdir() if p.suffix.lower() in ALL_METADATA_SUFFIXES]
+    with os.scandir(root) as listing:  # names only: no Path object for each photo
+        files = [
+            root / e.name
+            for e in listing
+            if os.path.splitext(e.name)[1].lower() in ALL_METADATA_SUFFIXES
+        ]
     for suffixes in METADATA_SUFFIXES:
         candidates = sorted(p for p in files if p.suffix.lower() in suffixes)
         if len(candidates) == 1:
