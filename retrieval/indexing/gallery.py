@@ -4,8 +4,10 @@ search, the app's filters and the replay."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -149,34 +151,63 @@ def build_and_save(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     out = Path(out)
-    if engine == "ray":
-        from retrieval.indexing.ray_engine import build_index_ray, remove_shards
+    with building(out):
+        if engine == "ray":
+            from retrieval.indexing.ray_engine import build_index_ray, remove_shards
 
-        builder = catalogue.open
-        index = build_index_ray(
-            builder, encoder, out, factory, batch_size=batch_size, use_cache=use_cache
-        )
-    else:
-        cache = EmbeddingCache() if use_cache else None
-        try:
-            index = build_index(
-                catalogue.open(),
-                encoder,
-                factory,
-                cache,
-                batch_size,
-                progress=progress,
-                vectors_path=out / SCRATCH_VECTORS,
+            index = build_index_ray(
+                catalogue.open, encoder, out, factory, batch_size=batch_size, use_cache=use_cache
             )
-        finally:
-            if cache is not None:
-                cache.close()
-    index.save(out)
-    if engine == "ray":
-        remove_shards(out)
+        else:
+            cache = EmbeddingCache() if use_cache else None
+            try:
+                index = build_index(
+                    catalogue.open(),
+                    encoder,
+                    factory,
+                    cache,
+                    batch_size,
+                    progress=progress,
+                    vectors_path=out / SCRATCH_VECTORS,
+                )
+            finally:
+                if cache is not None:
+                    cache.close()
+        index.save(out)
+        if engine == "ray":
+            remove_shards(out)
     for skipped in index.manifest.skipped:
         log.warning("skipped %s: %s", skipped.source, skipped.reason)
     return index
+
+
+_held = threading.local()  # the index folders this thread holds the build lock of
+
+
+@contextlib.contextmanager
+def building(out: Path) -> Iterator[None]:
+    """Held while an index is built into `out`: another process or thread building the same
+    folder waits for this one (they would write the same scratch files), on a lock file
+    beside it (`.<folder>.lock`; POSIX only: elsewhere nothing is locked). Re-entrant within
+    a thread."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        fcntl = None
+    held = _held.__dict__.setdefault("folders", set())
+    key = str(Path(out).resolve())
+    if fcntl is None or key in held:
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def open_gallery(
@@ -194,9 +225,13 @@ def open_gallery(
     encoder = load_encoder(model_id)
     folder = Path(folder) if folder else catalogue.index_dir(model_id)
     if not (folder / MANIFEST_FILE).exists():
-        log.info("building the index of %s with %s in %s", catalogue.source, model_id, folder)
-        index = build_and_save(catalogue, encoder, folder, factory)
-        return Gallery(catalogue, encoder, index, folder)
+        with building(folder):
+            if not (folder / MANIFEST_FILE).exists():  # or another process built it meanwhile
+                log.info(
+                    "building the index of %s with %s in %s", catalogue.source, model_id, folder
+                )
+                index = build_and_save(catalogue, encoder, folder, factory)
+                return Gallery(catalogue, encoder, index, folder)
     index = SearchIndex.load(folder, encoder, mmap=mmap)
     _check_built_from(folder, catalogue, index.manifest.catalogue)
     checked = check_current(index, folder)  # never answer from photos that are gone or changed

@@ -73,3 +73,42 @@ def test_codes_are_integers_into_sorted_values(items):
     assert table.code("color", "teal") == 4 and table.code("color", "purple") == -1
     for item, code in itertools.islice(zip(items, table.codes["kind"]), 10):
         assert table.values["kind"][code] == item.attributes.get("kind", "")
+
+
+def test_two_opens_of_a_missing_index_build_it_once(tmp_path, monkeypatch, caplog):
+    """Two shoppers' processes (here threads) open a catalogue whose index is missing: one
+    builds it, the other waits on the folder's lock and loads that build."""
+    import logging
+    import threading
+
+    from PIL import Image
+
+    from retrieval.catalogues import CatalogueRef
+    from retrieval.encoders import load_encoder
+    from retrieval.indexing.gallery import open_gallery
+
+    load_encoder()  # its libraries imported once (transformers' lazy imports race in threads)
+    monkeypatch.setenv("CIRCHAT_HOME", str(tmp_path / "home"))
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for i in range(24):
+        Image.new("RGB", (32, 32), (10 * i, 255 - 10 * i, 80)).save(shop / f"{i}.png")
+    ref, folder = CatalogueRef.parse(str(shop)), tmp_path / "index"
+    opened, failed = [], []
+
+    def open_it() -> None:
+        try:
+            opened.append(open_gallery(ref, folder=folder))
+        except Exception as err:  # noqa: BLE001 (the test says which)
+            failed.append(err)
+
+    with caplog.at_level(logging.INFO, logger="retrieval.indexing.gallery"):
+        threads = [threading.Thread(target=open_it) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert failed == [] and len(opened) == 2
+    assert caplog.text.count("building the index") == 1
+    assert opened[0].index.manifest.built_at == opened[1].index.manifest.built_at
+    assert len(opened[0].index) == len(opened[1].index) == 24
