@@ -145,18 +145,20 @@ def file_hashes(
     for p in positions:
         with contextlib.suppress(OSError):  # gone now: the full read reports it
             records[p] = file_record(os.stat(catalogue.items[p].source))
-    known = cache.files.known({catalogue.items[p].source: r for p, r in records.items()})
+    where = {p: os.path.abspath(catalogue.items[p].source) for p in records}  # the table's keys
+    known = cache.files.known({where[p]: r for p, r in records.items()})
     hashes, hashed = {}, []
     for p, record in records.items():
-        source = catalogue.items[p].source
-        if source in known or not read:
-            hashes.update({p: known[source]} if source in known else {})
+        if where[p] in known:
+            hashes[p] = known[where[p]]
+            continue
+        if not read:
             continue
         try:
-            hashes[p] = content_hash(Path(source).read_bytes())
+            hashes[p] = content_hash(Path(where[p]).read_bytes())
         except OSError:
             continue  # unreadable now: the full read reports it
-        hashed.append((source, record, hashes[p]))
+        hashed.append((where[p], record, hashes[p]))
     cache.files.remember(hashed)
     return hashes
 
