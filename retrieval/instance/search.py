@@ -55,9 +55,8 @@ class InstanceSearch:
         self.encoder = None  # its descriptor encoder (set on load)
         self.descriptor = descriptor or index.manifest.model_id
         if self.settings.dba:
-            flat = faiss.IndexFlatIP(augmented.shape[1])
-            flat.add(np.ascontiguousarray(augmented, dtype=np.float32))
-            self.expander = Expander(flat, augmented, graph)
+            flat, stored = flat_index_of(augmented)
+            self.expander = Expander(flat, stored, graph)
         else:
             self.expander = Expander(index.index, index.vectors, graph)
 
@@ -124,3 +123,16 @@ class InstanceSearch:
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (Path(folder) / SETTINGS_FILE).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def flat_index_of(vectors: np.ndarray) -> tuple[faiss.IndexFlatIP, np.ndarray]:
+    """(an inner-product flat index of `vectors`, a read-only view of its stored rows).
+
+    The rows are read once into the index's own memory and the view reads them there, so a
+    memory-mapped file given here is not held: its pages count against no process (a forked
+    server's supervisor would otherwise keep every page it read as its own)."""
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    stored = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    stored.flags.writeable = False
+    return flat, stored

@@ -25,6 +25,7 @@ from retrieval.encoders import DEFAULT_MODEL
 from retrieval.prepare import resolve_model
 from ui.api import errors, routes
 from ui.api.limits import ApiKeys, BodyLimit, Limits, RateLimiter
+from ui.api.malloc import cap_arenas
 from ui.api.store import DEFAULT_MAX_BYTES, DEFAULT_TTL_S, open_store
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,22 @@ class ApiContext:
         c = self.config
         try:
             agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
+            open_instance(agent)
             self.attach(agent, agent.gallery.catalogue)
         except Exception as err:  # noqa: BLE001 (said by /readyz and the log, never raised)
             self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
             log.error("could not load the models: %s", self.failure)
+
+
+def open_instance(agent) -> None:
+    """Open the instance index ("other colours", "more like this") before serving, as every
+    worker would on its first such request: ready before it is asked, and in the supervisor's
+    memory where workers are forked from it."""
+    from agent.other_colours import InstanceUnavailable
+
+    if agent.colours.instance is not None:
+        with contextlib.suppress(InstanceUnavailable):  # said by the turn that asks for it
+            agent.colours.instance.get()
 
 
 def warm_up(agent, catalogue) -> None:
@@ -162,6 +175,7 @@ def create_app(config: ServeConfig, agent=None, catalogue=None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """uvicorn's factory in each worker process: the app of the config in the environment."""
+    cap_arenas()
     return create_app(ServeConfig.model_validate_json(os.environ[CONFIG_ENV]))
 
 

@@ -36,6 +36,7 @@ from ui.api.app import (
     prepare_in_child,
     prepare_serving,
 )
+from ui.api.malloc import cap_arenas
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -98,16 +99,13 @@ def load_shared(config: ServeConfig):
     """(agent, catalogue), loaded and warmed in this process on one thread, the instance
     index ("other colours") opened too, so the workers share all of it."""
     from agent.factory import build_agent
-    from agent.other_colours import InstanceUnavailable
-    from ui.api.app import warm_up
+    from ui.api.app import open_instance, warm_up
 
     c = config
     agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
     catalogue = agent.gallery.catalogue
     warm_up(agent, catalogue)
-    if agent.colours.instance is not None:
-        with contextlib.suppress(InstanceUnavailable):  # said by the turn that asks for it
-            agent.colours.instance.get()
+    open_instance(agent)
     return agent, catalogue
 
 
@@ -160,6 +158,7 @@ class Supervisor:
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own while it serves
         self.threads.restore()  # the loaded objects stay frozen: a collection never writes them
+        cap_arenas()  # before the worker's threads start
         app = create_app(self.config, self.agent, self.catalogue)  # its own store connection
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
         uvicorn.Server(config).run(sockets=[self.sock])

@@ -57,3 +57,20 @@ def test_dba_merges_each_vector_with_its_nearest_other():
     np.testing.assert_allclose(out[0], unit(vectors[0] + vectors[1]), atol=1e-6)
     np.testing.assert_allclose(out[1], unit(vectors[1] + vectors[0]), atol=1e-6)
     np.testing.assert_allclose(out[2], unit(vectors[2] + vectors[1]), atol=1e-6)
+
+
+def test_the_flat_index_of_a_mapped_file_keeps_its_rows_and_not_the_file(tmp_path):
+    """The DBA vectors are read into the index's memory once; the view searched for query
+    expansion reads them there, holding no page of the memory-mapped file."""
+    from retrieval.instance.search import flat_index_of
+
+    rows = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)  # unit rows: each its own nearest
+    np.save(tmp_path / "dba.npy", rows)
+    mapped = np.load(tmp_path / "dba.npy", mmap_mode="r")
+    flat, stored = flat_index_of(mapped)
+    del mapped
+    assert flat.ntotal == 50 and np.array_equal(stored, rows)
+    assert not isinstance(stored.base, np.memmap) and not stored.flags.writeable
+    scores, found = flat.search(rows[:3], 1)
+    assert found[:, 0].tolist() == [0, 1, 2]
