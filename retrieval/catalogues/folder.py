@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from retrieval.catalogues.base import IMAGES_MARK, CatalogueBase, Item, LoadedImage
@@ -34,7 +35,7 @@ from retrieval.catalogues.layouts import (
 from retrieval.catalogues.layouts.photos import PhotoFinder
 from retrieval.catalogues.layouts.rows import ProductRow, plain_text
 from retrieval.catalogues.layouts.variants import collapse
-from retrieval.catalogues.listing import list_images
+from retrieval.catalogues.listing import FileStat, file_stats, list_images
 from retrieval.catalogues.metadata import Metadata, Problems, find_metadata, read_metadata
 from retrieval.catalogues.schema import (
     AttributeOverride,
@@ -339,11 +340,19 @@ class FolderCatalogue(CatalogueBase):
             )
         return loaded
 
+    @cached_property
+    def file_stats(self) -> list[FileStat | None]:
+        """Each item's photo file as the file system described it when first asked (None: it
+        could not be stat'ed): one stat call a file for this opened catalogue, shared by its
+        fingerprint and a build's file-hash lookups."""
+        return file_stats([item.source for item in self.items])
+
     def fingerprint(self) -> str:
         digest = hashlib.sha256(super().fingerprint().encode())
-        for item in self.items:
-            stat = os.stat(item.source)
-            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        for item, stat in zip(self.items, self.file_stats):
+            if stat is None:
+                os.stat(item.source)  # gone since it was listed: its own error
+            digest.update(f"{stat.size}:{stat.mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
     def unreadable(self, batch: int = 64) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from retrieval.catalogues.images import IMAGE_SUFFIXES
 from retrieval.catalogues.metadata import Problems
@@ -63,3 +64,32 @@ def _link_problem(path: Path) -> str | None:
     except OSError as err:
         return "symlink loops skipped" if err.errno == errno.ELOOP else "broken links skipped"
     return None
+
+
+class FileStat(NamedTuple):
+    """What the file system says of a photo file that changes whenever its bytes may have:
+    size, inode, modification and change times (the change time also moves when a file is
+    rewritten with its old modification time put back: `cp -p`, `rsync -t`)."""
+
+    size: int
+    inode: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @property
+    def record(self) -> str:
+        """The stat record as the file-hash table keeps it."""
+        return f"{self.size}:{self.inode}:{self.mtime_ns}:{self.ctime_ns}"
+
+
+def file_stats(paths: list[str]) -> list[FileStat | None]:
+    """One stat call per path; None where the file cannot be stat'ed now."""
+    out: list[FileStat | None] = []
+    for path in paths:
+        try:
+            s = os.stat(path)
+        except OSError:
+            out.append(None)
+            continue
+        out.append(FileStat(s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns))
+    return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -26,11 +25,6 @@ FILE_NAME = "file-hashes.db"
 # what a content hash means: bump where `retrieval.catalogues.images.content_hash` changes
 HASH_VERSION = f"sha256+{TURNED_DECODER}"
 _CHUNK = 500  # paths per SQL query (SQLite's limit on parameters is 999 on old builds)
-
-
-def file_record(stat: os.stat_result) -> str:
-    """What the file system says of a file that changes whenever its bytes may have."""
-    return f"{stat.st_size}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
 
 
 class FileHashes:

@@ -5,7 +5,6 @@ batches of positions and write what it returns; each stage is a plain function.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from retrieval.catalogues.images import content_hash
 from retrieval.encoders import Encoder
 from retrieval.index.store import SkippedItem
 from retrieval.indexing.embedding_cache import EmbeddingCache
-from retrieval.indexing.file_hashes import file_record
 
 
 @dataclass
@@ -141,10 +139,8 @@ def file_hashes(
     """{position: content hash} of the photo files at `positions` that can be read; a file
     whose stat record is as the cache remembers it is not even read (`FileHashes`), the
     others are read and hashed, and remembered (`read=False`: left out)."""
-    records = {}
-    for p in positions:
-        with contextlib.suppress(OSError):  # gone now: the full read reports it
-            records[p] = file_record(os.stat(catalogue.items[p].source))
+    stats = catalogue.file_stats  # as the catalogue was when first asked; gone: None
+    records = {p: stats[p].record for p in positions if stats[p] is not None}
     where = {p: os.path.abspath(catalogue.items[p].source) for p in records}  # the table's keys
     known = cache.files.known({where[p]: r for p, r in records.items()})
     hashes, hashed = {}, []
