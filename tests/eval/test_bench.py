@@ -58,6 +58,11 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert flat["recall_at_10"] == 1.0 and flat["bytes_per_item"] >= 384 * 4
     assert ivfpq["bytes_per_item"] < flat["bytes_per_item"] < hnsw["bytes_per_item"]
     assert ivfpq["settings"] == {"nprobe": 16, "rerank": 400}
+    for row, prefix in ((flat, ""), (ivfpq, "saved_")):  # the gallery's folder, an IVF-PQ one
+        assert 0 < row[f"{prefix}open_s"] and 0 < row[f"{prefix}open_verified_s"]
+        ratio = row[f"{prefix}open_verified_s"] / row[f"{prefix}open_s"]
+        assert row[f"{prefix}open_ratio"] == pytest.approx(ratio, abs=0.01)
+    assert "saved_open_s" not in flat and "open_s" not in ivfpq
     assert report["cold_start_s"] > 0 and report["cold_start"]["baseline_s"] > 0
     initiative, colours = report["initiative_ms"], report["other_colours_ms"]
     assert 0 < initiative["p50"] <= initiative["p95"] and initiative["without"]["p95"] > 0
@@ -77,6 +82,7 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert "end to end, 1 session" in table and "other colours p50/p95" in table
     assert "turn with suggestions" in table and "first turn after start p95" in table
     assert "rebuild after 3 of 300 photos" in table
+    assert "open IVF32,PQ16 @ 2,000 folder, checksums verified" in table
 
 
 def test_the_paired_timer_runs_each_case_in_order_and_drops_the_warmup():
