@@ -122,7 +122,7 @@ class _Replayer:
             shapes = np.asarray(agent.index.vectors, np.float32)
         self.shapes = shapes
         self.attributes = edit_attributes(agent.schema)
-        self.table = agent.searcher.table  # the gallery's attribute table
+        self.table = agent.gallery.table
 
     def _targets(self, shopper: SimulatedShopper) -> dict[str, np.ndarray]:
         exact = np.zeros(len(self.items), bool)

@@ -8,13 +8,14 @@ from eval.replay import dialogue_plan, replay_model, summarize
 from eval.report import write_reports
 from eval.simulator import SimulatedShopper
 from eval.single_turn import DEFAULT_PHRASEBOOK
+from retrieval.indexing.gallery import Gallery
 from retrieval.training.phrasebook import Phrasebook
 
 
 @pytest.fixture(scope="module")
 def agent(small_gallery, trained_encoder):
     _, index = small_gallery
-    return Agent(trained_encoder, index, "sum", config=AgentConfig(k=10))
+    return Agent(Gallery.in_memory(trained_encoder, index), "sum", config=AgentConfig(k=10))
 
 
 def test_phrasebook_format_and_fallback_to_canonical_names(tmp_path):
@@ -141,7 +142,7 @@ def test_replay_with_an_llm_rewriter_is_reproducible_and_cached(
             "scripted",
             cache_dir=tmp_path / "llm",
         )
-        agent = Agent(trained_encoder, index, "sum", rewriter=llm)
+        agent = Agent(Gallery.in_memory(trained_encoder, index), "sum", rewriter=llm)
         return replay_model(
             agent, catalogue, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=2
         )
@@ -161,11 +162,11 @@ def test_replay_runs_on_a_folder_catalogue_with_its_own_schema(tmp_path, tiny_en
     folder = write_styles_shop(tmp_path)
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     agent = Agent(
-        tiny_encoder,
-        build_index(catalogue, tiny_encoder, progress=False),
+        Gallery.in_memory(
+            tiny_encoder, build_index(catalogue, tiny_encoder, progress=False), catalogue.schema
+        ),
         "sum",
         config=AgentConfig(k=5),
-        schema=catalogue.schema,
     )
     phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
     assert set(phrasebook.templates) == set(catalogue.schema.categorical)
