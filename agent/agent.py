@@ -31,43 +31,39 @@ from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
 from retrieval.index.text_index import TextIndex
-from retrieval.indexing.gallery import AttributeTable, Gallery
+from retrieval.indexing.gallery import Gallery
 from retrieval.threads import one_torch_thread
 
 
 class Agent:
+    """A shopper's dialogue over one gallery: its encoder, index, schema and attribute table
+    are the gallery's (`agent.encoder`, `.index`, `.schema` read them)."""
+
     def __init__(
         self,
-        encoder,
-        index: SearchIndex,
+        gallery: Gallery,
         composer: str = DEFAULT_COMPOSER,
         rewriter: Rewriter | None = None,
         config: AgentConfig | None = None,
         image_loader: Callable[[str], np.ndarray] | None = None,
-        schema: CatalogueSchema | None = None,
         instance: LazyInstance | None = None,
-        table: AttributeTable | None = None,
-        gallery: Gallery | None = None,
     ):
-        self.encoder, self.index = encoder, index
-        self.gallery = gallery  # what the parts above came from (build_agent); None in tests
-        self.schema = schema or index.schema
+        self.gallery = gallery
         self.config = config or AgentConfig()
         self.has_attributes = bool(self.schema.categorical)
-        self.rewriter = rewriter or RuleRewriter(encoder, self.schema)
+        self.rewriter = rewriter or RuleRewriter(self.encoder, self.schema)
         self.reader = TurnReader(self.rewriter, self.schema, self.config.initiative)
         self.image_loader = image_loader
         self._composers = {}
         self.default_composer = composer
         self.composer(composer)  # fail early on a bad name
         c = self.config
-        table = table or AttributeTable(index.items, self.schema.attributes)  # the gallery's
         # the shop's titles and descriptions: None where it has none
-        text = TextIndex.from_items(index.items) if c.text_search else None
+        text = TextIndex.from_items(self.index.items) if c.text_search else None
         self.searcher = TurnSearch(
-            index,
+            self.index,
             self.schema,
-            table,
+            gallery.table,
             c.k,
             c.exclude_shown,
             c.hard_constraints,
@@ -75,7 +71,19 @@ class Agent:
             c.text_weight,
         )
         # "other colours": the gallery's instance index, opened lazily
-        self.colours = OtherColours(index, self.searcher, self.schema, c.k, instance)
+        self.colours = OtherColours(self.index, self.searcher, self.schema, c.k, instance)
+
+    @property
+    def encoder(self):
+        return self.gallery.encoder
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.gallery.index
+
+    @property
+    def schema(self) -> CatalogueSchema:
+        return self.gallery.schema
 
     def composer(self, name: str):
         if name not in self._composers:

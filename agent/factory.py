@@ -26,9 +26,9 @@ def build_agent(
     mmap: bool = False,
 ) -> Agent:
     """The agent over the gallery of a catalogue (default: fmnist-color), opened once: the
-    catalogue, encoder, index and attribute table are `agent.gallery`'s; the index is built
-    first if it is missing. The agent reads the catalogue's schema: its attributes, values and synonyms
-    drive the rewriter and filters. A ref with a part ('test') searches only that part
+    catalogue, encoder, index, schema and attribute table are `agent.gallery`'s; the index is
+    built first if it is missing. The catalogue's schema (its attributes, values and
+    synonyms) drives the rewriter and filters. A ref with a part ('test') searches only that part
     (evaluation). With `mmap`, a saved index is memory-mapped where FAISS supports it (the
     processes of one machine share its pages)."""
     gallery = open_gallery(catalogue or CatalogueRef(), model_id, index_dir, mmap=mmap)
@@ -42,15 +42,14 @@ def build_agent(
 
         return open_instance_search(gallery)
 
-    chosen = make_rewriter(rewriter, gallery.encoder, items.schema)
-    parts = {"config": config, "image_loader": load_image, "schema": items.schema}
-    parts |= {"instance": LazyInstance(open_instance), "table": gallery.table, "gallery": gallery}
+    chosen = make_rewriter(rewriter, gallery.encoder, gallery.schema)
+    parts = {"config": config, "image_loader": load_image, "instance": LazyInstance(open_instance)}
     try:
-        agent = Agent(gallery.encoder, gallery.index, composer, chosen, **parts)
+        agent = Agent(gallery, composer, chosen, **parts)
     except FileNotFoundError as err:
         if composer != DEFAULT_COMPOSER:
             raise
         # the default's weights exist for fashion-mini only: other encoders start training-free
         log.warning("%s; using the training-free 'sum' for now", err)
-        agent = Agent(gallery.encoder, gallery.index, "sum", chosen, **parts)
+        agent = Agent(gallery, "sum", chosen, **parts)
     return agent

@@ -106,7 +106,6 @@ class _Replayer:
     def __init__(
         self,
         agent: Agent,
-        catalogue,
         phrasebook: Phrasebook,
         turns: int,
         seed: int,
@@ -117,12 +116,12 @@ class _Replayer:
         self.items = agent.index.items
         self.items_by_id = {item.id: item for item in self.items}
         self.vectors = np.asarray(agent.index.vectors, np.float32)  # (N, D)
-        shapes = catalogue.shape_features()
+        shapes = agent.gallery.catalogue.shape_features()
         if shapes is None:  # photos: the encoder's image vectors stand for what items look like
             shapes = np.asarray(agent.index.vectors, np.float32)
         self.shapes = shapes
         self.attributes = edit_attributes(agent.schema)
-        self.table = agent.searcher.table  # the gallery's attribute table
+        self.table = agent.gallery.table
 
     def _targets(self, shopper: SimulatedShopper) -> dict[str, np.ndarray]:
         exact = np.zeros(len(self.items), bool)
@@ -181,7 +180,6 @@ def _transcript(state, target_id: str, start_id: str) -> dict:
 
 def replay_model(
     agent: Agent,
-    catalogue,
     model: str,
     dialogues: int,
     turns: int,
@@ -196,7 +194,7 @@ def replay_model(
         raise ValueError(f"--turns must be at least 1, not {turns}")
     if not 0.0 <= suggestion_use <= 1.0:
         raise ValueError(f"--suggestion-use must be between 0 and 1, not {suggestion_use}")
-    replayer = _Replayer(agent, catalogue, phrasebook, turns, seed, suggestion_use)
+    replayer = _Replayer(agent, phrasebook, turns, seed, suggestion_use)
     plan = dialogue_plan(len(replayer.items), dialogues, seed)
     shown = np.full((2, dialogues, turns + 1), -1)
     true = np.full((2, dialogues, turns + 1), -1)
@@ -219,7 +217,6 @@ def replay_model(
 
 def replay_models(
     agent: Agent,
-    catalogue,
     names: list[str],
     dialogues: int,
     turns: int,
@@ -234,7 +231,6 @@ def replay_models(
         agent.composer(name)  # fails early on a model without weights
         result = replay_model(
             agent,
-            catalogue,
             name,
             dialogues,
             turns,

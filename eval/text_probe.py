@@ -59,7 +59,7 @@ def probe(agent, requests: list[TitleRequest], progress: bool = True) -> dict:
         state, results = agent.step(agent.new_state(), Turn(text=request.request))
         hits = [bool(pattern.search(r.title)) for r in results[:K]]
         record = state.turns[-1]
-        allowed = agent.searcher.table.mask(state.constraints) if state.constraints else None
+        allowed = agent.gallery.table.mask(state.constraints) if state.constraints else None
         rows.append(
             {
                 "request": request.request,

@@ -53,7 +53,7 @@ def bench_other_colours(search, queries: int = 300, k: int = 10, seed: int = 0) 
     }
 
 
-def replay_hits(agent, catalogue, weight: float, dialogues: int, seed: int, composer: str) -> dict:
+def replay_hits(agent, weight: float, dialogues: int, seed: int, composer: str) -> dict:
     """Exact Hits@10 by turn (0..3) of one replay with `liked_weight = weight`."""
     from eval.replay import replay_model, summarize
     from eval.single_turn import DEFAULT_PHRASEBOOK
@@ -61,7 +61,7 @@ def replay_hits(agent, catalogue, weight: float, dialogues: int, seed: int, comp
 
     agent.config = agent.config.model_copy(update={"liked_weight": float(weight)})
     phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
-    result = replay_model(agent, catalogue, composer, dialogues, 3, phrasebook, seed)
+    result = replay_model(agent, composer, dialogues, 3, phrasebook, seed)
     summary = summarize(result, len(agent.index), agent.config.k)
     by_turn = summary[f"exact_hits_at_{agent.config.k}_by_turn"]
     return {"liked_weight": weight, "seed": seed, "hits_by_turn": by_turn, "within_3": by_turn[3]}
@@ -91,16 +91,15 @@ def sweep_liked_weight(
     config = AgentConfig(k=10, hard_constraints=False)
     ref = catalogue or CatalogueRef()
     agent = build_agent(model, ref, None, composer, "rules", config)
-    items = agent.gallery.catalogue
     selection = {}
     for weight in weights:
-        row = replay_hits(agent, items, weight, dialogues, selection_seed, composer)
+        row = replay_hits(agent, weight, dialogues, selection_seed, composer)
         selection[str(weight)] = row["within_3"]
         log.info("liked_weight %s (seed %d): %s", weight, selection_seed, row["hits_by_turn"])
     chosen = max(weights, key=lambda w: (selection[str(w)], -w))  # ties: the smaller weight
     report = {}
     for weight in dict.fromkeys([0.0, chosen]):
-        report[str(weight)] = replay_hits(agent, items, weight, dialogues, report_seed, composer)
+        report[str(weight)] = replay_hits(agent, weight, dialogues, report_seed, composer)
     settings = {
         "dialogues": dialogues,
         "turns": 3,

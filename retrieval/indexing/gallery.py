@@ -17,6 +17,7 @@ import numpy as np
 
 from retrieval.catalogues import Catalogue, CatalogueRef, Item
 from retrieval.catalogues.columns import cell_values
+from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from retrieval.index.search import SearchIndex
 from retrieval.index.store import (
@@ -115,22 +116,52 @@ class AttributeTable:
 
 @dataclass
 class Gallery:
-    """What a catalogue is searched with: the catalogue (opened on first use), the encoder,
-    the index and its folder, the attribute table."""
+    """What a catalogue is searched with: the encoder, the index and its folder, the
+    catalogue (opened from its ref on first use), its schema and the attribute table over the
+    indexed items. `open_gallery` opens one from a catalogue ref; `Gallery.in_memory` makes
+    one of parts already in memory."""
 
-    ref: CatalogueRef
     encoder: Encoder
     index: SearchIndex
-    folder: Path
+    ref: CatalogueRef | None = None  # None: made in memory (no catalogue to open)
+    folder: Path | None = None  # the index's folder; None: made in memory
+
+    @classmethod
+    def in_memory(
+        cls,
+        encoder: Encoder,
+        index: SearchIndex,
+        schema: CatalogueSchema | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> Gallery:
+        """The gallery of an encoder and an index already in memory (tests, a catalogue
+        opened by hand): no ref and no folder. Its schema is `schema`, else the catalogue's,
+        else the one the index holds; its catalogue, where given, is `catalogue`."""
+        gallery = cls(encoder, index)
+        if catalogue is not None:
+            gallery.catalogue = catalogue
+        gallery.schema = schema or (catalogue.schema if catalogue else index.schema)
+        return gallery
 
     @cached_property
     def catalogue(self) -> Catalogue:
+        if self.ref is None:
+            raise ValueError(
+                "this gallery was made in memory without a catalogue: "
+                "give Gallery.in_memory the catalogue"
+            )
         return self.ref.open()
 
     @cached_property
+    def schema(self) -> CatalogueSchema:
+        """The catalogue's schema: its attributes, values and synonyms."""
+        return self.catalogue.schema
+
+    @cached_property
     def table(self) -> AttributeTable:
-        """The indexed items' attribute table (every attribute of the catalogue's schema)."""
-        return AttributeTable(self.index.items, self.catalogue.schema.attributes)
+        """The indexed items' attribute table (every attribute of the schema): the one table
+        of attribute columns the search, the app's filters and the replay read."""
+        return AttributeTable(self.index.items, self.schema.attributes)
 
 
 def build_and_save(
@@ -231,11 +262,11 @@ def open_gallery(
                     "building the index of %s with %s in %s", catalogue.source, model_id, folder
                 )
                 index = build_and_save(catalogue, encoder, folder, factory)
-                return Gallery(catalogue, encoder, index, folder)
+                return Gallery(encoder, index, catalogue, folder)
     index = SearchIndex.load(folder, encoder, mmap=mmap)
     _check_built_from(folder, catalogue, index.manifest.catalogue)
     checked = check_current(index, folder)  # never answer from photos that are gone or changed
-    gallery = Gallery(catalogue, encoder, index, folder)
+    gallery = Gallery(encoder, index, catalogue, folder)
     if checked is not None and _same_folder(catalogue, index.manifest.catalogue):
         gallery.catalogue = checked  # opened once: the check's copy is the gallery's
     return gallery

@@ -7,17 +7,24 @@ from agent.agent import Agent, Turn, TurnError
 from agent.constraints import merge_constraints
 from agent.rewriters.base import MAX_MESSAGE_CHARS, clean_message
 from agent.state import Constraint, DialogueState
+from retrieval.indexing.gallery import Gallery
 
 
 @pytest.fixture(scope="module")
 def agent(small_gallery, trained_encoder):
     catalogue, index = small_gallery
     return Agent(
-        trained_encoder,
-        index,
+        Gallery.in_memory(trained_encoder, index),
         composer="sum",
         image_loader=lambda item_id: catalogue.render([catalogue.index_of(item_id)])[0],
     )
+
+
+def test_the_agent_reads_its_parts_from_its_gallery(agent):
+    gallery = agent.gallery
+    assert agent.encoder is gallery.encoder and agent.index is gallery.index
+    assert agent.schema is gallery.schema
+    assert agent.searcher.table is gallery.table  # one attribute table: the gallery's
 
 
 def test_first_text_turn_is_a_text_search_with_constraints(agent, small_gallery):
@@ -344,7 +351,7 @@ def shoe_agent(tmp_path_factory, tiny_encoder):
 
     catalogue = FolderCatalogue(write_shoe_shop(tmp_path_factory.mktemp("shoes")))
     index = build_index(catalogue, tiny_encoder, progress=False)
-    return Agent(tiny_encoder, index, "sum", schema=catalogue.schema)
+    return Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum")
 
 
 def required(state: DialogueState) -> dict[str, str]:

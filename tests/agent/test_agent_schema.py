@@ -8,6 +8,7 @@ from agent.agent import Agent, Turn
 from agent.constraints import merge_constraints
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 
 
@@ -16,7 +17,7 @@ def shop_agent(tmp_path_factory, tiny_encoder):
     folder = write_styles_shop(tmp_path_factory.mktemp("styles"))
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     index = build_index(catalogue, tiny_encoder, progress=False)
-    return Agent(tiny_encoder, index, "sum", schema=catalogue.schema)
+    return Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum")
 
 
 def active(state):
@@ -78,16 +79,10 @@ def test_a_narrower_requirement_replaces_its_family(shop_agent):
     assert len(merge_constraints([women], [casual], schema)) == 2  # other attributes persist
 
 
-def test_filters_off_changes_no_result_without_constraints(shop_agent, tiny_encoder):
+def test_filters_off_changes_no_result_without_constraints(shop_agent):
     from agent.agent import AgentConfig
 
-    soft = Agent(
-        tiny_encoder,
-        shop_agent.index,
-        "sum",
-        config=AgentConfig(hard_constraints=False),
-        schema=shop_agent.schema,
-    )
+    soft = Agent(shop_agent.gallery, "sum", config=AgentConfig(hard_constraints=False))
     start = shop_agent.index.items[3].id
     for agent_ in (shop_agent, soft):
         assert agent_.rewriter.rewrite("more like this one").constraints == []

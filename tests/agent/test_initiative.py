@@ -12,6 +12,7 @@ from agent.rewriters import Ambiguity, Rewrite, RuleRewriter
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
 from retrieval.catalogues.schema import AttributeSpec, CatalogueSchema, fmnist_schema
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 
 
@@ -158,7 +159,7 @@ def test_an_encoder_near_tie_is_an_ambiguity_not_a_constraint():
 @pytest.fixture(scope="module")
 def shop_agent(shop, tiny_encoder):
     index = build_index(shop, tiny_encoder, progress=False)
-    return Agent(tiny_encoder, index, "sum", schema=shop.schema)
+    return Agent(Gallery.in_memory(tiny_encoder, index, shop.schema), "sum")
 
 
 def test_the_agent_asks_instead_of_guessing_and_a_chip_answers(shop_agent):
@@ -245,7 +246,7 @@ def test_a_clicked_value_filters_even_where_words_only_steer(shop, tiny_encoder)
 
     index = build_index(shop, tiny_encoder, progress=False)
     config = AgentConfig(hard_constraints=False)
-    soft = Agent(tiny_encoder, index, "sum", config=config, schema=shop.schema)
+    soft = Agent(Gallery.in_memory(tiny_encoder, index, shop.schema), "sum", config=config)
     state, said = soft.step(soft.new_state(), Turn(text="something for men"))
     assert {r.attributes["gender"] for r in said} != {"Men"}  # words steer, do not filter
     women = Constraint(attribute="gender", value="Women", polarity="require", clicked=True)

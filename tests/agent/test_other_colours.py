@@ -9,6 +9,7 @@ import pytest
 
 from agent.agent import Agent, AgentConfig, Turn, TurnError
 from agent.other_colours import LazyInstance
+from retrieval.indexing.gallery import Gallery
 from retrieval.instance.descriptors import HeadDescriptorEncoder
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.store import build_instance
@@ -24,8 +25,7 @@ def instance_agent(small_gallery, trained_encoder, tmp_path_factory):
         folder, catalogue, HeadDescriptorEncoder(trained_encoder), settings, False
     )
     agent = Agent(
-        trained_encoder,
-        index,
+        Gallery.in_memory(trained_encoder, index),
         composer="sum",
         config=AgentConfig(k=10),
         instance=LazyInstance(lambda: search),
@@ -74,7 +74,7 @@ def test_asking_in_words_is_the_other_colours_turn(instance_agent):
     assert [r.id for r in results] == [r.id for r in expected]
     assert agent.undo(after) == picked
     unopened = LazyInstance(lambda: agent.colours.instance.get())
-    bare = Agent(agent.encoder, agent.index, composer="sum", instance=unopened)  # words
+    bare = Agent(agent.gallery, composer="sum", instance=unopened)  # words
     words = bare.step(picked, Turn(text="show me this in other colours"))[0].turns[-1]
     assert words.action != "other_colours" and words.constraints == []
     assert not unopened.ready  # a message never waits for the instance index to be built
@@ -85,14 +85,16 @@ def test_unknown_items_and_missing_indexes_say_what_to_do(instance_agent, small_
     with pytest.raises(TurnError, match="not in the catalogue"):
         agent.other_colours(agent.new_state(), "no-such-item")
     _, index = small_gallery
-    bare = Agent(agent.encoder, index, composer="sum")
+    bare = Agent(Gallery.in_memory(agent.encoder, index), composer="sum")
     with pytest.raises(TurnError, match="instance index"):
         bare.other_colours(bare.new_state(), index.items[0].id)
 
     def broken():
         raise FileNotFoundError("no instance head weights at /nowhere")
 
-    failing = Agent(agent.encoder, index, composer="sum", instance=LazyInstance(broken))
+    failing = Agent(
+        Gallery.in_memory(agent.encoder, index), composer="sum", instance=LazyInstance(broken)
+    )
     with pytest.raises(TurnError, match="not available here: no instance head"):
         failing.other_colours(failing.new_state(), index.items[0].id)
 
@@ -147,7 +149,12 @@ def test_the_shops_colourways_come_first_and_the_picks_colour_never(instance_age
     shirt = first_of(base, "green", "shirt")
     index = grouped(base, {pick: "G", blue: "G", twin: "G", shirt: "G"})
     instance = agent.colours.instance
-    shop = Agent(agent.encoder, index, composer="sum", config=AgentConfig(k=10), instance=instance)
+    shop = Agent(
+        Gallery.in_memory(agent.encoder, index),
+        composer="sum",
+        config=AgentConfig(k=10),
+        instance=instance,
+    )
     after, results = shop.other_colours(shop.new_state(), pick)
     ids = [r.id for r in results]
     assert ids[:2] == sorted([blue, shirt], key=index.positions.get)  # the shop's, in its order

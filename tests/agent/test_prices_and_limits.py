@@ -12,6 +12,7 @@ from agent.agent import Agent, Turn
 from agent.search import RELATIVE_SHARE
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 from ui.replies import reply
 from ui.view import ANY, Facets, card_caption, selected_value
@@ -20,7 +21,7 @@ from ui.view import ANY, Facets, card_caption, selected_value
 def _agent(folder, encoder) -> Agent:
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     index = build_index(catalogue, encoder, progress=False)
-    return Agent(encoder, index, "sum", schema=catalogue.schema)
+    return Agent(Gallery.in_memory(encoder, index, catalogue.schema), "sum")
 
 
 @pytest.fixture(scope="module")

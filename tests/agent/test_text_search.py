@@ -8,6 +8,7 @@ from agent.agent import Agent, Turn
 from agent.reading import words_beyond_the_filters
 from agent.state import Constraint
 from retrieval.catalogues import FolderCatalogue
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 from ui.replies import reply
 
@@ -17,7 +18,7 @@ def styles_agent(tmp_path_factory, trained_encoder):
     folder = write_styles_shop(tmp_path_factory.mktemp("shop"))
     catalogue = FolderCatalogue(folder)
     index = build_index(catalogue, trained_encoder, progress=False)
-    return Agent(trained_encoder, index, "sum", schema=catalogue.schema)
+    return Agent(Gallery.in_memory(trained_encoder, index, catalogue.schema), "sum")
 
 
 def test_words_beyond_the_filters_leave_out_values_and_function_words():

@@ -8,13 +8,15 @@ from eval.replay import dialogue_plan, replay_model, summarize
 from eval.report import write_reports
 from eval.simulator import SimulatedShopper
 from eval.single_turn import DEFAULT_PHRASEBOOK
+from retrieval.indexing.gallery import Gallery
 from retrieval.training.phrasebook import Phrasebook
 
 
 @pytest.fixture(scope="module")
 def agent(small_gallery, trained_encoder):
-    _, index = small_gallery
-    return Agent(trained_encoder, index, "sum", config=AgentConfig(k=10))
+    catalogue, index = small_gallery
+    gallery = Gallery.in_memory(trained_encoder, index, catalogue=catalogue)
+    return Agent(gallery, "sum", config=AgentConfig(k=10))
 
 
 def test_phrasebook_format_and_fallback_to_canonical_names(tmp_path):
@@ -86,10 +88,10 @@ def test_shopper_picks_the_closest_and_names_what_differs(small_gallery):
 
 
 def test_replay_is_deterministic_and_metrics_are_consistent(agent, small_gallery):
-    catalogue, index = small_gallery
+    _, index = small_gallery
     book = Phrasebook.load(DEFAULT_PHRASEBOOK)
-    a = replay_model(agent, catalogue, "sum", 6, 3, book, seed=5)
-    b = replay_model(agent, catalogue, "sum", 6, 3, book, seed=5)
+    a = replay_model(agent, "sum", 6, 3, book, seed=5)
+    b = replay_model(agent, "sum", 6, 3, book, seed=5)
     np.testing.assert_array_equal(a.exact_ranks, b.exact_ranks)
     np.testing.assert_array_equal(a.attribute_ranks, b.attribute_ranks)
     assert a.exact_ranks.shape == (6, 4)
@@ -105,10 +107,8 @@ def test_replay_is_deterministic_and_metrics_are_consistent(agent, small_gallery
 
 
 def test_reports_are_written(agent, small_gallery, tmp_path):
-    catalogue, index = small_gallery
-    result = replay_model(
-        agent, catalogue, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=1
-    )
+    _, index = small_gallery
+    result = replay_model(agent, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=1)
     summary = {"models": {"sum": summarize(result, len(index))}}
     paths = write_reports(summary, {"sum": result.exact_ranks}, tmp_path)
     assert {p.name for p in paths} == {
@@ -141,10 +141,10 @@ def test_replay_with_an_llm_rewriter_is_reproducible_and_cached(
             "scripted",
             cache_dir=tmp_path / "llm",
         )
-        agent = Agent(trained_encoder, index, "sum", rewriter=llm)
-        return replay_model(
-            agent, catalogue, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=2
+        agent = Agent(
+            Gallery.in_memory(trained_encoder, index, catalogue=catalogue), "sum", rewriter=llm
         )
+        return replay_model(agent, "sum", 3, 2, Phrasebook.load(DEFAULT_PHRASEBOOK), seed=2)
 
     first, second = run(), run()
     assert first.llm_calls > 0 and second.llm_calls == 0
@@ -161,16 +161,16 @@ def test_replay_runs_on_a_folder_catalogue_with_its_own_schema(tmp_path, tiny_en
     folder = write_styles_shop(tmp_path)
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     agent = Agent(
-        tiny_encoder,
-        build_index(catalogue, tiny_encoder, progress=False),
+        Gallery.in_memory(
+            tiny_encoder, build_index(catalogue, tiny_encoder, progress=False), catalogue=catalogue
+        ),
         "sum",
         config=AgentConfig(k=5),
-        schema=catalogue.schema,
     )
     phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
     assert set(phrasebook.templates) == set(catalogue.schema.categorical)
     assert "navy blue" in phrasebook.values["baseColour"]["Navy Blue"]
-    result = replay_model(agent, catalogue, "sum", 6, 3, phrasebook, seed=0, keep_transcripts=2)
+    result = replay_model(agent, "sum", 6, 3, phrasebook, seed=0, keep_transcripts=2)
     assert result.exact_ranks.shape == (6, 4) and result.attribute_ranks.shape == (6, 4)
     said = [t["text"] for d in result.transcripts for t in d["turns"][1:]]
     assert said and all(isinstance(s, str) and s for s in said)
@@ -185,7 +185,7 @@ def test_true_ranks_count_the_allowed_items_above_the_target(agent, small_galler
     from eval.dialogue_metrics import bri
 
     phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
-    result = replay_model(agent, small_gallery[0], "sum", 12, 3, phrasebook, seed=4)
+    result = replay_model(agent, "sum", 12, 3, phrasebook, seed=4)
     true, shown = result.true_ranks["exact"], result.exact_ranks
     assert true.shape == shown.shape == (12, 4) and (true >= 0).all()
     inside = shown >= 0  # where the target was in the top 50, its true rank is that position
@@ -202,4 +202,4 @@ def test_true_ranks_count_the_allowed_items_above_the_target(agent, small_galler
 def test_replay_refuses_empty_plans(agent, small_gallery, dialogues, turns, says):
     phrasebook = Phrasebook.load(DEFAULT_PHRASEBOOK)
     with pytest.raises(ValueError, match=says):
-        replay_model(agent, small_gallery[0], "sum", dialogues, turns, phrasebook, seed=0)
+        replay_model(agent, "sum", dialogues, turns, phrasebook, seed=0)

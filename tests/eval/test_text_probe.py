@@ -8,6 +8,7 @@ from catalogue_fixtures import write_styles_shop
 from agent.agent import Agent, AgentConfig
 from eval.text_probe import probe, read_requests
 from retrieval.catalogues import FolderCatalogue
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 
 
@@ -41,11 +42,15 @@ def test_probe_scores_precision_and_the_base_rate(tmp_path, trained_encoder):
         tmp_path / "r.jsonl",
         [{"request": "brand1 shirts", "title_pattern": r"\bbrand1\b", "kind": "brand"}],
     )
-    fused = probe(Agent(trained_encoder, index, "sum"), read_requests(path), progress=False)
+    fused = probe(
+        Agent(Gallery.in_memory(trained_encoder, index), "sum"), read_requests(path), progress=False
+    )
     row = fused["requests"][0]
     assert row["base_rate"] == pytest.approx(1 / 3)  # a third of the shirts are Brand1's
     assert row["precision_at_10"] == pytest.approx(0.2)  # the 2 Brand1 shirts of 6 shown
     assert row["text_words"] == ["brand1"]
     assert fused["summary"]["brand"]["gain"] == pytest.approx(0.2 - 1 / 3)
-    plain = Agent(trained_encoder, index, "sum", config=AgentConfig(text_search=False))
+    plain = Agent(
+        Gallery.in_memory(trained_encoder, index), "sum", config=AgentConfig(text_search=False)
+    )
     assert probe(plain, read_requests(path), progress=False)["requests"][0]["text_words"] == []

@@ -7,6 +7,7 @@ import pytest
 from agent.agent import Agent
 from agent.other_colours import LazyInstance
 from eval.bench.app import free_port
+from retrieval.indexing.gallery import Gallery
 from retrieval.instance.descriptors import HeadDescriptorEncoder
 from retrieval.instance.query import ExpansionSettings
 from retrieval.instance.store import build_instance
@@ -26,8 +27,7 @@ def app_agent(small_gallery, trained_encoder, tmp_path_factory):
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
     agent = Agent(
-        trained_encoder,
-        index,
+        Gallery.in_memory(trained_encoder, index),
         composer="sum",
         image_loader=lambda item_id: catalogue.render([catalogue.index_of(item_id)])[0],
         instance=LazyInstance(open_instance),

@@ -144,13 +144,14 @@ def shoe_shop_url(tmp_path_factory, tiny_encoder):
     from agent.agent import Agent
     from eval.bench.app import free_port
     from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.gallery import Gallery
     from retrieval.indexing.local import build_index
     from ui.app import build_app, launch
 
     folder = write_shoe_shop(tmp_path_factory.mktemp("shoes"))
     catalogue = FolderCatalogue(folder)
     index = build_index(catalogue, tiny_encoder, progress=False)
-    agent = Agent(tiny_encoder, index, "sum", schema=catalogue.schema)
+    agent = Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum")
     demo = build_app(agent, catalogue)
     launch(
         demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
@@ -285,7 +286,7 @@ def held_colours(app_agent, tmp_path_factory):
         encoder = HeadDescriptorEncoder(agent.encoder)
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
-    held = Agent(agent.encoder, agent.index, "sum", instance=LazyInstance(open_instance))
+    held = Agent(agent.gallery, "sum", instance=LazyInstance(open_instance))
     demo = build_app(held, catalogue)
     launch(
         demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True

@@ -9,6 +9,7 @@ from catalogue_fixtures import write_priced_shop
 
 from agent.agent import Agent
 from retrieval.catalogues import FolderCatalogue
+from retrieval.indexing.gallery import Gallery
 from retrieval.indexing.local import build_index
 from ui import handlers
 from ui.handlers import AppContext
@@ -20,7 +21,7 @@ def priced_app(tmp_path_factory, tiny_encoder):
     folder = write_priced_shop(tmp_path_factory.mktemp("priced"))
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     index = build_index(catalogue, tiny_encoder, progress=False)
-    return Agent(tiny_encoder, index, "sum", schema=catalogue.schema), catalogue
+    return Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum"), catalogue
 
 
 def price_filter(update) -> tuple[list, str]:

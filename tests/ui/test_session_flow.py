@@ -139,7 +139,7 @@ def test_other_colours_are_prepared_at_start_and_refused_until_ready(app_agent, 
         encoder = HeadDescriptorEncoder(agent.encoder)
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
-    fresh = Agent(agent.encoder, agent.index, "sum", instance=LazyInstance(open_instance))
+    fresh = Agent(agent.gallery, "sum", instance=LazyInstance(open_instance))
     ctx = AppContext(fresh, catalogue)
     ready = readiness.prepare(fresh, ["a dress"])
     assert ready.colours == "preparing" and ready.warmed_s > 0
@@ -161,7 +161,7 @@ def test_other_colours_are_prepared_at_start_and_refused_until_ready(app_agent, 
 
 def test_the_warm_up_leaves_no_trace_and_the_first_turn_is_like_a_later_one(app_agent):
     agent, catalogue = app_agent
-    fresh = Agent(agent.encoder, agent.index, "sum")  # its own rewriter, nothing cached yet
+    fresh = Agent(agent.gallery, "sum")  # its own rewriter, nothing cached yet
     seconds = fresh.warm_up(["a red dress", "in blue"])
     assert 0 < seconds < 60
     ctx = AppContext(fresh, catalogue)

@@ -8,6 +8,7 @@ import pytest
 
 from agent.agent import Agent, AgentConfig
 from agent.state import Constraint
+from retrieval.indexing.gallery import Gallery
 from ui.view import ANY, Facets
 
 RED = Constraint(attribute="color", value="red")  # read from words
@@ -23,7 +24,7 @@ def _counts(items, attribute: str, keep) -> dict[str, int]:
 def test_counts_follow_the_filters_the_search_applies(small_gallery, trained_encoder, hard):
     _, index = small_gallery
     config = AgentConfig(hard_constraints=hard)
-    agent = Agent(trained_encoder, index, composer="sum", config=config)
+    agent = Agent(Gallery.in_memory(trained_encoder, index), composer="sum", config=config)
     facets = Facets(agent.searcher)
     constraints = [RED, NO_STRIPES]
     striped = lambda i: i.attributes.get("pattern") == "striped"  # noqa: E731
@@ -63,7 +64,7 @@ def test_filters_count_each_value_of_a_cell_and_list_only_shopper_facing_ones(
             Image.new("RGB", (8, 8), (10 * i, 90, 160)).save(tmp_path / f"s{i:03d}.png")
     shop = FolderCatalogue(tmp_path)
     index = build_index(shop, tiny_encoder, progress=False)
-    agent = Agent(tiny_encoder, index, "sum", schema=shop.schema)
+    agent = Agent(Gallery.in_memory(tiny_encoder, index, shop.schema), "sum")
     facets = Facets(agent.searcher)
     choices = facets.choices("colors", [])
     assert choices == [

@@ -44,7 +44,7 @@ class CatalogueView:
     def _summary(self) -> CatalogueOut:
         """Each categorical attribute's values with the items that have them (a value of a
         several-valued cell counted for each), from the gallery's attribute table."""
-        schema, table = self.agent.schema, self.agent.searcher.table
+        schema, table = self.agent.schema, self.agent.gallery.table
         facets = []
         for attribute in schema.categorical:
             if attribute not in table.values:

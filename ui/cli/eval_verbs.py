@@ -118,7 +118,6 @@ def cmd_eval_replay(args: argparse.Namespace) -> int:
         phrasebook = Phrasebook.for_schema(catalogue.schema, EVAL_ROLES)
     models, results = replay_models(
         agent,
-        catalogue,
         names,
         args.dialogues,
         args.turns,

@@ -329,11 +329,12 @@ def test_a_broken_feed_is_one_line(tmp_path):
 
 def test_other_colours_are_the_shops_own_colourways_first(tmp_path, tiny_encoder):
     from agent.agent import Agent, AgentConfig, TurnError
+    from retrieval.indexing.gallery import Gallery
     from retrieval.indexing.local import build_index
 
     catalogue = FolderCatalogue(tmp_path, write_shopify(tmp_path))
     index = build_index(catalogue, tiny_encoder, progress=False)
-    agent = Agent(tiny_encoder, index, composer="sum", config=AgentConfig(k=10))
+    agent = Agent(Gallery.in_memory(tiny_encoder, index), composer="sum", config=AgentConfig(k=10))
     state, results = agent.other_colours(agent.new_state(), "HD-BLK-S")
     assert [r.id for r in results] == ["HD-GRY-S"]  # no instance index needed
     assert state.reference.item_id == "HD-BLK-S"

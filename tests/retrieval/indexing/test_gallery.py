@@ -112,3 +112,23 @@ def test_two_opens_of_a_missing_index_build_it_once(tmp_path, monkeypatch, caplo
     assert caplog.text.count("building the index") == 1
     assert opened[0].index.manifest.built_at == opened[1].index.manifest.built_at
     assert len(opened[0].index) == len(opened[1].index) == 24
+
+
+def test_a_gallery_in_memory_needs_no_catalogue_ref(small_gallery, trained_encoder):
+    """Made of an encoder and an index in memory: the index's schema, a table over its items,
+    and a clear error for the catalogue it was not given."""
+    from collections import Counter
+
+    from retrieval.indexing.gallery import Gallery
+
+    catalogue, index = small_gallery
+    gallery = Gallery.in_memory(trained_encoder, index)
+    assert gallery.ref is None and gallery.folder is None
+    assert gallery.schema is index.schema and gallery.table is gallery.table  # built once
+    colours = Counter(item.attributes.get("color", "") for item in index.items)
+    assert gallery.table.size == len(index) == 1000
+    assert gallery.table.tally("color") == dict(colours)
+    with pytest.raises(ValueError, match="without a catalogue"):
+        _ = gallery.catalogue
+    given = Gallery.in_memory(trained_encoder, index, catalogue=catalogue)
+    assert given.catalogue is catalogue and given.schema is catalogue.schema
