@@ -200,7 +200,7 @@ def test_the_page_sends_an_event_once_the_ones_before_it_are_answered(browser):
 
 
 def test_a_page_that_lost_count_holds_its_next_event_only_so_long(browser):
-    waits_briefly = STAMP.replace(str(int(PAGE_WAIT_S * 1000)), "200")
+    waits_briefly = STAMP.replace(str(int(PAGE_WAIT_S * 1000)), "100")  # not 60 s
     assert waits_briefly != STAMP
     page = browser.new_page()
     before_answer, sent = page.evaluate(FIRE_TWO, [waits_briefly, "() => {}"])
@@ -231,13 +231,10 @@ def test_each_event_is_logged_with_its_number_wait_and_outcome(caplog):
         unsent = order.answers("tab-1234567", Record(), saying("with stripes"), number=2)
         next(unsent)
         unsent.close()
-    said = [r.getMessage() for r in caplog.records]
-    assert (
-        said[0] == "session tab-1234: event 1 in as ticket 1 (serving 1, running None, waiting [1])"
+    first_in, first_out, second_in, second_out = [r.getMessage() for r in caplog.records]
+    assert first_in.endswith(
+        "tab-1234: event 1 in as ticket 1 (serving 1, running None, waiting [1])"
     )
-    assert said[1].startswith("session tab-1234: ticket 1 waited 0.0") and said[1].endswith(
-        ": sent"
-    )
-    assert said[3].startswith("session tab-1234: ticket 2 waited") and said[3].endswith(
-        "not resumed"
-    )
+    assert first_out.startswith("session tab-1234: ticket 1 waited 0.0") and "s: sent" in first_out
+    assert second_in.startswith("session tab-1234: event 2 in as ticket 2 (serving 2")
+    assert second_out.endswith(": not resumed")  # the page went away before Gradio sent it
