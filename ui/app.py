@@ -18,7 +18,7 @@ from retrieval.compose import list_models
 from ui import CONCURRENCY, view
 from ui.events import Events
 from ui.handlers import AppContext
-from ui.ordering import STAMP, SessionOrder
+from ui.ordering import ANSWERED, STAMP, SessionOrder
 from ui.readiness import REFRESH_S, Readiness, colours_button, prepare, refresh
 
 TITLE = "circhat: chat with a catalogue"
@@ -177,12 +177,19 @@ def _results_column(ctx: AppContext, page: Page) -> None:
 CLEAR_IF_SENT = "(box, sent) => (sent && box === sent) ? '' : box"
 
 
+def _numbered(event) -> None:
+    """A numbered event (`STAMP`) tells the page when its outputs are applied, whether it
+    succeeded or failed, so that the page's next event may go to the server (`ANSWERED`)."""
+    for after in (event.success, event.failure):
+        after(None, None, None, js=ANSWERED, api_visibility="private", trigger_mode="multiple")
+
+
 def _turn_event(page: Page, triggers: list, fn, inputs: list, api_name: str) -> None:
     """One turn's event: every one runs, none is dropped while another is pending
-    ("multiple"); the page numbers it (`STAMP`, the last input) and it waits for its
-    session's earlier events in SessionOrder, not in Gradio's queue; then the box is cleared
-    if it still holds what was sent."""
-    gr.on(
+    ("multiple"); the page numbers it and sends it once its earlier events are answered
+    (`STAMP`, the last input), and it waits for its session's earlier events in SessionOrder,
+    not in Gradio's queue; then the box is cleared if it still holds what was sent."""
+    event = gr.on(
         triggers,
         fn,
         [*inputs, page.number],
@@ -191,7 +198,9 @@ def _turn_event(page: Page, triggers: list, fn, inputs: list, api_name: str) -> 
         api_name=api_name,
         trigger_mode="multiple",
         concurrency_limit=None,
-    ).then(
+    )
+    _numbered(event)
+    event.then(
         None,
         [page.message, page.sent],
         page.message,
@@ -239,7 +248,7 @@ def _wire(page: Page, events: Events) -> None:
     )
     for i, chip in enumerate(page.chips):
         turn([chip.click], events.chip(i), [session, composer], f"chip_{i}")
-    page.gallery.select(
+    pick = page.gallery.select(
         events.pick,
         [session, page.number],
         [session, page.chatbot, page.reference],
@@ -248,6 +257,7 @@ def _wire(page: Page, events: Events) -> None:
         trigger_mode="multiple",
         concurrency_limit=None,
     )
+    _numbered(pick)
 
 
 def _wire_readiness(demo: gr.Blocks, page: Page, readiness: Readiness) -> None:

@@ -3,7 +3,7 @@ them, each on the session the previous one left, and their answers reach the pag
 order; turns of different sessions run side by side, at most `slots` at once.
 
 Gradio runs every event it is sent (the page fires them with trigger_mode="multiple", so a
-message sent while a turn runs is not dropped), but three things can go wrong on their own:
+message sent while a turn runs is not dropped), but four things can go wrong on their own:
 
 - Order of arrival: two events sent within a few milliseconds reach the server on separate
   requests and may start in either order. The page numbers its events (`STAMP`, a counter
@@ -19,6 +19,15 @@ message sent while a turn runs is not dropped), but three things can go wrong on
   on the session's message stream before it resumes the generator, and only that resumption
   lets the next event start. Should Gradio never resume it (the page went away), the next
   event starts `delivery_s` after the answer was computed.
+- Order in which the page applies answers: Gradio's page applies the outputs of each event
+  it has in flight as that event's messages come in, with no order between two events (each
+  has its own async loop, and an event's completion message carries its outputs again).
+  When both answers reach a busy page in one burst, the first one's may be applied last and
+  the chat falls back to the first turn (issue 27: seen 1 run in 30-40 beside 3-4 busy
+  processes). So the page sends an event to the server only once it has applied the answers
+  of its earlier events: `STAMP` waits until `ANSWERED` (run after each numbered event,
+  success or failure) has counted them, at most `PAGE_WAIT_S`. Gradio reads an event's
+  inputs at the click, before `STAMP` runs, so a message sent meanwhile is kept as sent.
 
 Hand-offs of sessions with no event in flight are forgotten after `ttl_s`; the dialogue itself
 lives in the page's `gr.State` as before.
@@ -26,6 +35,7 @@ lives in the page's `gr.State` as before.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,10 +48,28 @@ DELIVERY_S = 10.0
 # ... and at most this long for an earlier-numbered event that has not arrived
 GAP_S = 5.0
 
-# the page's side: the event's last input becomes the page's next event number
-STAMP = """(...inputs) => {
-    window.circhatEvents = (window.circhatEvents || 0) + 1;
-    return [...inputs.slice(0, -1), window.circhatEvents];
+log = logging.getLogger(__name__)
+
+# the page sends an event at most this long after it was fired while an earlier one of the
+# page is still unanswered (a turn takes seconds; the wait ends sooner only if the page lost
+# count, e.g. its connection)
+PAGE_WAIT_S = 60.0
+
+# the page's side: the event's last input becomes the page's next event number, and the event
+# goes to the server once the page has applied the answers of the events numbered before it
+STAMP = """async (...inputs) => {
+    const page = (window.circhatEvents = window.circhatEvents || {sent: 0, answered: 0});
+    const number = ++page.sent;
+    const fired = Date.now();
+    while (page.answered < number - 1 && Date.now() - fired < WAIT_MS) {
+        await new Promise(wake => setTimeout(wake, 20));
+    }
+    return [...inputs.slice(0, -1), number];
+}""".replace("WAIT_MS", str(int(PAGE_WAIT_S * 1000)))
+# ... run on the page after each numbered event, once its outputs are applied
+ANSWERED = """() => {
+    const page = (window.circhatEvents = window.circhatEvents || {sent: 0, answered: 0});
+    page.answered += 1;
 }"""
 
 
@@ -111,17 +139,30 @@ class SessionOrder:
             ticket = number if number is not None else line.issued
             line.issued = max(line.issued, ticket + 1)
             line.waiting.add(ticket)
+            arrived = time.monotonic()
+            log.debug(
+                "session %s: event %s in as ticket %d (serving %d, running %s, waiting %s)",
+                *(key[:8], number, ticket, line.serving, line.running, sorted(line.waiting)),
+            )
             while not self._may_start(line, ticket):
                 self._changed.wait(timeout=0.05 if line.waiting else None)
             line.waiting.discard(ticket)
             line.running, line.computed = ticket, None
             newest = _newest(session, line.latest)
+            started = time.monotonic()
+        outcome = "failed"
         try:
             out = self._stamped(newest, act, computes)
             with self._changed:
                 line.latest, line.computed = out.session, time.monotonic()
+            outcome = "not resumed"
             yield out  # Gradio sends it to the page, then resumes this generator
+            outcome = "sent"
         finally:
+            log.debug(
+                "session %s: ticket %d waited %.3f s, ran %.3f s: %s",
+                *(key[:8], ticket, started - arrived, time.monotonic() - started, outcome),
+            )
             with self._changed:
                 self._finish(line, ticket)
                 self._forget_idle()

@@ -21,7 +21,8 @@ def page(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(app_url)
-    page.locator("#message textarea").wait_for()
+    for used in ("#message textarea", "#send", "#chat"):  # Gradio renders each kind when its
+        page.locator(used).wait_for()  # code has loaded: under load the box may come first
     yield page
     context.close()
 
@@ -234,13 +235,9 @@ def test_honest_limits_and_a_new_kind_after_a_pick_in_the_browser(browser, shoe_
     context.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 27, open: in 1 of 2 fresh-clone CI runs (full suite, 2 busy cores) the "
-    "second message got no answer within 30 s (the chat kept only the first turn); it passed "
-    "6 of 6 runs alone beside 3 busy processes. Cause not found yet; ui/ordering.py",
-)
 def test_a_message_sent_while_a_turn_runs_is_answered_after_it(page):
+    """Issue 27, item 1: no input is lost, and the answers stay in order on the page (a busy
+    page once applied the first turn's answer after the second's: ui/ordering.py)."""
     box = page.locator("#message textarea")
     # both sent within one task of the page: the second surely while the first turn runs
     when_sent = page.evaluate(SEND_ALL, ["a dress", "with stripes"])

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 from pydantic import BaseModel
 
-from ui.ordering import SessionOrder
+from ui.ordering import ANSWERED, PAGE_WAIT_S, STAMP, SessionOrder
 
 
 class Record(BaseModel):
@@ -169,3 +169,72 @@ def test_a_session_back_after_a_while_goes_on_from_its_own_count():
     out = order.run("tab", first.session, saying("in red"), number=2)
     assert time.monotonic() - started < 1.0  # number 2 follows the one event answered
     assert out.session.said == ["a dress", "in red"]
+
+
+# the page's side, run in a blank page: what Gradio does with an event's js (it calls it with
+# the inputs read at the click and sends what it returns), without the app
+FIRE_TWO = """async ([stamp, answered]) => {
+    const [numbered, answer] = [eval(stamp), eval(answered)];
+    const sent = [];
+    const fire = (text) => Promise.resolve(numbered(text, 0)).then(inputs => sent.push(inputs));
+    const pause = () => new Promise(wake => setTimeout(wake, 300));
+    fire("a dress");
+    fire("with stripes");  // sent while the first is unanswered
+    await pause();
+    const beforeAnswer = [...sent];
+    answer();  // the first one's outputs are applied
+    await pause();
+    return [beforeAnswer, sent];
+}"""
+
+
+def test_the_page_sends_an_event_once_the_ones_before_it_are_answered(browser):
+    """Issue 27: Gradio's page applies the outputs of two events in flight in no set order,
+    so the page holds the second back until the first is answered (seen without this: the
+    chat fell back to the first turn, 1 run in 30-40 beside busy processes)."""
+    page = browser.new_page()
+    before_answer, sent = page.evaluate(FIRE_TWO, [STAMP, ANSWERED])
+    page.close()
+    assert before_answer == [["a dress", 1]]
+    assert sent == [["a dress", 1], ["with stripes", 2]]  # each read at its click, in order
+
+
+def test_a_page_that_lost_count_holds_its_next_event_only_so_long(browser):
+    waits_briefly = STAMP.replace(str(int(PAGE_WAIT_S * 1000)), "100")  # not 60 s
+    assert waits_briefly != STAMP
+    page = browser.new_page()
+    before_answer, sent = page.evaluate(FIRE_TWO, [waits_briefly, "() => {}"])
+    page.close()
+    assert before_answer == sent == [["a dress", 1], ["with stripes", 2]]  # none answered
+
+
+def test_every_numbered_event_of_the_app_tells_the_page_when_it_is_answered(app_agent):
+    """Each event whose js is STAMP has ANSWERED after it on success and on failure, or the
+    page's next event would wait PAGE_WAIT_S (a pick, a chip, an undo ... as well as Send)."""
+    from ui.app import build_app
+
+    dependencies = build_app(*app_agent).config["dependencies"]
+    numbered = [d["id"] for d in dependencies if d["js"] == STAMP]
+    answered = {
+        (d["trigger_after"], d["trigger_only_on_success"], d["trigger_only_on_failure"])
+        for d in dependencies
+        if d["js"] == ANSWERED
+    }
+    assert len(numbered) >= 10  # send, caption, none, colours, upload, undo, reset, filter, ...
+    assert all((n, True, False) in answered and (n, False, True) in answered for n in numbered)
+
+
+def test_each_event_is_logged_with_its_number_wait_and_outcome(caplog):
+    order = SessionOrder(slots=1)
+    with caplog.at_level("DEBUG", logger="ui.ordering"):
+        order.run("tab-1234567", Record(), saying("a dress"), number=1)
+        unsent = order.answers("tab-1234567", Record(), saying("with stripes"), number=2)
+        next(unsent)
+        unsent.close()
+    first_in, first_out, second_in, second_out = [r.getMessage() for r in caplog.records]
+    assert first_in.endswith(
+        "tab-1234: event 1 in as ticket 1 (serving 1, running None, waiting [1])"
+    )
+    assert first_out.startswith("session tab-1234: ticket 1 waited 0.0") and "s: sent" in first_out
+    assert second_in.startswith("session tab-1234: event 2 in as ticket 2 (serving 2")
+    assert second_out.endswith(": not resumed")  # the page went away before Gradio sent it
