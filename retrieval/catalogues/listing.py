@@ -51,8 +51,13 @@ def _entries(root: Path) -> dict[str, os.DirEntry]:
     return found
 
 
+_IMAGE_ENDINGS = tuple(IMAGE_SUFFIXES)
+
+
 def _is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+    """An image's name by its suffix (as os.path.splitext reads it: a hidden name such as
+    '.png' has none)."""
+    return name.lower().endswith(_IMAGE_ENDINGS) and not name.startswith(".")
 
 
 def _link_problem(path: Path) -> str | None:

@@ -22,7 +22,7 @@ METADATA_NAMES = ("metadata.csv", "metadata.jsonl")
 # a folder's only file of these kinds is its metadata (a Kaggle styles.csv, a shop's export;
 # a feed as TSV or XML where the folder has no CSV or JSONL)
 METADATA_SUFFIXES = ((".csv", ".jsonl"), (".tsv", ".xml"))
-ALL_METADATA_SUFFIXES = {s for group in METADATA_SUFFIXES for s in group}
+ALL_METADATA_SUFFIXES = tuple(s for group in METADATA_SUFFIXES for s in group)
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}  # values that mean "not given"
 FEED_ITEMS = ("item", "entry")  # an XML feed's products: RSS 2.0 items, Atom entries
 SHOWN_LINES = 5  # line numbers listed per problem in a report
@@ -104,7 +104,7 @@ def find_metadata(root: Path, metadata: str | Path | None = None) -> Path | None
         files = [
             root / e.name
             for e in listing
-            if os.path.splitext(e.name)[1].lower() in ALL_METADATA_SUFFIXES
+            if e.name.lower().endswith(ALL_METADATA_SUFFIXES) and not e.name.startswith(".")
         ]
     for suffixes in METADATA_SUFFIXES:
         candidates = sorted(p for p in files if p.suffix.lower() in suffixes)

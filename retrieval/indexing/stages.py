@@ -141,7 +141,13 @@ def file_hashes(
     others are read and hashed, and remembered (`read=False`: left out)."""
     stats = catalogue.file_stats  # as the catalogue was when first asked; gone: None
     records = {p: stats[p].record for p in positions if stats[p] is not None}
-    where = {p: os.path.abspath(catalogue.items[p].source) for p in records}  # the table's keys
+    # the table's keys: absolute paths (a path that already is one is not normalised again:
+    # at worst a second key for one file, hashed once more)
+    sources = [catalogue.items[p].source for p in records]
+    where = {
+        p: source if source.startswith(os.sep) else os.path.abspath(source)
+        for p, source in zip(records, sources)
+    }
     known = cache.files.known({where[p]: r for p, r in records.items()})
     hashes, hashed = {}, []
     for p, record in records.items():
