@@ -37,7 +37,7 @@ def main() -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"circhat: error: {message} (CIRCHAT_MODEL={model})", file=sys.stderr)
         return 2
-    launch(build_app(agent, agent.gallery.catalogue))
+    launch(build_app(agent))
     return 0
 
 

@@ -468,7 +468,7 @@ def test_a_megabyte_caption_edit_in_the_app_is_shortened_with_a_note(shop):
     folder, index = shop
     ref = CatalogueRef.parse(str(folder))
     agent = build_agent(catalogue=ref, index_dir=index, composer="sum")
-    ctx = handlers.AppContext(agent, agent.gallery.catalogue)
+    ctx = handlers.AppContext(agent)
     first = handlers.send(ctx, ctx.new_session(), "a red watch", None, "sum")
     for update in (
         handlers.search_caption(ctx, first.session, MEGABYTE, None, "sum"),

@@ -275,19 +275,19 @@ def _wire_readiness(demo: gr.Blocks, page: Page, readiness: Readiness) -> None:
         )
 
 
-def build_app(agent, catalogue, concurrency: int = CONCURRENCY) -> gr.Blocks:
-    """The app for an agent and its catalogue, warmed up before it is served (see
+def build_app(agent, concurrency: int = CONCURRENCY) -> gr.Blocks:
+    """The app for an agent (and the catalogue of its gallery), warmed up before it is served (see
     ui/readiness.py); `concurrency` turns run at once, plus one for each LLM call the
     rewriter may have in flight (a turn waiting on the LLM holds a slot but no CPU, so the
     rule-based turns keep theirs). A browser session's events run one at a time, in order."""
-    ctx = AppContext(agent, catalogue)
+    ctx = AppContext(agent)
     ctx.thumbnails.folder.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([ctx.thumbnails.folder])  # served as they are, cached by the browser
     examples = view.examples(agent.schema, agent.index.items)
     readiness = prepare(agent, examples)
     order = SessionOrder(concurrency + agent.rewriter.llm_slots)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(intro(catalogue))
+        gr.Markdown(intro(ctx.catalogue))
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=360):
                 page = _chat_column(ctx, readiness, examples)

@@ -38,14 +38,18 @@ class Session(BaseModel):
 
 @dataclass
 class AppContext:
-    """What every session shares, read-only: the agent (encoder, index), the catalogue, its
-    display images on disk, its facet counts, and the session actions over the agent."""
+    """What every session shares, read-only: the agent (its gallery: encoder, index, the
+    catalogue), the catalogue's display images on disk, its facet counts, and the session
+    actions over the agent."""
 
     agent: Agent
-    catalogue: Catalogue
     thumbnails: Thumbnails = None
     facets: view.Facets = field(init=False)
     conversation: Conversation = field(init=False)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.agent.gallery.catalogue
 
     def __post_init__(self) -> None:
         self.thumbnails = self.thumbnails or Thumbnails(self.catalogue)

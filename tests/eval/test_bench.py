@@ -59,7 +59,7 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     assert ivfpq["bytes_per_item"] < flat["bytes_per_item"] < hnsw["bytes_per_item"]
     assert ivfpq["settings"] == {"nprobe": 16, "rerank": 400}
     for row, prefix in ((flat, ""), (ivfpq, "saved_")):  # the gallery's folder, an IVF-PQ one
-        assert 0 < row[f"{prefix}open_s"] and 0 < row[f"{prefix}open_verified_s"]
+        assert row[f"{prefix}open_s"] > 0 and row[f"{prefix}open_verified_s"] > 0
         ratio = row[f"{prefix}open_verified_s"] / row[f"{prefix}open_s"]
         assert row[f"{prefix}open_ratio"] == pytest.approx(ratio, abs=0.01)
     assert "saved_open_s" not in flat and "open_s" not in ivfpq

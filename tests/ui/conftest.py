@@ -27,7 +27,7 @@ def app_agent(small_gallery, trained_encoder, tmp_path_factory):
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
     agent = Agent(
-        Gallery.in_memory(trained_encoder, index),
+        Gallery.in_memory(trained_encoder, index, catalogue=catalogue),
         composer="sum",
         image_loader=lambda item_id: catalogue.render([catalogue.index_of(item_id)])[0],
         instance=LazyInstance(open_instance),
@@ -37,7 +37,7 @@ def app_agent(small_gallery, trained_encoder, tmp_path_factory):
 
 @pytest.fixture
 def ctx(app_agent) -> AppContext:
-    return AppContext(*app_agent)
+    return AppContext(app_agent[0])
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def app_url(app_agent):
     """The app served on 127.0.0.1 in this process; closed after the session."""
     from ui.app import build_app, launch
 
-    demo = build_app(*app_agent, concurrency=4)
+    demo = build_app(app_agent[0], concurrency=4)
     launch(
         demo,
         server_name="127.0.0.1",

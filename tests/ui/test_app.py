@@ -18,7 +18,7 @@ from retrieval.prepare import Prepared
 from ui.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
-AGENT = SimpleNamespace(gallery=SimpleNamespace(catalogue="catalogue"))  # what build_app is given
+AGENT = SimpleNamespace(gallery=SimpleNamespace(catalogue="catalogue"))  # what build_app gets
 
 
 @pytest.fixture
@@ -30,8 +30,8 @@ def started(monkeypatch) -> dict:
         calls["build_agent"] = args
         return AGENT
 
-    def fake_build_app(agent, catalogue, concurrency=4):
-        calls["build_app"] = (agent, catalogue, concurrency)
+    def fake_build_app(agent, concurrency=4):
+        calls["build_app"] = (agent, concurrency)
         return "demo"
 
     def fake_prepare(ref, model, composer, index, say=None):
@@ -72,7 +72,7 @@ def test_circhat_app_builds_the_agent_and_launches(started):
         "text-only",
         "rules",
     )
-    assert started["build_app"] == (AGENT, "catalogue", 4)
+    assert started["build_app"] == (AGENT, 4)
     assert started["launch"] == {"server_name": "127.0.0.1", "server_port": 7999}
 
 

@@ -152,8 +152,8 @@ def shoe_shop_url(tmp_path_factory, tiny_encoder):
     folder = write_shoe_shop(tmp_path_factory.mktemp("shoes"))
     catalogue = FolderCatalogue(folder)
     index = build_index(catalogue, tiny_encoder, progress=False)
-    agent = Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum")
-    demo = build_app(agent, catalogue)
+    agent = Agent(Gallery.in_memory(tiny_encoder, index, catalogue=catalogue), "sum")
+    demo = build_app(agent)
     launch(
         demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
     )
@@ -284,7 +284,7 @@ def held_colours(app_agent, tmp_path_factory):
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
     held = Agent(agent.gallery, "sum", instance=LazyInstance(open_instance))
-    demo = build_app(held, catalogue)
+    demo = build_app(held)
     launch(
         demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
     )

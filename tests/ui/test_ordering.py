@@ -213,7 +213,7 @@ def test_every_numbered_event_of_the_app_tells_the_page_when_it_is_answered(app_
     page's next event would wait PAGE_WAIT_S (a pick, a chip, an undo ... as well as Send)."""
     from ui.app import build_app
 
-    dependencies = build_app(*app_agent).config["dependencies"]
+    dependencies = build_app(app_agent[0]).config["dependencies"]
     numbered = [d["id"] for d in dependencies if d["js"] == STAMP]
     answered = {
         (d["trigger_after"], d["trigger_only_on_success"], d["trigger_only_on_failure"])

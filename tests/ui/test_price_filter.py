@@ -21,7 +21,7 @@ def priced_app(tmp_path_factory, tiny_encoder):
     folder = write_priced_shop(tmp_path_factory.mktemp("priced"))
     catalogue = FolderCatalogue(folder, folder / "styles.csv")
     index = build_index(catalogue, tiny_encoder, progress=False)
-    return Agent(Gallery.in_memory(tiny_encoder, index, catalogue.schema), "sum"), catalogue
+    return Agent(Gallery.in_memory(tiny_encoder, index, catalogue=catalogue), "sum"), catalogue
 
 
 def price_filter(update) -> tuple[list, str]:
@@ -29,7 +29,7 @@ def price_filter(update) -> tuple[list, str]:
 
 
 def test_the_price_filter_filters_and_follows_the_words(priced_app):
-    ctx = AppContext(*priced_app)
+    ctx = AppContext(priced_app[0])
     assert ctx.filters[-1] == "price"
     first = handlers.send(ctx, ctx.new_session(), "tshirts", None, "sum")
     choices, value = price_filter(first)
@@ -54,7 +54,7 @@ def test_the_price_filter_filters_and_follows_the_words(priced_app):
 def test_the_app_builds_a_price_filter_with_its_ranges(priced_app):
     from ui.app import build_app
 
-    demo = build_app(*priced_app)
+    demo = build_app(priced_app[0])
     dropdowns = {
         c["props"].get("elem_id"): c["props"]
         for c in demo.config["components"]

@@ -140,7 +140,7 @@ def test_other_colours_are_prepared_at_start_and_refused_until_ready(app_agent, 
         return build_instance(folder, catalogue, encoder, ExpansionSettings(dba=False), False)
 
     fresh = Agent(agent.gallery, "sum", instance=LazyInstance(open_instance))
-    ctx = AppContext(fresh, catalogue)
+    ctx = AppContext(fresh)
     ready = readiness.prepare(fresh, ["a dress"])
     assert ready.colours == "preparing" and ready.warmed_s > 0
     button = readiness.colours_button(ready)
@@ -164,7 +164,7 @@ def test_the_warm_up_leaves_no_trace_and_the_first_turn_is_like_a_later_one(app_
     fresh = Agent(agent.gallery, "sum")  # its own rewriter, nothing cached yet
     seconds = fresh.warm_up(["a red dress", "in blue"])
     assert 0 < seconds < 60
-    ctx = AppContext(fresh, catalogue)
+    ctx = AppContext(fresh)
     first = start(ctx, "a green coat").session.dialogue.turns[-1].timings_ms["total"]
     later = [start(ctx, "a green coat").session.dialogue.turns[-1].timings_ms["total"]]
     later += [start(ctx, "a blue bag").session.dialogue.turns[-1].timings_ms["total"]]

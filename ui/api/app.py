@@ -68,15 +68,15 @@ class ApiContext:
             return f"the server could not load its models: {self.failure}"
         return "the models and the index are still loading: try again in a few seconds"
 
-    def attach(self, agent, catalogue) -> None:
+    def attach(self, agent) -> None:
         """Serve this agent (built here, or given by a test), after one warm-up turn."""
         from ui.api.items import CatalogueView
         from ui.api.sessions import Sessions
 
         name = self.config.catalogue.display_name
-        self.view = CatalogueView(agent, catalogue, name)
+        self.view = CatalogueView(agent, name)
         self.sessions = Sessions(agent, self.store)
-        warm_up(agent, catalogue)
+        warm_up(agent)
         self.ready = True
 
     def load(self) -> None:
@@ -86,7 +86,7 @@ class ApiContext:
         try:
             agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
             open_instance(agent)
-            self.attach(agent, agent.gallery.catalogue)
+            self.attach(agent)
         except Exception as err:  # noqa: BLE001 (said by /readyz and the log, never raised)
             self.failure = str(err).splitlines()[0] if str(err) else type(err).__name__
             log.error("could not load the models: %s", self.failure)
@@ -103,11 +103,11 @@ def open_instance(agent) -> None:
             agent.colours.instance.get()
 
 
-def warm_up(agent, catalogue) -> None:
+def warm_up(agent) -> None:
     """One untimed dialogue (an item, then words), so the first shopper's turn is not slow."""
     from agent.agent import Turn
 
-    state, _ = agent.step(agent.new_state(), Turn(item=catalogue.items[0].id))
+    state, _ = agent.step(agent.new_state(), Turn(item=agent.gallery.catalogue.items[0].id))
     values = [agent.schema.attributes[a].values[0] for a in agent.schema.categorical[:1]]
     agent.step(state, Turn(text=" ".join(values) or "something similar"))
 
@@ -130,8 +130,8 @@ class WorkerHeader:
         return await self.app(scope, receive, named)
 
 
-def create_app(config: ServeConfig, agent=None, catalogue=None) -> FastAPI:
-    """The API over `agent` and `catalogue` where given (tests), else built from the config
+def create_app(config: ServeConfig, agent=None) -> FastAPI:
+    """The API over `agent` (and its gallery's catalogue) where given, else built from the config
     when the app starts."""
     ctx = ApiContext(config)
 
@@ -169,7 +169,7 @@ def create_app(config: ServeConfig, agent=None, catalogue=None) -> FastAPI:
 
         app.mount("/demo", StaticFiles(directory=DEMO_DIR, html=True), name="demo")
     if agent is not None:
-        ctx.attach(agent, catalogue)
+        ctx.attach(agent)
     return app
 
 

@@ -36,9 +36,9 @@ def result_out(rank: int, result: Result) -> ResultOut:
 class CatalogueView:
     """Read-only answers about the agent's catalogue, shared by every request of a worker."""
 
-    def __init__(self, agent: Agent, catalogue, name: str):
-        self.agent, self.catalogue, self.name = agent, catalogue, name
-        self.thumbnails = Thumbnails(catalogue)
+    def __init__(self, agent: Agent, name: str):
+        self.agent, self.catalogue, self.name = agent, agent.gallery.catalogue, name
+        self.thumbnails = Thumbnails(self.catalogue)
         self.summary = self._summary()
 
     def _summary(self) -> CatalogueOut:

@@ -98,17 +98,16 @@ class ThreadCounts:
 
 
 def load_shared(config: ServeConfig):
-    """(agent, catalogue), loaded and warmed in this process on one thread, the instance
+    """The agent, loaded and warmed in this process on one thread, the instance
     index ("other colours") opened too, so the workers share all of it."""
     from agent.factory import build_agent
     from ui.api.app import open_instance, warm_up
 
     c = config
     agent = build_agent(c.model, c.catalogue, c.index, c.composer, c.rewriter, mmap=c.mmap)
-    catalogue = agent.gallery.catalogue
-    warm_up(agent, catalogue)
+    warm_up(agent)
     open_instance(agent)
-    return agent, catalogue
+    return agent
 
 
 # Each worker listens on a socket of its own, bound to the same port with SO_REUSEPORT: the
@@ -139,8 +138,8 @@ def listening_socket(host: str, port: int, listen: bool = True) -> socket.socket
 class Supervisor:
     """Forks `workers` processes that serve `config`'s app over the loaded agent on `sock`."""
 
-    def __init__(self, config: ServeConfig, agent, catalogue, sock, workers: int, threads):
-        self.config, self.agent, self.catalogue = config, agent, catalogue
+    def __init__(self, config: ServeConfig, agent, sock, workers: int, threads):
+        self.config, self.agent = config, agent
         self.sock, self.workers, self.threads = sock, workers, threads
         self.children: set[int] = set()
         self.stopping, self.exit_code = False, 0
@@ -171,7 +170,7 @@ class Supervisor:
             signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own while it serves
         self.threads.restore()  # the loaded objects stay frozen: a collection never writes them
         cap_arenas()  # before the worker's threads start
-        app = create_app(self.config, self.agent, self.catalogue)  # its own store connection
+        app = create_app(self.config, self.agent)  # its own store connection
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
         if OWN_SOCKETS:  # the supervisor's socket holds the port; this one takes connections
             host, port = self.sock.getsockname()[:2]
@@ -244,7 +243,7 @@ def serve_forked(config: ServeConfig, host: str, port: int, workers: int) -> int
     threads = ThreadCounts()
     ThreadCounts.single()
     try:
-        agent, catalogue = load_shared(config)
-        return Supervisor(config, agent, catalogue, sock, workers, threads).run()
+        agent = load_shared(config)
+        return Supervisor(config, agent, sock, workers, threads).run()
     finally:
         sock.close()

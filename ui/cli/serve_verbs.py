@@ -45,7 +45,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     model = prepared_model(ref, args.model, args.composer, args.index)
     agent = build_agent(model, ref, args.index, args.composer, args.rewriter)
     launch(
-        build_app(agent, agent.gallery.catalogue, args.concurrency),
+        build_app(agent, args.concurrency),
         server_name=args.host,
         server_port=args.port,
     )

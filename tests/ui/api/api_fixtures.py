@@ -20,6 +20,5 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def make_client(app_agent, tmp_path, **config) -> TestClient:
     """A client of the API over the shared agent, its sessions in a fresh SQLite file."""
-    agent, catalogue = app_agent
     config = ServeConfig(**({"store": f"sqlite:{tmp_path / 'sessions.db'}"} | config))
-    return TestClient(create_app(config, agent, catalogue))
+    return TestClient(create_app(config, app_agent[0]))

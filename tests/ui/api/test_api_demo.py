@@ -18,7 +18,7 @@ def demo_url(app_agent, tmp_path):
     import uvicorn
 
     config = ServeConfig(store=f"sqlite:{tmp_path / 's.db'}", demo=True)
-    app = create_app(config, *app_agent)
+    app = create_app(config, app_agent[0])
     server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
