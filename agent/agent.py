@@ -101,6 +101,7 @@ class Agent:
         an upload) so that the first real turn pays no first-call costs (the rewriter's value
         vectors, the towers, the composer, the search); returns the seconds it took."""
         started = time.perf_counter()
+        self.rewriter.warm_up()
         kind = self.schema.attributes.get(self.schema.kind) if self.schema.kind else None
         messages = messages or [kind.values[0] if kind and kind.values else "something"]
         state = self.new_state()

@@ -109,6 +109,12 @@ class AttributeParser:
                     texts.append(context.format(v=value.lower()))
         return labels, self.encoder.encode_texts(texts)
 
+    def warm_up(self) -> None:
+        """Encode the values' anchors now (the first message with a word outside the lexicon
+        would otherwise: about 1 s on fashion-products, while every turn behind it waits)."""
+        if self.encoder is not None and self.schema.categorical:
+            self._anchors  # noqa: B018 (a cached property, computed here)
+
     def parse(self, text: str) -> list[Mention]:
         tokens, clause_of = tokenize(text), clauses(text)
         spans, used = self._lexicon_spans(tokens, conversation_words(tokens))

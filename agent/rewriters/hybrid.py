@@ -120,7 +120,7 @@ class HybridRewriter:
         return self.llm.llm_slots
 
     def warm_up(self) -> float:
-        return self.llm.warm_up()
+        return self.rules.warm_up() + self.llm.warm_up()
 
     def rewrite(self, text: str) -> Rewrite:
         read = self.rules.rewrite(text)

@@ -60,8 +60,9 @@ class LLMRewriter:
         return self.chat.max_in_flight
 
     def warm_up(self) -> float:
-        """Load the model and evaluate the fixed part of the prompt once (seconds)."""
-        return self.chat.warm_up()
+        """Load the model and evaluate the fixed part of the prompt once, and warm the rules
+        it falls back on (seconds)."""
+        return self.fallback.warm_up() + self.chat.warm_up()
 
     def ask(self, words: str) -> ChatReply:
         """The model's validated answer for these words alone, without the rules' reading."""

@@ -27,6 +27,18 @@ def test_the_agent_reads_its_parts_from_its_gallery(agent):
     assert agent.searcher.table is gallery.table  # one attribute table: the gallery's
 
 
+def test_the_warm_up_reads_words_outside_the_lexicon_before_the_first_turn(agent):
+    """The values' anchors (what a word the lexicon lacks is compared with) are encoded by
+    the warm-up, not by the first shopper whose message has such a word."""
+    fresh = Agent(agent.gallery, "sum")
+    parser = fresh.rewriter.parser
+    assert parser.encoder is not None and "_anchors" not in vars(parser)
+    fresh.warm_up(["a dress"])  # a message the lexicon reads whole
+    labels, vectors = vars(parser)["_anchors"]
+    assert len(labels) == len(vectors) > 0
+    assert fresh.rewriter.warm_up() < 0.05  # once: the second costs nothing
+
+
 def test_first_text_turn_is_a_text_search_with_constraints(agent, small_gallery):
     catalogue, _ = small_gallery
     red_dresses = sum(

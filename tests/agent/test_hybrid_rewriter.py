@@ -194,7 +194,7 @@ def test_every_rewriter_answers_the_whole_protocol(tmp_path):
     hybrid, chat = _hybrid(tmp_path, {"longer sleeves": _answer(("pattern", "plain", "require"))})
     rules, llm = hybrid.rules, hybrid.llm
     assert all(isinstance(r, Rewriter) for r in (rules, llm, hybrid))
-    assert (rules.calls, rules.llm_slots, rules.warm_up()) == (0, 0, 0.0)
+    assert (rules.calls, rules.llm_slots) == (0, 0) and rules.warm_up() >= 0.0
     assert (llm.llm_slots, hybrid.llm_slots) == (2, 2)
     hybrid.rewrite("make it red with longer sleeves")
     assert (llm.calls, hybrid.calls) == (1, 1) and chat.asked == ["longer sleeves"]

@@ -107,6 +107,7 @@ def warm_up(agent) -> None:
     """One untimed dialogue (an item, then words), so the first shopper's turn is not slow."""
     from agent.agent import Turn
 
+    agent.warm_up()
     state, _ = agent.step(agent.new_state(), Turn(item=agent.gallery.catalogue.items[0].id))
     values = [agent.schema.attributes[a].values[0] for a in agent.schema.categorical[:1]]
     agent.step(state, Turn(text=" ".join(values) or "something similar"))
