@@ -61,7 +61,8 @@ def test_quick_bench_reports_every_figure(tiny_weights, capsys):
     for row, prefix in ((flat, ""), (ivfpq, "saved_")):  # the gallery's folder, an IVF-PQ one
         assert row[f"{prefix}open_s"] > 0 and row[f"{prefix}open_verified_s"] > 0
         ratio = row[f"{prefix}open_verified_s"] / row[f"{prefix}open_s"]
-        assert row[f"{prefix}open_ratio"] == pytest.approx(ratio, abs=0.01)
+        rounding = 0.0005 / row[f"{prefix}open_s"] * (1 + ratio) + 0.005  # times to 3 places
+        assert abs(row[f"{prefix}open_ratio"] - ratio) <= rounding
     assert "saved_open_s" not in flat and "open_s" not in ivfpq
     assert report["cold_start_s"] > 0 and report["cold_start"]["baseline_s"] > 0
     initiative, colours = report["initiative_ms"], report["other_colours_ms"]
