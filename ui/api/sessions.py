@@ -1,11 +1,15 @@
 """A session's turns through the API: load its state from the store, apply the action with the
 same session actions as the app and the chat (ui/session.py's Conversation), save it back
-under a version check, and answer with what the shopper sees. No dialogue stays in memory."""
+under a version check, and answer with what the shopper sees. The store holds the dialogue;
+a worker keeps the last states it saved (`RecentStates`) only to skip reading and parsing a
+record whose version in the store is still the one it saved."""
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -29,6 +33,42 @@ from ui.session import Conversation
 STARTED_OVER = "Started over: tell me what you are looking for."
 MAX_UNDO_STEPS = 10  # turns a session can undo: older steps are not stored (its size bound)
 ID_PREFIX = "id:"  # `pick: "id:123"`: an item id that is all digits, sent in a form
+RECENT_SESSIONS = 32  # states a worker keeps (about 200 KB of JSON each after 30 turns)
+
+
+class RecentStates:
+    """The states this worker last saved, by session, each with the store version it got.
+    A turn asks the store for the version alone; while it is still that one, the state here
+    is the stored one, and reading and parsing the record (about 1 ms at 200 KB) is skipped.
+    A state is never changed in place (a turn works on a fork), so one kept here is safe to
+    hand out again."""
+
+    def __init__(self, size: int = RECENT_SESSIONS):
+        self.size, self._states = size, OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str, version: int) -> DialogueState | None:
+        with self._lock:
+            kept = self._states.get(session_id)
+            if kept is None or kept[0] != version:
+                return None
+            self._states.move_to_end(session_id)
+            return kept[1]
+
+    def put(self, session_id: str, version: int, state: DialogueState) -> None:
+        with self._lock:
+            self._states[session_id] = (version, state)
+            self._states.move_to_end(session_id)
+            while len(self._states) > self.size:
+                self._states.popitem(last=False)
+
+    def holds(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._states
+
+    def drop(self, session_id: str) -> None:
+        with self._lock:
+            self._states.pop(session_id, None)
 
 
 class Sessions:
@@ -37,6 +77,7 @@ class Sessions:
     def __init__(self, agent: Agent, store: SessionStore):
         self.agent, self.store = agent, store
         self.conversation = Conversation(agent)
+        self.recent = RecentStates()
 
     def create(self) -> SessionCreated:
         session_id = secrets.token_urlsafe(16)
@@ -44,6 +85,11 @@ class Sessions:
         return SessionCreated(session_id=session_id, version=1)
 
     def load(self, session_id: str) -> tuple[DialogueState, int]:
+        if self.recent.holds(session_id):  # one small read where this worker saved it last
+            version = self.store.version(session_id)
+            kept = None if version is None else self.recent.get(session_id, version)
+            if kept is not None:
+                return kept, version
         stored = self.store.load(session_id)
         if stored is None:
             raise ApiError(
@@ -54,6 +100,7 @@ class Sessions:
         return DialogueState.model_validate_json(stored.state_json), stored.version
 
     def delete(self, session_id: str) -> None:
+        self.recent.drop(session_id)
         if not self.store.delete(session_id):
             self.load(session_id)  # 404 in its words
 
@@ -124,7 +171,9 @@ class Sessions:
             state = state.model_copy(update={"undo_stack": state.undo_stack[-MAX_UNDO_STEPS:]})
         for _ in range(len(state.undo_stack) + 1):
             try:
-                return self.store.save(session_id, state.model_dump_json(), version)
+                saved = self.store.save(session_id, state.model_dump_json(), version)
+                self.recent.put(session_id, saved, state)  # the state as stored
+                return saved
             except SessionTooLarge:
                 if not state.undo_stack:
                     break

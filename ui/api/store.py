@@ -47,6 +47,9 @@ class SessionStore(Protocol):
 
     def load(self, session_id: str) -> StoredSession | None: ...
 
+    def version(self, session_id: str) -> int | None:
+        """The record's version without its state (None: no such live session)."""
+
     def save(self, session_id: str, state_json: str, version: int) -> int:
         """Write the state if the record is still at `version`; returns the new version."""
 
@@ -104,6 +107,17 @@ class SqliteStore:
             .fetchone()
         )
         return StoredSession(*row) if row else None
+
+    def version(self, session_id: str) -> int | None:
+        row = (
+            self._connect()
+            .execute(
+                "SELECT version FROM sessions WHERE id = ? AND expires > ?",
+                (session_id, time.time()),
+            )
+            .fetchone()
+        )
+        return row[0] if row else None
 
     def save(self, session_id: str, state_json: str, version: int) -> int:
         _check_size(state_json, self.max_bytes)
@@ -189,6 +203,11 @@ class RedisStore:
         with self._reached():
             record = self.client.hgetall(self._key(session_id))
         return StoredSession(record["state"], int(record["version"])) if record else None
+
+    def version(self, session_id: str) -> int | None:
+        with self._reached():
+            version = self.client.hget(self._key(session_id), "version")
+        return None if version is None else int(version)
 
     def save(self, session_id: str, state_json: str, version: int) -> int:
         _check_size(state_json, self.max_bytes)

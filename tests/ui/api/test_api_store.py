@@ -33,8 +33,9 @@ def make_store(request, tmp_path):
 def test_records_versions_and_deletion(make_store):
     store = make_store()
     store.create("a", '{"n": 1}')
-    assert store.load("a") == ('{"n": 1}', 1)
-    assert store.save("a", '{"n": 2}', 1) == 2
+    assert store.load("a") == ('{"n": 1}', 1) and store.version("a") == 1
+    assert store.save("a", '{"n": 2}', 1) == 2 and store.version("a") == 2
+    assert store.version("b") is None
     other = make_store()  # another process's view of the same store
     assert other.load("a") == ('{"n": 2}', 2)
     with pytest.raises(SessionConflict):
@@ -97,6 +98,26 @@ def test_a_long_dialogue_drops_its_oldest_undo_steps_to_fit(app_agent, tmp_path)
     session = tiny.create().session_id
     with pytest.raises(Exception, match="too long to keep"):
         tiny.turn(session, TurnRequest(text="a red dress"))
+
+
+def test_a_worker_reads_a_session_again_once_another_worker_saved_it(app_agent, tmp_path):
+    """Each worker keeps the states it saved, and uses one only while the store's version is
+    still the one it saved: turns alternating between two workers see every turn."""
+    agent, _ = app_agent
+    one, two = (Sessions(agent, SqliteStore(tmp_path / "s.db")) for _ in range(2))
+    session = one.create().session_id
+    one.turn(session, TurnRequest(text="a red dress"))
+    kept, version = one.load(session)
+    assert kept is one.recent.get(session, version)  # from memory: not read back
+    two.turn(session, TurnRequest(text="in blue"))  # the other worker's turn
+    answer = one.turn(session, TurnRequest(text="with stripes"))
+    assert answer.turns == 3 and answer.version == 4
+    state, _ = two.load(session)
+    assert [t.user_text for t in state.turns] == ["a red dress", "in blue", "with stripes"]
+    one.delete(session)
+    assert not one.recent.holds(session)
+    with pytest.raises(Exception, match="no session"):
+        two.load(session)
 
 
 def test_a_store_that_goes_away_is_503_not_a_traceback(app_agent, tmp_path):
