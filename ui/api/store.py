@@ -97,26 +97,23 @@ class SqliteStore:
             (session_id, state_json, time.time() + self.ttl_s),
         )
 
-    def load(self, session_id: str) -> StoredSession | None:
-        row = (
+    def _live(self, columns: str, session_id: str) -> tuple | None:
+        """`columns` of a session's record that has not expired (None: no such record)."""
+        return (
             self._connect()
             .execute(
-                "SELECT state, version FROM sessions WHERE id = ? AND expires > ?",
+                f"SELECT {columns} FROM sessions WHERE id = ? AND expires > ?",
                 (session_id, time.time()),
             )
             .fetchone()
         )
+
+    def load(self, session_id: str) -> StoredSession | None:
+        row = self._live("state, version", session_id)
         return StoredSession(*row) if row else None
 
     def version(self, session_id: str) -> int | None:
-        row = (
-            self._connect()
-            .execute(
-                "SELECT version FROM sessions WHERE id = ? AND expires > ?",
-                (session_id, time.time()),
-            )
-            .fetchone()
-        )
+        row = self._live("version", session_id)
         return row[0] if row else None
 
     def save(self, session_id: str, state_json: str, version: int) -> int:
@@ -128,7 +125,7 @@ class SqliteStore:
             (state_json, now + self.ttl_s, session_id, version, now),
         ).rowcount
         if not changed:
-            if self.load(session_id) is None:
+            if self.version(session_id) is None:
                 raise SessionMissing(session_id)
             raise SessionConflict(session_id)
         self._saves += 1
