@@ -350,9 +350,12 @@ class FolderCatalogue(CatalogueBase):
     def fingerprint(self) -> str:
         digest = hashlib.sha256(super().fingerprint().encode())
         for item, stat in zip(self.items, self.file_stats):
-            if stat is None:
-                os.stat(item.source)  # gone since it was listed: its own error
-            digest.update(f"{stat.size}:{stat.mtime_ns}".encode())
+            if stat is None:  # could not be stat'ed when first asked: again (its own error)
+                fresh = os.stat(item.source)
+                size, mtime_ns = fresh.st_size, fresh.st_mtime_ns
+            else:
+                size, mtime_ns = stat.size, stat.mtime_ns
+            digest.update(f"{size}:{mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
     def unreadable(self, batch: int = 64) -> list[tuple[str, str]]:

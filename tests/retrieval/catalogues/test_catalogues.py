@@ -72,6 +72,21 @@ def test_folder_catalogue_without_metadata_keeps_every_image(tmp_path):
     assert all(i.attributes == {} for i in catalogue.items)
 
 
+def test_a_photo_gone_at_the_first_stat_is_stated_again_by_the_fingerprint(tmp_path):
+    """The stat records are taken once; a file missing then is stat'ed again by the
+    fingerprint: back by now, it counts as it is; still gone, its own error."""
+    _write_png(tmp_path / "a.png", "red")
+    _write_png(tmp_path / "b.png", "blue")
+    catalogue = FolderCatalogue(tmp_path)
+    moved = tmp_path.parent / "b-moved.png"
+    (tmp_path / "b.png").rename(moved)
+    assert catalogue.file_stats[1] is None and catalogue.file_stats[0].size > 0
+    with pytest.raises(FileNotFoundError):
+        catalogue.fingerprint()
+    moved.rename(tmp_path / "b.png")
+    assert catalogue.fingerprint() == FolderCatalogue(tmp_path).fingerprint()
+
+
 def test_folder_catalogue_with_jsonl_metadata(tmp_path):
     _write_png(tmp_path / "x.png", "green")
     (tmp_path / "metadata.jsonl").write_text(
