@@ -55,9 +55,8 @@ _IMAGE_ENDINGS = tuple(IMAGE_SUFFIXES)
 
 
 def _is_image_name(name: str) -> bool:
-    """An image's name by its suffix (as os.path.splitext reads it: a hidden name such as
-    '.png' has none)."""
-    return name.lower().endswith(_IMAGE_ENDINGS) and not name.startswith(".")
+    """An image's name by its suffix (hidden names never get here: `_entries` leaves them out)."""
+    return name.lower().endswith(_IMAGE_ENDINGS)
 
 
 def _link_problem(path: Path) -> str | None:
