@@ -9,8 +9,6 @@ pattern of gunicorn). uvicorn's own supervisor cannot do this: it spawns fresh i
 Fork-safety: the supervisor runs torch and FAISS on one thread while it loads (an OpenMP pool
 started before a fork hangs the child's next parallel op), starts no thread, and opens no
 session store; each worker opens its own store connection and restores the thread counts.
-The supervisor binds the port (so a port in use is said at once); each worker listens on a
-socket of its own on it (SO_REUSEPORT, Linux), so connections are spread evenly.
 `gc.freeze()` before forking keeps the collector from writing to (so copying) every object.
 
 The supervisor replaces a worker that dies (a SIGKILL, an out-of-memory kill) by forking a
@@ -110,27 +108,17 @@ def load_shared(config: ServeConfig):
     return agent
 
 
-# Each worker listens on a socket of its own, bound to the same port with SO_REUSEPORT: the
-# kernel spreads new connections evenly over them. On one shared socket the worker whose loop
-# woke first accepted whole bursts (75 of 100 turns of 20 sessions went to one of 2 workers).
-OWN_SOCKETS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
-
-
-def listening_socket(host: str, port: int, listen: bool = True) -> socket.socket:
-    """A socket bound to (host, port); listening unless `listen` is False (the supervisor's
-    hold on the port while each worker listens on its own, see OWN_SOCKETS)."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket every worker accepts on, bound once here."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if OWN_SOCKETS:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as err:
         sock.close()
         raise ValueError(f"cannot listen on {host}:{port} ({err.strerror})") from None
-    if listen:
-        sock.listen(2048)
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
@@ -172,10 +160,6 @@ class Supervisor:
         cap_arenas()  # before the worker's threads start
         app = create_app(self.config, self.agent)  # its own store connection
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
-        if OWN_SOCKETS:  # the supervisor's socket holds the port; this one takes connections
-            host, port = self.sock.getsockname()[:2]
-            self.sock.close()
-            self.sock = listening_socket(host, port)
         uvicorn.Server(config).run(sockets=[self.sock])
 
     def _stop(self, *_) -> None:
@@ -238,8 +222,7 @@ def serve_forked(config: ServeConfig, host: str, port: int, workers: int) -> int
     """Load once here, bind, then fork `workers` workers and look after them until stopped;
     returns the exit status."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no Rust thread pool to fork
-    # a port in use is said before the load, not after
-    sock = listening_socket(host, port, listen=not OWN_SOCKETS)
+    sock = listening_socket(host, port)  # a port in use is said before the load, not after
     threads = ThreadCounts()
     ThreadCounts.single()
     try:
