@@ -283,7 +283,7 @@ def build_app(agent, concurrency: int = CONCURRENCY) -> gr.Blocks:
     ctx = AppContext(agent)
     ctx.thumbnails.folder.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([ctx.thumbnails.folder])  # served as they are, cached by the browser
-    examples = view.examples(agent.schema, agent.index.items)
+    examples = view.examples(agent.schema, agent.gallery.table)
     readiness = prepare(agent, examples)
     order = SessionOrder(concurrency + agent.rewriter.llm_slots)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:

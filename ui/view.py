@@ -12,6 +12,7 @@ from agent.search import TurnSearch
 from agent.state import Constraint, DialogueState, Result
 from retrieval.catalogues.columns import shopper_facing
 from retrieval.catalogues.schema import CatalogueSchema
+from retrieval.indexing.gallery import AttributeTable
 from ui.replies import constraint_text, request_words, why_matched
 
 ANY = "any"
@@ -150,18 +151,22 @@ def selected_value(constraints: list[Constraint], name: str) -> str:
     return required[-1] if required else ANY
 
 
-def examples(schema: CatalogueSchema, items, count: int = 3) -> list[str]:
+def examples(schema: CatalogueSchema, table: AttributeTable, count: int = 3) -> list[str]:
     """Start-up examples from the catalogue's own values: its commonest combinations of a
-    colour (or the first other attribute) and the kind, said as a shopper would."""
+    colour (or the first other attribute) and the kind in the gallery's attribute table,
+    said as a shopper would."""
     kind = schema.kind
     if not kind:
         return ["something like this"]
     colour = next(iter(schema.by_role("color")), None) or next(
         (n for n in main_attributes(schema) if n != kind), None
     )
-    pairs = Counter(
-        (i.attributes.get(colour, ""), i.attributes.get(kind, "")) for i in items if colour
-    )
+    pairs = Counter()
+    if colour in table.values and kind in table.values:
+        for kind_value in table.tally(kind):
+            kinds = table.mask([Constraint(attribute=kind, value=kind_value)])
+            for value, n in table.tally(colour, kinds).items():
+                pairs[(value, kind_value)] = n
     out = []
     for (value, kind_value), _ in pairs.most_common(count * 4):
         facing = shopper_facing(value) and shopper_facing(kind_value)

@@ -81,3 +81,35 @@ def test_filters_count_each_value_of_a_cell_and_list_only_shopper_facing_ones(
     ]
     blue = Constraint(attribute="colors", value="Blue", clicked=True)
     assert int(agent.searcher.allowed([blue]).sum()) == 12
+
+
+def test_start_up_examples_come_from_the_attribute_table_each_value_of_a_cell_counted(
+    tmp_path, tiny_encoder
+):
+    """'Red|Blue' dresses count as red dresses and as blue ones: the examples are the
+    commonest colour and kind pairs the table holds, never a raw cell or a placeholder."""
+    import csv
+
+    from PIL import Image
+
+    from retrieval.catalogues import FolderCatalogue
+    from retrieval.indexing.local import build_index
+    from ui.view import examples
+
+    colours = ["Red|Blue", "Blue", "Green; Red", "Other"]
+    with open(tmp_path / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sku", "name", "colors", "type"])
+        for i in range(24):
+            kind = ["Dresses", "Shirts"][i % 2]
+            writer.writerow([f"s{i:03d}", f"Item {i}", colours[i % 4], kind])
+            Image.new("RGB", (8, 8), (10 * i, 90, 160)).save(tmp_path / f"s{i:03d}.png")
+    shop = FolderCatalogue(tmp_path)
+    assert shop.schema.kind == "type" and shop.schema.attributes["colors"].multi_valued
+    index = build_index(shop, tiny_encoder, progress=False)
+    agent = Agent(Gallery.in_memory(tiny_encoder, index, shop.schema), "sum")
+    said = examples(agent.schema, agent.gallery.table, count=2)
+    assert len(said) == 3 and said[2].startswith("in ")
+    assert "red" in said[0].lower() and "dress" in said[0].lower()  # 12 red dresses
+    assert "blue" in said[1].lower() and "shirt" in said[1].lower()  # 12 blue shirts
+    assert not any("|" in s or ";" in s or "other" in s.lower() for s in said)
