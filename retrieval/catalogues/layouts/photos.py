@@ -43,3 +43,18 @@ class PhotoFinder:
             if stem and stem in self.stems:
                 return self.stems[stem]
         return self.stems.get(item_id.lower()) if item_id else None
+
+    def naming_column(self, columns: list[str], rows: list[dict[str, str]], sample: int = 200):
+        """('file' or 'id', column) of the column whose values name the folder's photos in
+        at least half of the first `sample` rows, the most of them: by path or file name
+        ('file'), else as the file name without its extension ('id'; 'Item Number' holding
+        'P00017' for P00017.jpg); None when no column does."""
+        head, best = rows[:sample], None
+        for column in columns:
+            values = [row.get(column) or "" for row in head]
+            as_files = sum(bool(v) and self.find(v) is not None for v in values)
+            as_ids = sum(v.lower() in self.stems for v in values if v)
+            for key, hits in (("file", as_files), ("id", as_ids)):
+                if head and hits * 2 >= len(head) and (best is None or hits > best[0]):
+                    best = (hits, key, column)
+        return best[1:] if best else None

@@ -82,6 +82,29 @@ def test_metadata_without_a_file_or_id_column_says_what_to_add(tmp_path):
         FolderCatalogue(tmp_path)
 
 
+def test_an_id_or_file_column_named_otherwise_is_found_by_its_values(tmp_path):
+    """'Item Number' holding the photos' file names without extension is the id column;
+    'Picture' holding their paths is the file column; neither becomes an attribute."""
+    from PIL import Image
+
+    (tmp_path / "shots").mkdir()
+    for n in range(4):
+        Image.new("RGB", (4, 4), (60 * n, 0, 0)).save(tmp_path / "shots" / f"P{n:04d}.png")
+    rows = [f"P{n:04d},{['Red', 'Blue'][n % 2]}" for n in range(4)] + ["P0009,Red"]
+    (tmp_path / "metadata.csv").write_text("Item Number,Colour\n" + "\n".join(rows) + "\n")
+    shop = FolderCatalogue(tmp_path)
+    assert [i.id for i in shop.items] == ["P0000", "P0001", "P0002", "P0003"]
+    assert list(shop.schema.attributes) == ["Colour"]
+    assert shop.problems.found["rows without an image skipped"] == [
+        ("line 6", "no image 'P0009'")
+    ]
+    paths = [f"shots/P{n:04d}.png,{['Red', 'Blue'][n % 2]}" for n in range(4)]
+    (tmp_path / "metadata.csv").write_text("Picture,Colour\n" + "\n".join(paths) + "\n")
+    shop = FolderCatalogue(tmp_path)
+    assert [i.attributes["Colour"] for i in shop.items] == ["Red", "Blue", "Red", "Blue"]
+    assert list(shop.schema.attributes) == ["Colour"]
+
+
 def test_a_named_metadata_file_must_exist(tmp_path):
     with pytest.raises(FileNotFoundError, match="check --metadata"):
         FolderCatalogue(tmp_path, tmp_path / "styles.csv")
