@@ -32,6 +32,7 @@ class Item:
     title: str = ""  # the shop's product name, where its metadata has one
     group: str = ""  # the product it is a colourway of (its parent's id), where the shop says
     description: str = ""  # the shop's description as plain text, where its export has one
+    tags: str = ""  # the shop's own keywords ('linen, v-neck'), where its export has them
 
     def to_json(self) -> dict:
         out = {
@@ -46,6 +47,8 @@ class Item:
             out["group"] = self.group
         if self.description:
             out["description"] = self.description
+        if self.tags:
+            out["tags"] = self.tags
         return out
 
 
@@ -90,7 +93,7 @@ class CatalogueBase:
         """Hash of the catalogue's identity: its name and every item's id, source, texts and
         attributes, as one JSON document (one encoder call: 3x faster than one per item)."""
         rows = [
-            [i.id, i.source, i.caption, i.title, i.group, i.description, i.attributes]
+            [i.id, i.source, i.caption, i.title, i.group, i.description, i.tags, i.attributes]
             for i in self.items
         ]
         document = json.dumps([FINGERPRINT_FORM, self.name, rows], sort_keys=True)

@@ -81,8 +81,8 @@ class _SchemaFile:
 
 
 def _text(row: ProductRow) -> dict[str, str]:
-    """An export item's description (for the text search), where it has one."""
-    return {"description": row.description} if row.description else {}
+    """An export item's description and tags (for the text search), where it has them."""
+    return {k: v for k, v in (("description", row.description), ("tags", row.tags)) if v}
 
 
 def _varying(rows: list[dict[str, str]]) -> list[str]:
@@ -333,7 +333,8 @@ class FolderCatalogue(CatalogueBase):
         attributes = {n: row[n] for n in schema.attributes if row.get(n)}
         title = plain_text(row.get(schema.title_column or "", ""))  # '<b>Tee</b>': 'Tee'
         caption = row.get(schema.caption_column or "", "") or title or schema.caption(attributes)
-        return Item(item_id, attributes, caption, str(path), title, group)
+        description = plain_text(row.get(schema.description_column or "", ""))
+        return Item(item_id, attributes, caption, str(path), title, group, description)
 
     def load(self, indices: Sequence[int]) -> list[LoadedImage]:
         loaded = []

@@ -32,6 +32,16 @@ TITLE_COLUMNS = (
     "display_name",
 )
 CAPTION_COLUMNS = ("caption",)
+DESCRIPTION_COLUMNS = (
+    "description",
+    "product_description",
+    "long_description",
+    "detail_desc",
+    "details",
+    "desc",
+    "body",
+    "body_html",
+)
 TITLE_WORDS = 3  # values this many words long on average are titles, not kinds of item
 
 
@@ -63,6 +73,7 @@ class CatalogueSchema(BaseModel):
     file_column: str | None = None
     title_column: str | None = None
     caption_column: str | None = None
+    description_column: str | None = None  # free text about the item, beside its title
     kind: str | None = None  # the attribute that says what kind of item it is
     caption_template: str | None = None  # e.g. "a {color} {pattern} {category}"
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
@@ -244,6 +255,8 @@ def infer_schema(
     for c in shapes.codes_of_named_columns(kinds, rows):
         kinds[c] = "other"
     title = override.title or _choose_title(kinds)
+    free = [c for c, k in kinds.items() if k in ("text", "other") and c != title]  # HTML too
+    description = _pick(free, DESCRIPTION_COLUMNS)
     chosen = (
         list(override.attributes)
         if override.attributes is not None
@@ -257,13 +270,14 @@ def infer_schema(
         kind = override.kind or _infer_kind(CatalogueSchema(attributes=attributes))
         roles.one_column_per_role(attributes, rows, kind)
         chosen = list(attributes)
-    ignored = [c for c in columns if c not in reserved | set(chosen) | {title}]
+    ignored = [c for c in columns if c not in reserved | set(chosen) | {title, description}]
     schema = CatalogueSchema(
         name=override.name or "",
         id_column=id_column,
         file_column=file_column,
         title_column=title,
         caption_column=caption_column,
+        description_column=description,
         caption_template=override.caption_template,
         attributes=attributes,
         ignored=sorted(set(ignored) | set(override.ignore)),

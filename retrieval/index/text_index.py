@@ -29,8 +29,10 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
 def item_text(item: Item) -> str:
-    """The shop's own words about an item: its title and, where it has one, its description."""
-    return " ".join(filter(None, (item.title, getattr(item, "description", ""))))
+    """The shop's own words about an item: its title and, where it has them, its description
+    and its tags."""
+    parts = (item.title, getattr(item, "description", ""), getattr(item, "tags", ""))
+    return " ".join(filter(None, parts))
 
 
 @dataclass(frozen=True)

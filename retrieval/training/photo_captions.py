@@ -1,6 +1,6 @@
 """Captions of a catalogue's items for training its photo encoder, from the item's attribute
-values (by the role of each attribute), the shop's own words (its product title and the
-opening of its description), and paraphrases of the values from the schema's synonyms and
+values (by the role of each attribute), the shop's own words (its product title, the
+opening of its description and its tags), and paraphrases of the values from the schema's synonyms and
 the shipped lexicon (templates: phrasebooks/photo-captions.json)."""
 
 from __future__ import annotations
@@ -51,11 +51,18 @@ def description_caption(description: str) -> str:
 
 
 class CaptionMaker:
-    """Every caption of an item: its title, the templates its values fill, one prompt per
-    attribute; with `paraphrase_share`, some template slots say a value by a synonym."""
+    """Every caption of an item: the shop's own words (`shop_texts`: its title, description
+    and tags), the templates its values fill, one prompt per attribute; with
+    `paraphrase_share`, some template slots say a value by a synonym."""
 
-    def __init__(self, schema: CatalogueSchema, paraphrase_share: float = 0.3, seed: int = 0):
-        self.schema, self.share = schema, paraphrase_share
+    def __init__(
+        self,
+        schema: CatalogueSchema,
+        paraphrase_share: float = 0.3,
+        seed: int = 0,
+        shop_texts: bool = True,
+    ):
+        self.schema, self.share, self.shop_texts = schema, paraphrase_share, shop_texts
         self.rng = np.random.default_rng(seed)
         self.roles = {}
         for name in schema.categorical:  # the first attribute of each role fills its slot
@@ -79,7 +86,8 @@ class CaptionMaker:
     def captions(self, item: Item) -> list[Caption]:
         out: list[Caption] = []
         said = {a: item.attributes[a] for a in self.schema.categorical if item.attributes.get(a)}
-        for text in (item.title, description_caption(item.description)):
+        texts = (item.title, description_caption(item.description), item.tags)
+        for text in texts if self.shop_texts else ():
             if text:  # the shop's own words: this item (and what it is, for shared names)
                 out.append((text, {"id": item.id, **said}))
         for template in _data()["item_templates"]:

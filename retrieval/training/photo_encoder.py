@@ -45,6 +45,7 @@ from retrieval.training.zero_shot import (
 class PhotoTrainSettings:
     backbone: str = "efficientnet-lite0"
     epochs: int = 30
+    min_steps: int = 0  # at least this many optimiser steps: more epochs for a small shop
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -53,6 +54,7 @@ class PhotoTrainSettings:
     dropout: float = 0.1
     prompt_weight: float = 1.0  # the per-attribute softmax over every value's prompt
     paraphrase_share: float = 0.3  # template slots said by a synonym instead of the value
+    shop_texts: bool = True  # the shop's titles, descriptions and tags as captions
     seed: int = 0
 
 
@@ -116,17 +118,18 @@ def fit_head(data: TrainingData, settings: PhotoTrainSettings, progress: bool = 
         head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
     )
     per_epoch = int(np.ceil(len(data.train_rows) / settings.batch_size))
+    epochs = max(settings.epochs, -(-settings.min_steps // per_epoch))
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=settings.lr, total_steps=per_epoch * settings.epochs, pct_start=0.1
+        optimizer, max_lr=settings.lr, total_steps=per_epoch * epochs, pct_start=0.1
     )
     bar = progress_bar(
-        total=per_epoch * settings.epochs,
+        total=per_epoch * epochs,
         desc="train photo head",
         unit="step",
         disable=not progress,
     )
     head.train()
-    for _ in range(settings.epochs):
+    for _ in range(epochs):
         order = rng.permutation(data.train_rows)
         for start in range(0, len(order), settings.batch_size):
             loss = _loss(head, data, order[start : start + settings.batch_size], rng, settings)
@@ -169,7 +172,7 @@ def train_photo_encoder(
     started = time.time()
     items, descriptors = describe_catalogue(catalogue, settings.backbone, progress)
     schema = catalogue.schema
-    maker = CaptionMaker(schema, settings.paraphrase_share, settings.seed)
+    maker = CaptionMaker(schema, settings.paraphrase_share, settings.seed, settings.shop_texts)
     test = np.array([in_test(item) for item in items])
     captions = [maker.captions(item) if not t else [] for item, t in zip(items, test)]
     prompts = attribute_prompts(schema)

@@ -9,6 +9,7 @@ from ui.cli import options
 from ui.cli.instance_verbs import register_instance
 from ui.cli.options import DEFAULT_CATALOGUE
 from ui.cli.rewriter_verbs import register as register_rewriters
+from ui.cli.shop_verbs import register as register_shops
 
 
 def cmd_eval_encoder(args: argparse.Namespace) -> int:
@@ -159,6 +160,7 @@ def register(verbs) -> None:
     register_rewriters(evaluate)
     register_instance(evaluate)
     _register_text_probe(evaluate)
+    register_shops(evaluate)
 
 
 def cmd_eval_text_probe(args: argparse.Namespace) -> int:

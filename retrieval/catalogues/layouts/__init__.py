@@ -24,6 +24,7 @@ from retrieval.catalogues.layouts.rows import (
     price_text,
     read_price,
     split_list,
+    tag_list,
 )
 from retrieval.catalogues.metadata import Metadata
 
@@ -146,6 +147,7 @@ def base_row(row: dict[str, str], line: int, columns: Columns) -> ProductRow:
         title=plain_text(columns.get(row, "title")),
         description=plain_text(columns.get(row, "description"))
         or plain_text(columns.get(row, "short_description")),
+        tags=tag_list(columns.get(row, "tags")),
         price=price,
         currency=currency,
         group=columns.get(row, "group"),
@@ -288,6 +290,7 @@ def inherit(child: ProductRow, parent: ProductRow) -> None:
     own, its price where the variant has none."""
     child.title = parent.title or child.title
     child.description = child.description or parent.description
+    child.tags = child.tags or parent.tags
     if child.price is None:
         child.price, child.currency = parent.price, parent.currency
     child.images = list(dict.fromkeys([*child.images, *parent.images]))

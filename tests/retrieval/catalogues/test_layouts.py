@@ -39,6 +39,8 @@ def test_shopify_export_one_item_per_colourway(tmp_path):
     assert black.group == grey.group == "classic-hoodie"
     assert black.title == "Classic Hoodie"
     assert black.description == "Soft brushed cotton hoodie & kangaroo pocket."  # no HTML
+    assert black.tags == grey.tags == "cotton, winter"  # the product's tags, for each variant
+    assert black.to_json()["tags"] == "cotton, winter"
     assert black.attributes["color"] == "Black" and black.attributes["size"] == "S|M|L"
     assert grey.attributes["size"] == "S|M"
     assert black.attributes["price"] == "49"  # the lowest of its sizes
@@ -78,6 +80,7 @@ def test_woocommerce_variations_inherit_their_parent(tmp_path):
     assert blue.attributes["category"] == "Hoodies" and blue.attributes["category_1"] == "Clothing"
     assert beanie.attributes["category"] == "Hats" and beanie.attributes["color"] == "Red"
     assert _photo(green) == "hoodie-green.jpg"
+    assert blue.tags == green.tags == "warm"  # the variable product's tags, inherited
     assert not set(catalogue.schema.attributes) & {"In stock?", "Stock", "Published", "Position"}
 
 

@@ -95,9 +95,7 @@ def test_an_id_or_file_column_named_otherwise_is_found_by_its_values(tmp_path):
     shop = FolderCatalogue(tmp_path)
     assert [i.id for i in shop.items] == ["P0000", "P0001", "P0002", "P0003"]
     assert list(shop.schema.attributes) == ["Colour"]
-    assert shop.problems.found["rows without an image skipped"] == [
-        ("line 6", "no image 'P0009'")
-    ]
+    assert shop.problems.found["rows without an image skipped"] == [("line 6", "no image 'P0009'")]
     paths = [f"shots/P{n:04d}.png,{['Red', 'Blue'][n % 2]}" for n in range(4)]
     (tmp_path / "metadata.csv").write_text("Picture,Colour\n" + "\n".join(paths) + "\n")
     shop = FolderCatalogue(tmp_path)
@@ -108,3 +106,24 @@ def test_an_id_or_file_column_named_otherwise_is_found_by_its_values(tmp_path):
 def test_a_named_metadata_file_must_exist(tmp_path):
     with pytest.raises(FileNotFoundError, match="check --metadata"):
         FolderCatalogue(tmp_path, tmp_path / "styles.csv")
+
+
+def test_a_plain_files_description_column_is_the_items_description(tmp_path):
+    """A free-text 'Product Description' beside the title is read as the description (for
+    the text search and the encoder's captions), never as the title or an attribute."""
+    from PIL import Image
+
+    lines = ["id,Product Name,Colour,Product_Description"]
+    for n in range(6):
+        Image.new("RGB", (4, 4), (40 * n, 0, 0)).save(tmp_path / f"{n}.png")
+        colour = ["Red", "Blue"][n % 2]
+        text = f"<p>A soft linen shirt number {n} with a relaxed fit and a button-down collar.</p>"
+        lines.append(f'{n},Linen Shirt {n},{colour},"{text}"')
+    (tmp_path / "metadata.csv").write_text("\n".join(lines) + "\n")
+    shop = FolderCatalogue(tmp_path)
+    assert shop.schema.title_column == "Product Name"
+    assert shop.schema.description_column == "Product_Description"
+    assert list(shop.schema.attributes) == ["Colour"]
+    first = shop.items[0]
+    assert first.title == "Linen Shirt 0"
+    assert first.description.startswith("A soft linen shirt number 0 with")  # no HTML

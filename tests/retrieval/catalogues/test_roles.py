@@ -94,7 +94,8 @@ def test_constants_links_markup_paths_and_kv_lists_are_no_attributes():
     columns, rows = _shop()
     schema = infer_schema(columns, rows)
     assert list(schema.attributes) == ["colors", "price", "material", "size"]  # k=v keys
-    assert {"stock", "thumbnail", "desc", "extra", "category"} <= set(schema.ignored)
+    assert {"stock", "thumbnail", "extra", "category"} <= set(schema.ignored)
+    assert schema.description_column == "desc" and "desc" not in schema.attributes  # markup
     assert "has_options" in schema.ignored  # a constant
     assert schema.role("material") == "material" and schema.role("size") == "size"
     assert rows[1]["material"] == "Linen" and rows[1]["size"] == "M"  # items carry them

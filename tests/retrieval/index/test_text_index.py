@@ -123,3 +123,16 @@ def test_a_text_ranking_of_twice_the_weight_puts_its_matches_before_vector_only_
     vectors_only, text_only = [1, 2, 3], [7, 8, 9]  # no item in both rankings
     assert reciprocal_rank_fusion([vectors_only, text_only]) == [1, 7, 2, 8, 3, 9]
     assert reciprocal_rank_fusion([vectors_only, text_only], [1.0, 2.0]) == [7, 8, 9, 1, 2, 3]
+
+
+def test_an_items_description_and_tags_are_searched_beside_its_title():
+    items = [
+        Item("a", title="Summer Shirt", tags="linen, v-neck"),
+        Item("b", title="Summer Shirt", description="Made of washed linen."),
+        Item("c", title="Summer Shirt"),
+        Item("d"),
+    ]
+    text = TextIndex.from_items(items)
+    assert sorted(m.position for m in text.search(["linen"])) == [0, 1]
+    assert [m.position for m in text.search(["v-neck"])] == [0]
+    assert TextIndex.from_items([Item("x", tags="linen")]).search(["linen"])[0].position == 0
