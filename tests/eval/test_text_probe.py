@@ -54,3 +54,42 @@ def test_probe_scores_precision_and_the_base_rate(tmp_path, trained_encoder):
         Gallery.in_memory(trained_encoder, index), "sum", config=AgentConfig(text_search=False)
     )
     assert probe(plain, read_requests(path), progress=False)["requests"][0]["text_words"] == []
+
+
+def test_held_out_photos_are_ranked_by_the_encoder_alone_and_train_photos_never_count():
+    import numpy as np
+
+    from eval.text_probe import TitleRequest, probe_held_out_photos
+    from retrieval.catalogues import CatalogueRef
+    from retrieval.catalogues.base import Item
+    from retrieval.catalogues.split import in_test
+    from retrieval.index import SearchIndex, faiss_tools
+    from retrieval.index.store import Manifest
+
+    ids = [f"p{n}" for n in range(400)]
+    held_out = [i for i in ids if in_test(Item(i))]
+    nike = set(held_out[:4]) | {i for i in ids if i not in held_out}  # every train photo
+    items = [Item(i, title=("Nike Tee" if i in nike else "Plain Tee")) for i in ids]
+    vectors = np.array([[1.0, 0.0] if i in nike else [0.0, 1.0] for i in ids], np.float32)
+    manifest = Manifest(
+        model_id="synthetic",
+        model_fingerprint="x",
+        dim=2,
+        factory="Flat",
+        catalogue=CatalogueRef(source="synthetic"),
+        catalogue_fingerprint="x",
+        count=len(items),
+    )
+    index = SearchIndex(faiss_tools.index_vectors(vectors, "Flat"), items, vectors, manifest)
+
+    class WordsAsAxes:  # the text tower: 'nike' on the first axis, anything else the second
+        def encode_texts(self, texts):
+            return np.array([[1.0, 0.0] if "nike" in t else [0.0, 1.0] for t in texts])
+
+    requests = [TitleRequest(request="nike tee", title_pattern=r"\bnike\b", kind="brand")]
+    report = probe_held_out_photos(WordsAsAxes(), index, requests)
+    assert report["held_out_photos"] == len(held_out) and 20 < len(held_out) < 200
+    row = report["requests"][0]
+    assert row["precision_at_10"] == 0.4  # 4 held-out Nike photos, the train ones left out
+    assert row["base_rate"] == 4 / len(held_out)
+    assert report["summary"]["brand"]["gain"] == 0.4 - 4 / len(held_out)

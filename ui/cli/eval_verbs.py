@@ -177,7 +177,15 @@ def cmd_eval_text_probe(args: argparse.Namespace) -> int:
     config = AgentConfig(text_search=not args.vectors_only)
     ref = options.catalogue_ref(args)
     agent = build_agent(args.model, ref, args.index, config=config)
-    report = probe(agent, requests, progress=not args.json)
+    if args.held_out_photos:
+        from eval.text_probe import probe_held_out_photos
+
+        try:
+            report = probe_held_out_photos(agent.encoder, agent.index, requests)
+        except ValueError as err:
+            raise SystemExit(f"error: {err}") from None
+    else:
+        report = probe(agent, requests, progress=not args.json)
     print(dumps(report) if args.json else markdown(report))
     return 0
 
@@ -198,6 +206,12 @@ def _register_text_probe(evaluate) -> None:
         "--vectors-only",
         action="store_true",
         help="search without the titles' text index (the vector ranking alone)",
+    )
+    probe.add_argument(
+        "--held-out-photos",
+        action="store_true",
+        help="the photo encoder alone, among the test part's photos (not trained on): "
+        "what it learned of the words from other products' titles",
     )
     probe.set_defaults(func=cmd_eval_text_probe)
 
