@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -25,6 +26,7 @@ FILE_NAME = "file-hashes.db"
 # what a content hash means: bump where `retrieval.catalogues.images.content_hash` changes
 HASH_VERSION = f"sha256+{TURNED_DECODER}"
 _CHUNK = 500  # paths per SQL query (SQLite's limit on parameters is 999 on old builds)
+_SCAN_FROM = 1000  # paths from which one range scan of their folder beats lookups
 
 
 class FileHashes:
@@ -57,22 +59,36 @@ class FileHashes:
         return self._open()
 
     def known(self, records: dict[str, str]) -> dict[str, str]:
-        """{path: content hash} of the paths whose file record is as remembered."""
+        """{path: content hash} of the paths whose file record is as remembered: many paths
+        under one folder by one range scan of the table's key (a catalogue's photos), a few
+        by lookups of their own."""
         paths, found = list(records), {}
+        folder = _folder_of(paths) if len(paths) >= _SCAN_FROM else ""
         with self._lock:
             try:
-                for start in range(0, len(paths), _CHUNK):
-                    part = paths[start : start + _CHUNK]
-                    rows = self._db.execute(
-                        "SELECT path, record, hash FROM files WHERE version = ? AND path IN"
-                        f" ({','.join('?' * len(part))})",
-                        [HASH_VERSION, *part],
-                    )
+                for rows in self._scan(folder) if folder else self._lookups(paths):
                     found |= {p: h for p, r, h in rows if records.get(p) == r}
             except sqlite3.DatabaseError as err:
                 self._db = self._start_again(err)
                 return {}
         return found
+
+    def _scan(self, folder: str):
+        """The rows of every path under `folder` (which ends with its separator)."""
+        after = folder[:-1] + chr(ord(folder[-1]) + 1)  # '/a/b/' .. '/a/b0': all of '/a/b/'
+        yield self._db.execute(
+            "SELECT path, record, hash FROM files WHERE version = ? AND path >= ? AND path < ?",
+            [HASH_VERSION, folder, after],
+        )
+
+    def _lookups(self, paths: list[str]):
+        for start in range(0, len(paths), _CHUNK):
+            part = paths[start : start + _CHUNK]
+            yield self._db.execute(
+                "SELECT path, record, hash FROM files WHERE version = ? AND path IN"
+                f" ({','.join('?' * len(part))})",
+                [HASH_VERSION, *part],
+            )
 
     def remember(self, rows: list[tuple[str, str, str]]) -> None:
         """Keep (path, file record, content hash) rows."""
@@ -94,3 +110,10 @@ class FileHashes:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
+
+
+def _folder_of(paths: list[str]) -> str:
+    """The deepest folder (with its trailing separator) holding every path; '' for none."""
+    prefix = os.path.commonprefix(paths)
+    cut = prefix.rfind(os.sep)
+    return prefix[: cut + 1] if cut > 0 else ""  # not the root: the whole table

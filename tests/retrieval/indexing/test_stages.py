@@ -134,3 +134,22 @@ def test_a_damaged_table_of_file_hashes_is_started_again(tmp_path, caplog):
     files.remember([("/a.png", "1:2:3:4", "abc")])
     assert files.known({"/a.png": "1:2:3:4", "/b.png": "5"}) == {"/a.png": "abc"}
     assert files.known({"/a.png": "1:2:3:5"}) == {}  # the file changed since
+
+
+def test_many_paths_of_one_folder_are_found_by_one_scan_as_by_lookups(tmp_path):
+    """A catalogue's thousands of photos are looked up by one range scan of their folder: the
+    same answer as lookups, never a file of a sibling folder whose name starts alike."""
+    from retrieval.indexing.file_hashes import _SCAN_FROM, FileHashes
+
+    files = FileHashes(tmp_path)
+    shop = [f"/data/shop/{n:05d}.png" for n in range(_SCAN_FROM + 200)]
+    deeper = [f"/data/shop/new/{n}.png" for n in range(3)]
+    sibling = [f"/data/shop2/{n:05d}.png" for n in range(5)]
+    files.remember([(p, "1:1:1:1", f"h{p}") for p in shop + deeper + sibling])
+    asked = {p: "1:1:1:1" for p in shop + deeper}
+    asked[shop[7]] = "2:2:2:2"  # changed since it was hashed
+    asked["/data/shop/unseen.png"] = "1:1:1:1"
+    found = files.known(asked)
+    assert found == {p: f"h{p}" for p in shop + deeper if p != shop[7]}
+    few = {p: "1:1:1:1" for p in sibling[:2] + shop[:2]}  # few: looked up one by one
+    assert files.known(few) == {p: f"h{p}" for p in few}
