@@ -353,15 +353,16 @@ class FolderCatalogue(CatalogueBase):
         return file_stats([item.source for item in self.items])
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256(super().fingerprint().encode())
+        records = []
         for item, stat in zip(self.items, self.file_stats):
             if stat is None:  # could not be stat'ed when first asked: again (its own error)
                 fresh = os.stat(item.source)
                 size, mtime_ns = fresh.st_size, fresh.st_mtime_ns
             else:
                 size, mtime_ns = stat.size, stat.mtime_ns
-            digest.update(f"{size}:{mtime_ns}".encode())
-        return digest.hexdigest()[:16]
+            records.append(f"{size}:{mtime_ns}")
+        text = super().fingerprint() + "".join(records)  # as one update per record would hash
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def unreadable(self, batch: int = 64) -> list[tuple[str, str]]:
         """(path, reason) of each matched image that does not decode: every one is read."""
