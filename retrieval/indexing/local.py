@@ -54,7 +54,7 @@ def encode_catalogue(
     bar = progress_bar(
         total=len(catalogue), desc=f"encode {catalogue.name}", unit="img", disable=not progress
     )
-    plan = plan_batches(catalogue, encoder, cache, batch_size)
+    plan = plan_batches(catalogue, encoder, cache, batch_size, parallel=encoder.parallel_batches)
     stage = partial(embed_batch, catalogue, encoder, cache, planned=plan.hashes)  # on a core
     batches = plan.batches
     try:

@@ -111,21 +111,26 @@ def plan_batches(
     cache: EmbeddingCache | None,
     batch_size: int,
     longest: int = 64,
+    parallel: int = 1,
 ) -> BatchPlan:
     """Consecutive ranges of positions covering the catalogue, each holding at most
     `batch_size` photo files the cache lacks (and at most `longest` x `batch_size`
     positions): an update encodes its few new or changed photos in full batches, not one
-    or two a batch. Without a cache, or for rendered catalogues: `position_batches`."""
+    or two a batch; and in at least `parallel` batches where it has that many, so that
+    every core encodes a share of them. Without a cache, or for rendered catalogues:
+    `position_batches`."""
     if cache is None or not isinstance(catalogue, FolderCatalogue):
         return BatchPlan(list(position_batches(len(catalogue), batch_size)), {})
     # files whose stat record the cache does not know count as misses here, unread: a new
     # catalogue plans in stat calls, and its workers read and hash the files in parallel
     hashes = file_hashes(catalogue, cache, range(len(catalogue)), read=False)
     cached = dict(zip(hashes, cache.has_many(encoder.fingerprint, list(hashes.values()))))
+    missing = len(catalogue) - sum(cached.values())
+    quota = max(1, min(batch_size, -(-missing // max(1, parallel))))  # misses a batch
     batches, start, misses = [], 0, 0
     for p in range(len(catalogue)):
         misses += not cached.get(p, False)
-        if misses == batch_size or p + 1 - start == longest * batch_size:
+        if misses == quota or p + 1 - start == longest * batch_size:
             batches.append(range(start, p + 1))
             start, misses = p + 1, 0
     if start < len(catalogue):

@@ -112,6 +112,10 @@ def test_an_update_encodes_its_changes_in_full_batches(tmp_path, tiny_encoder, m
     misses = [sum(names[p] in changed for p in b) for b in batches]
     assert misses == [4, 4, 2]  # 10 changes: 3 batches for the encoder, not 10
     assert [p for b in batches for p in b] == list(range(60))
+    shared = plan_batches(catalogue, tiny_encoder, EmbeddingCache(tmp_path / "c"), 256, parallel=2)
+    halves = [sum(names[p] in changed for p in b) for b in shared.batches]
+    assert halves[:2] == [5, 5] and sum(halves) == 10  # a share of the changes for each core
+    assert [p for b in shared.batches for p in b] == list(range(60))
     sizes: list[int] = []
     encode = type(tiny_encoder).encode_image_batch
     monkeypatch.setattr(
