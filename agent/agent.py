@@ -30,7 +30,6 @@ from retrieval.catalogues.schema import CatalogueSchema
 from retrieval.compose import DEFAULT_COMPOSER, build_composer
 from retrieval.encoders.base import normalize
 from retrieval.index import SearchIndex
-from retrieval.index.text_index import TextIndex
 from retrieval.indexing.gallery import Gallery
 from retrieval.threads import one_torch_thread
 
@@ -51,7 +50,7 @@ class Agent:
         self.gallery = gallery
         self.config = config or AgentConfig()
         self.has_attributes = bool(self.schema.categorical)
-        self.rewriter = rewriter or RuleRewriter(self.encoder, self.schema)
+        self.rewriter = rewriter or RuleRewriter(self.encoder, self.schema, gallery.shop_words)
         self.reader = TurnReader(self.rewriter, self.schema, self.config.initiative)
         self.image_loader = image_loader
         self._composers = {}
@@ -59,7 +58,7 @@ class Agent:
         self.composer(composer)  # fail early on a bad name
         c = self.config
         # the shop's titles and descriptions: None where it has none
-        text = TextIndex.from_items(self.index.items) if c.text_search else None
+        text = gallery.text if c.text_search else None
         self.searcher = TurnSearch(
             self.index,
             self.schema,

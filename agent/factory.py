@@ -42,7 +42,7 @@ def build_agent(
 
         return open_instance_search(gallery)
 
-    chosen = make_rewriter(rewriter, gallery.encoder, gallery.schema)
+    chosen = make_rewriter(rewriter, gallery.encoder, gallery.schema, shop_words=gallery.shop_words)
     parts = {"config": config, "image_loader": load_image, "instance": LazyInstance(open_instance)}
     try:
         agent = Agent(gallery, composer, chosen, **parts)

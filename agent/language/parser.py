@@ -86,8 +86,13 @@ class AttributeParser:
         schema: CatalogueSchema | None = None,
         min_similarity: float = 0.6,
         min_margin: float = 0.04,
+        shop_words=None,
     ):
-        self.encoder = encoder
+        """`shop_words(words)`: those of the words the shop's own texts hold (its text
+        index's `known`; None: no texts). Such a word, outside the lexicon, is the shop's own
+        (a brand, a product line): it stays in the caption to be searched as text, never
+        read as a value by its likeness to one ("nike" is no kind of shoe)."""
+        self.encoder, self.shop_words = encoder, shop_words
         self.schema = schema or fmnist_schema()
         self.phrases = PhraseTable(self.schema)
         self.min_similarity, self.min_margin = min_similarity, min_margin
@@ -188,6 +193,9 @@ class AttributeParser:
             for i, tok in enumerate(tokens)
             if i not in used and tok not in skip and not tok.isdigit() and len(tok) > 2
         ]
+        if spans and self.shop_words is not None:
+            held = set(self.shop_words([tokens[a] for a, _ in spans]))
+            spans = [(a, b) for a, b in spans if tokens[a] not in held]
         if not spans:
             return []
         labels, anchors = self._anchors

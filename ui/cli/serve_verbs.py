@@ -13,9 +13,14 @@ from ui.cli import options
 def cmd_rewrite(args: argparse.Namespace) -> int:
     from agent.rewriters import clean_message, make_rewriter
     from retrieval.encoders import load_encoder
+    from retrieval.index.text_index import TextIndex
 
-    schema = options.catalogue_ref(args).open().schema
-    rewriter = make_rewriter(args.rewriter, load_encoder(args.model), schema)
+    catalogue = options.catalogue_ref(args).open()
+    texts = TextIndex.from_items(catalogue.items)  # the shop's own words are searched as words
+    known = texts.known if texts else None
+    rewriter = make_rewriter(
+        args.rewriter, load_encoder(args.model), catalogue.schema, shop_words=known
+    )
     text, shortened = clean_message(args.text)  # bounded like a chat message
     rewrite = rewriter.rewrite(text)
     if shortened:

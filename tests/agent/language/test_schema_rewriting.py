@@ -110,3 +110,20 @@ def test_with_the_encoder_unknown_words_are_compared_with_the_values(shop, rules
     rewriter = RuleRewriter(trained_encoder, shop.schema)
     assert said(rules, "menfolk") == []  # no lexicon entry
     assert said(rewriter, "menfolk") == [("gender", "Men", "require")]
+
+
+def test_a_word_the_shops_own_texts_hold_is_searched_not_read_as_a_value(shop, trained_encoder):
+    """Outside the lexicon, "menfolk" is read as Men by its likeness; but where the shop's
+    titles hold it (a brand, a product line), it stays a word of the caption, searched as
+    text, and no filter is made of it."""
+    from retrieval.index.text_index import TextIndex
+
+    titles = TextIndex([*(item.title for item in shop.items), "Menfolk Linen Shirt"])
+    rewriter = RuleRewriter(trained_encoder, shop.schema, titles.known)
+    read = rewriter.rewrite("menfolk")
+    assert read.constraints == [] and read.caption == "menfolk"
+    assert said(rewriter, "menfolk shirts") == [("articleType", "Shirts", "require")]
+    unheld = TextIndex([item.title for item in shop.items])
+    assert said(RuleRewriter(trained_encoder, shop.schema, unheld.known), "menfolk") == [
+        ("gender", "Men", "require")
+    ]
