@@ -225,7 +225,15 @@ class Agent:
             offer=offer,
             held_back=reading.held_back,
             text_words=words if searched is not None else [],
+            text_missing=self._missing_words(words, searched),
         )
+
+    def _missing_words(self, words: list[str], searched) -> list[str]:
+        """The words searched as text that no item the search could return holds."""
+        if not words or searched is None or self.searcher.text is None:
+            return []
+        text = self.searcher.text
+        return [w for w in words if not text.search([w], allowed=searched.mask, limit=1)]
 
     def _text_words(self, caption: str, state: DialogueState) -> list[str]:
         """The caption's words beyond the filters that the shop's texts hold."""

@@ -105,6 +105,7 @@ class TurnRecord(BaseModel):
     held_back: list[Constraint] = Field(default_factory=list)  # ambiguous: asked, not applied
     limits: list[str] = Field(default_factory=list)  # asked of what the catalogue lacks: "price"
     text_words: list[str] = Field(default_factory=list)  # searched in the shop's own texts
+    text_missing: list[str] = Field(default_factory=list)  # of those, in no item allowed
 
 
 VECTORS = ("last_query", "anchor_query")  # float lists an undo step keeps packed

@@ -163,12 +163,16 @@ def _note(note: str) -> str:
     return f"{note[0].upper()}{note[1:]}." if note else ""
 
 
-def _searched_as_text(words: list[str]) -> str:
-    """'I also looked for “nike” in the product names and descriptions.'"""
+def _searched_as_text(words: list[str], missing: list[str] = ()) -> str:
+    """'I also looked for “nike” in the product names and descriptions.', and which of the
+    words no item that meets the filters has ('..., but no such item names “nike”.')."""
     if not words:
         return ""
     quoted = _words([f"“{w}”" for w in words])
-    return f"I also looked for {quoted} in the product names and descriptions."
+    said = f"I also looked for {quoted} in the product names and descriptions"
+    if missing:
+        return f"{said}, but no such item names {_alternatives([f'“{w}”' for w in missing])}."
+    return f"{said}."
 
 
 def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
@@ -192,7 +196,7 @@ def reply(state: DialogueState, schema: CatalogueSchema | None = None) -> str:
     lines = [cannot, *lines, can]
     lines += [
         _kept_or_dropped(state, turn),
-        _searched_as_text(turn.text_words),
+        _searched_as_text(turn.text_words, turn.text_missing),
         _note(turn.note),
         "The language model could not help here, so I read your words myself."
         if turn.fallback_reason

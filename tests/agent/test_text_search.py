@@ -42,3 +42,28 @@ def test_a_word_no_title_holds_is_not_searched_as_text(styles_agent):
     state, _ = styles_agent.step(styles_agent.new_state(), Turn(text="velvet shirts"))
     assert state.turns[-1].text_words == []
     assert "product names" not in reply(state, styles_agent.schema)
+
+
+def test_a_word_no_item_within_the_filters_holds_is_said_missing(tmp_path, trained_encoder):
+    """'zeta shirts' where Zeta makes only shoes: "zeta" is searched, and the reply says no
+    shirt names it (rather than showing other shirts as if they were Zeta's)."""
+    from PIL import Image
+
+    rows = ["id,productDisplayName,articleType,baseColour"]
+    for n in range(12):
+        kind, brand = ("Shirts", "Acme") if n % 2 else ("Casual Shoes", "Zeta")
+        colour = ["Black", "White", "Navy Blue"][n % 3]
+        rows.append(f"{n},{brand} {colour} {kind} {n},{kind},{colour}")
+        Image.new("RGB", (16, 16), (20 * n, 80, 120)).save(tmp_path / f"{n}.png")
+    (tmp_path / "styles.csv").write_text("\n".join(rows) + "\n")
+    catalogue = FolderCatalogue(tmp_path)
+    index = build_index(catalogue, trained_encoder, progress=False)
+    agent = Agent(Gallery.in_memory(trained_encoder, index, catalogue.schema), "sum")
+    state, results = agent.step(agent.new_state(), Turn(text="zeta shirts"))
+    record = state.turns[-1]
+    assert record.text_words == ["zeta"] and record.text_missing == ["zeta"]
+    assert results and all("Shirts" in r.title for r in results)
+    assert "but no such item names “zeta”" in reply(state, agent.schema)
+    state, _ = agent.step(agent.new_state(), Turn(text="zeta shoes"))
+    assert state.turns[-1].text_missing == []
+    assert "no such item" not in reply(state, agent.schema)
