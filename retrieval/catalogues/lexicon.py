@@ -34,6 +34,7 @@ class Domain:
     contexts: tuple[str, ...]  # phrasings of a value the text encoder compares words with
     concepts: dict[str, Concept] = field(default_factory=dict)
     modifiers: frozenset[str] = frozenset()  # words that qualify a value: 'light' pink
+    label: str = ""  # what a shopper calls an attribute of this domain: 'Colour'
 
     @cached_property
     def keys(self) -> dict[str, str]:
@@ -84,6 +85,7 @@ def load() -> Lexicon:
                 for c, spec in d["concepts"].items()
             },
             frozenset(d.get("modifiers", [])),
+            d.get("label", ""),
         )
         for name, d in data["domains"].items()
     }

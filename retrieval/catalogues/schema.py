@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrieval.catalogues import columns as shapes
 from retrieval.catalogues import lexicon, roles
+from retrieval.catalogues.labels import column_label, label_opaque_columns
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 OVERRIDE_FILES = ("catalogue.json", "catalogue.yaml", "catalogue.yml")
@@ -283,6 +284,7 @@ def infer_schema(
         ignored=sorted(set(ignored) | set(override.ignore)),
     )
     schema.kind = override.kind or _infer_kind(schema)
+    label_opaque_columns(schema)
     return schema
 
 
@@ -306,7 +308,7 @@ def _attribute(name: str, kind: str | None, rows: list[dict[str, str]]) -> Attri
         numbers = [n for n in numbers if n is not None]
         role = "price" if shapes.numeric_kind(name, cells, len(rows)) == "price" else None
         return AttributeSpec(
-            label=_label(name),
+            label=column_label(name),
             kind="numeric",
             role=role,
             range=(min(numbers), max(numbers)) if numbers else None,
@@ -315,19 +317,12 @@ def _attribute(name: str, kind: str | None, rows: list[dict[str, str]]) -> Attri
     counts = shapes.split_counts(Counter(cells)) if multi else Counter(cells)
     ordered = sorted(counts, key=lambda v: (-counts[v], v))
     return AttributeSpec(
-        label=_label(name),
+        label=column_label(name),
         values=ordered,
         counts={v: counts[v] for v in ordered},
         role=lexicon.infer_role(name, ordered),
         multi_valued=multi,
     )
-
-
-def _label(column: str) -> str:
-    """'baseColour' -> 'Base colour', 'article_type' -> 'Article type'."""
-    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in column).replace("_", " ")
-    words = spaced.split()
-    return " ".join(words).capitalize() if words else column
 
 
 def _apply(spec: AttributeSpec, change: AttributeOverride, rows, name: str) -> None:

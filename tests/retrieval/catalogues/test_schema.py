@@ -108,3 +108,27 @@ def test_catalogue_inspect_prints_the_schema(tmp_path, capsys):
     assert main(["catalogue", "inspect", str(folder)]) == 0
     text = capsys.readouterr().out
     assert "articleType (categorical, role garment, parent subCategory)" in text
+
+
+def test_columns_whose_names_say_nothing_are_labelled_by_their_role():
+    """attr_4 holding kinds of item is 'Type' to a shopper, attr_5 holding colours 'Colour';
+    a column with a name of its own keeps it."""
+
+    kinds = ["T-Shirt", "Shirt", "Jeans", "Dress"]
+    colours = ["Navy Blue", "Black", "Red"]
+    rows = [
+        {
+            "id": str(n),
+            "attr_4": kinds[n % 4],
+            "attr_5": colours[n % 3],
+            "Fit": ["Slim", "Loose"][n % 2],
+        }
+        for n in range(48)
+    ]
+    schema = infer_schema(["id", "attr_4", "attr_5", "Fit"], rows)
+    assert schema.kind == "attr_4"
+    assert {a: schema.label(a) for a in schema.attributes} == {
+        "attr_4": "Type",
+        "attr_5": "Colour",
+        "Fit": "Fit",
+    }
