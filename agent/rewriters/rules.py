@@ -38,8 +38,9 @@ class RuleRewriter:
     def __init__(self, encoder=None, schema: CatalogueSchema | None = None, shop_words=None):
         self.schema = schema
         has_attributes = schema is None or bool(schema.categorical)
-        parser = AttributeParser(encoder, schema, shop_words=shop_words)
-        self.parser = parser if has_attributes else None
+        self.parser = (
+            AttributeParser(encoder, schema, shop_words=shop_words) if has_attributes else None
+        )
 
     @property
     def encoder(self):
