@@ -155,10 +155,11 @@ class FolderCatalogue(CatalogueBase):
         if not file_column and image_column(table.columns):  # 'image_url': paths or URLs
             file_column = image_column(table.columns)
             override = override.with_keys(file=file_column)
-        if not file_column and not id_column and images:  # named otherwise: by its values
-            key, column = PhotoFinder(images).naming_column(table.columns, table.rows) or ("", "")
-            override = override.with_keys(**{key: column}) if key else override
-            file_column, id_column = (column, None) if key == "file" else (None, column or None)
+        unnamed = not (file_column or id_column) and images  # found by its values: "Item Number"
+        found = unnamed and PhotoFinder(images).naming_column(table.columns, table.rows)
+        if found:
+            override = override.with_keys(**{found[0]: found[1]})
+            id_column, file_column = override.apply(key_columns, table.columns)
         if not images and table.rows:
             raise ValueError(
                 f"{self.images_root}: no images in it or in its folders, for the "
