@@ -24,9 +24,10 @@ OPAQUE_NAME = re.compile(
 
 
 def label_opaque_columns(schema) -> None:
-    """Of a CatalogueSchema (not imported: the schema module imports this one), an attribute whose column name says nothing ('attr_4') is labelled by its role: the
-    kind 'Type', other kinds of item 'Category' (broadest first), 'Colour', 'Department', ...
-    (the lexicon's labels); a label a schema file gave is kept."""
+    """Of a CatalogueSchema (not imported: the schema module imports this one), an attribute
+    whose column name says nothing ('attr_4') is labelled by its role: the kind 'Type', other
+    kinds of item 'Category' (broadest first), 'Colour', 'Department', ... (the lexicon's
+    labels); a label a schema file gave is kept."""
     used = {schema.label(a) for a in schema.attributes}
     garments = sorted(schema.by_role("garment"), key=schema.depth)
     for name, spec in schema.attributes.items():

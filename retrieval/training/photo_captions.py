@@ -1,7 +1,7 @@
 """Captions of a catalogue's items for training its photo encoder, from the item's attribute
 values (by the role of each attribute), the shop's own words (its product title, the
-opening of its description and its tags), and paraphrases of the values from the schema's synonyms and
-the shipped lexicon (templates: phrasebooks/photo-captions.json)."""
+opening of its description and its tags), and paraphrases of the values from the schema's
+synonyms and the shipped lexicon (templates: phrasebooks/photo-captions.json)."""
 
 from __future__ import annotations
 

@@ -22,16 +22,18 @@ def cmd_make_shop(args: argparse.Namespace) -> int:
 
 
 def cmd_recipes(args: argparse.Namespace) -> int:
-    from eval.recipes import compare, markdown, read_recipes
+    from eval.recipes import RECIPES_FILE, compare, markdown, read_recipes
     from retrieval.catalogues import CatalogueRef
 
     try:
-        recipes = read_recipes(Path(args.recipes)) if args.recipes else read_recipes()
+        recipes = read_recipes(Path(args.recipes or RECIPES_FILE))
     except (OSError, ValueError) as err:
         raise options.UserError(str(err)) from None
     unknown = set(args.only or ()) - set(recipes)
     if unknown:
-        raise options.UserError(f"no recipe {', '.join(sorted(unknown))}: see {args.recipes}")
+        raise options.UserError(
+            f"no recipe {', '.join(sorted(unknown))}: see {args.recipes or RECIPES_FILE}"
+        )
     recipes = {k: v for k, v in recipes.items() if not args.only or k in args.only}
     shops = {Path(s).name: CatalogueRef.parse(s).open() for s in args.shop}
     rows = compare(shops, recipes, Path(args.out), progress=not args.json)
