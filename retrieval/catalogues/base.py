@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -52,6 +53,9 @@ class Item:
         return out
 
 
+_ITEM_FIELDS = operator.attrgetter(*(f.name for f in fields(Item)))
+
+
 @dataclass(frozen=True)
 class LoadedImage:
     """An item's decoded RGB image, or the reason it could not be read."""
@@ -92,10 +96,7 @@ class CatalogueBase:
     def fingerprint(self) -> str:
         """Hash of the catalogue's identity: its name and every item's id, source, texts and
         attributes, as one JSON document (one encoder call: 3x faster than one per item)."""
-        rows = [
-            [i.id, i.source, i.caption, i.title, i.group, i.description, i.tags, i.attributes]
-            for i in self.items
-        ]
+        rows = list(map(_ITEM_FIELDS, self.items))  # every field of Item, in its order
         document = json.dumps([FINGERPRINT_FORM, self.name, rows], sort_keys=True)
         return hashlib.sha256(document.encode()).hexdigest()[:16]
 
