@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,20 @@ class ShopPlan:
     seed: int = 1
 
 
+@lru_cache(maxsize=1)
+def _column_phrasebook() -> dict:
+    return json.loads(COLUMNS_FILE.read_text(encoding="utf-8"))
+
+
 def _choice(options: Sequence[str], seed: int, salt: str) -> str:
-    """A stable seeded pick (the same value gets the same word in every row)."""
+    """A stable seeded pick by a salt (a column's name, 'case'): the same in every call."""
     digest = int.from_bytes(key(salt).encode()[:8].ljust(8, b"\0"), "little")
     return options[(digest + seed * 7919) % len(options)]
 
 
 def column_names(schema: CatalogueSchema, seed: int) -> dict[str, str]:
     """Source column -> its name in the simulated shop (attributes by their role)."""
-    names = json.loads(COLUMNS_FILE.read_text(encoding="utf-8"))
+    names = _column_phrasebook()
     out, used = {}, set()
     for number, attribute in enumerate(schema.attributes, 1):
         options = names.get(schema.role(attribute) or "", names["default"])
@@ -103,7 +109,7 @@ def make_shop(catalogue: Catalogue, out: Path, plan: ShopPlan = ShopPlan()) -> P
         raise ValueError(f"{catalogue.name} has no products with photos of those kinds")
     names = column_names(schema, plan.seed)
     words = {a: value_words(schema, a, plan) for a in schema.categorical}
-    header_names = json.loads(COLUMNS_FILE.read_text(encoding="utf-8"))
+    header_names = _column_phrasebook()
     id_name = _choice(header_names["id"], plan.seed, "id")
     title_name = _choice(header_names["title"], plan.seed, "title")
     images = Path(out) / "images"
